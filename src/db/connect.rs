@@ -1,0 +1,226 @@
+//! Turning configuration into a connection pool.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::ConnectOptions;
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+
+use super::Store;
+use crate::config::{DatabaseConfig, redact_url};
+
+/// Where the default SQLite database lives when nothing is configured.
+pub const DEFAULT_SQLITE_FILE: &str = "todo.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        })
+    }
+}
+
+/// The database chosen by configuration, with its secrets inside the
+/// connect options (whose `Debug` SQLx already redacts).
+#[derive(Clone)]
+pub enum DatabaseTarget {
+    Sqlite(SqliteConnectOptions),
+    Postgres(PgConnectOptions),
+}
+
+impl DatabaseTarget {
+    /// `DATABASE_URL` wins; else a complete `DB_*` set means PostgreSQL;
+    /// else SQLite in `./todo.db`.
+    pub fn from_config(config: &DatabaseConfig) -> anyhow::Result<Self> {
+        if let Some(url) = config.database_url.as_deref().filter(|u| !u.is_empty()) {
+            return Self::from_url(url, &config.db_sslmode);
+        }
+        if config.db_host.is_some() {
+            let (Some(host), Some(user), Some(name)) =
+                (&config.db_host, &config.db_user, &config.db_name)
+            else {
+                bail!(
+                    "DB_HOST is set, so DB_USER and DB_NAME must be set too (and usually DB_PASSWORD)"
+                );
+            };
+            let mut options = PgConnectOptions::new_without_pgpass()
+                .host(host)
+                .port(config.db_port)
+                .username(user)
+                .database(name)
+                .ssl_mode(parse_ssl_mode(&config.db_sslmode)?);
+            if let Some(password) = &config.db_password {
+                options = options.password(password);
+            }
+            return Ok(Self::Postgres(options));
+        }
+        Self::from_url(&format!("sqlite://{DEFAULT_SQLITE_FILE}"), "prefer")
+    }
+
+    pub fn from_url(url: &str, sslmode: &str) -> anyhow::Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite(
+                SqliteConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid SQLite URL {url:?}"))?,
+            )),
+            "postgres" | "postgresql" => {
+                let mut options = PgConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid PostgreSQL URL {:?}", redact_url(url)))?;
+                // An explicit sslmode in the URL wins over DB_SSLMODE.
+                if !url.contains("sslmode=") {
+                    options = options.ssl_mode(parse_ssl_mode(sslmode)?);
+                }
+                Ok(Self::Postgres(options))
+            }
+            _ => bail!(
+                "DATABASE_URL {:?} must start with sqlite://, postgres:// or postgresql://",
+                redact_url(url)
+            ),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A description safe to log: no password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(options) => {
+                format!("sqlite://{}", options.get_filename().display())
+            }
+            Self::Postgres(options) => format!(
+                "postgres://{}@{}:{}/{}",
+                options.get_username(),
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Opens the pool. Connections are made lazily, so a database that is
+    /// down at start makes the app not-ready rather than crash-looping.
+    pub fn connect(&self, pool_size: u32, acquire_timeout: Duration) -> Store {
+        fn pool<DB: sqlx::Database>(size: u32, acquire_timeout: Duration) -> PoolOptions<DB> {
+            PoolOptions::new()
+                .max_connections(size.max(1))
+                .acquire_timeout(acquire_timeout)
+                // A connection broken by a database restart is noticed here
+                // instead of failing the request that picks it up.
+                .test_before_acquire(true)
+                .idle_timeout(Some(Duration::from_secs(300)))
+        }
+        match self {
+            Self::Sqlite(options) => {
+                let options = options
+                    .clone()
+                    .create_if_missing(true)
+                    // WAL lets readers run while one connection writes; the
+                    // busy timeout makes concurrent writers wait their turn.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                Store::Sqlite(pool(pool_size, acquire_timeout).connect_lazy_with(options))
+            }
+            Self::Postgres(options) => {
+                let options = options
+                    .clone()
+                    .application_name("todo-app")
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                Store::Postgres(pool(pool_size, acquire_timeout).connect_lazy_with(options))
+            }
+        }
+    }
+}
+
+fn parse_ssl_mode(raw: &str) -> anyhow::Result<PgSslMode> {
+    PgSslMode::from_str(raw)
+        .with_context(|| format!("DB_SSLMODE {raw:?} is not valid; use disable, prefer or require"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> DatabaseConfig {
+        DatabaseConfig {
+            database_url: None,
+            db_host: None,
+            db_port: 5432,
+            db_name: None,
+            db_user: None,
+            db_password: None,
+            db_sslmode: "prefer".into(),
+            pool_size: 5,
+            acquire_timeout: Duration::from_secs(1),
+            fleet_size: None,
+        }
+    }
+
+    #[test]
+    fn default_is_sqlite_todo_db() {
+        let target = DatabaseTarget::from_config(&config()).unwrap();
+        assert_eq!(target.backend(), Backend::Sqlite);
+        assert_eq!(target.describe(), "sqlite://todo.db");
+    }
+
+    #[test]
+    fn db_parts_build_postgres_with_any_password() {
+        let mut c = config();
+        c.db_host = Some("db.internal".into());
+        c.db_user = Some("app".into());
+        c.db_name = Some("todo".into());
+        c.db_port = 6543;
+        c.db_password = Some("p@ss:w/rd?#%&=".into());
+        let DatabaseTarget::Postgres(options) = DatabaseTarget::from_config(&c).unwrap() else {
+            panic!("expected PostgreSQL");
+        };
+        assert_eq!(options.get_host(), "db.internal");
+        assert_eq!(options.get_port(), 6543);
+        assert_eq!(options.get_username(), "app");
+        assert_eq!(options.get_database(), Some("todo"));
+        let described = DatabaseTarget::Postgres(options).describe();
+        assert!(!described.contains("p@ss"), "{described}");
+    }
+
+    #[test]
+    fn incomplete_db_parts_are_an_error() {
+        let mut c = config();
+        c.db_host = Some("db".into());
+        let err = DatabaseTarget::from_config(&c).err().unwrap().to_string();
+        assert!(err.contains("DB_USER"), "{err}");
+    }
+
+    #[test]
+    fn url_scheme_picks_backend() {
+        assert_eq!(
+            DatabaseTarget::from_url("postgresql://u:p@h/d", "prefer")
+                .unwrap()
+                .backend(),
+            Backend::Postgres
+        );
+        let err = DatabaseTarget::from_url("mysql://u:hunter2@h/d", "prefer")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

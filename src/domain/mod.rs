@@ -1,0 +1,11 @@
+//! The todo domain: what a task is and which values are valid.
+//!
+//! Everything here is plain data with no I/O. Input from the outside world
+//! (HTTP forms, JSON, import files) is turned into these types by `parse`
+//! functions, so storage and handlers only ever see values that are valid.
+
+mod task;
+
+pub use task::{
+    Due, FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+};

@@ -1,0 +1,212 @@
+//! Extractors whose rejections are `ApiError`s, so every bad request gets the
+//! same JSON error shape.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{CONTENT_TYPE, HOST, IF_MATCH};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+
+/// A request body that must be a JSON object (`Content-Type: application/json`).
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match parse_json_body(req, state).await? {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(ApiError::BadRequest(
+                "the request body must be a JSON object".to_owned(),
+            )),
+        }
+    }
+}
+
+/// A request body that must be JSON of any shape.
+pub struct JsonValue(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonValue {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        parse_json_body(req, state).await.map(Self)
+    }
+}
+
+async fn parse_json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".to_owned(),
+        ));
+    }
+    let bytes =
+        Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge("the request body is too large".to_owned())
+                }
+                _ => ApiError::BadRequest(format!("could not read the request body: {rejection}")),
+            })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence[..essence.len() - 5].contains('/')
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+/// The absolute base URL the client used (`https://todo.example.com`),
+/// honouring the `X-Forwarded-*` headers a load balancer sets.
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
+impl BaseUrl {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let first = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let proto = match first("x-forwarded-proto") {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        let host = first("x-forwarded-host")
+            .or_else(|| first(HOST.as_str()))
+            .filter(|h| is_valid_host(h))
+            .unwrap_or("localhost");
+        Self(format!("{proto}://{host}"))
+    }
+
+    pub fn task_url(&self, id: i64) -> String {
+        format!("{}/api/todos/{id}", self.0)
+    }
+}
+
+/// host[:port], IPv6 literals included; anything else falls back to localhost.
+fn is_valid_host(host: &str) -> bool {
+    host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
+}
+
+/// The version named by an `If-Match` header, if any.
+pub enum Precondition {
+    None,
+    /// `If-Match: *` (any current version).
+    Any,
+    Version(i64),
+}
+
+impl Precondition {
+    pub fn expected_version(&self) -> Option<i64> {
+        match self {
+            Self::Version(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Precondition {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(raw) = parts.headers.get(IF_MATCH) else {
+            return Ok(Self::None);
+        };
+        let raw = raw.to_str().unwrap_or_default().trim();
+        if raw == "*" {
+            return Ok(Self::Any);
+        }
+        parse_etag(raw).map(Self::Version).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "If-Match {raw:?} is not an ETag of this API; send the ETag header of the task, e.g. \"3\""
+            ))
+        })
+    }
+}
+
+/// The ETag of a task at `version`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Reads `"3"` or `W/"3"` back into a version.
+pub fn parse_etag(raw: &str) -> Option<i64> {
+    let raw = raw.trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    raw.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn base_url_honours_forwarded_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("10.0.0.5:8080"));
+        assert_eq!(BaseUrl::from_headers(&headers).0, "http://10.0.0.5:8080");
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        headers.insert(
+            "x-forwarded-host",
+            HeaderValue::from_static("todo.example.com"),
+        );
+        assert_eq!(
+            BaseUrl::from_headers(&headers).0,
+            "https://todo.example.com"
+        );
+        headers.insert("x-forwarded-host", HeaderValue::from_static("evil/\"x"));
+        assert_eq!(BaseUrl::from_headers(&headers).0, "https://10.0.0.5:8080");
+    }
+
+    #[test]
+    fn etags_round_trip() {
+        assert_eq!(parse_etag(&etag(7)), Some(7));
+        assert_eq!(parse_etag("W/\"7\""), Some(7));
+        assert_eq!(parse_etag("7"), None);
+    }
+
+    #[test]
+    fn json_content_types() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json(&h));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        assert!(is_json(&h));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/merge-patch+json"),
+        );
+        assert!(is_json(&h));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(!is_json(&h));
+    }
+}

@@ -1,0 +1,95 @@
+//! The HTTP layer: one router per concern, merged here under shared layers.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ops;
+mod request_log;
+pub mod ui;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::ServerConfig;
+use crate::db::Store;
+use crate::lifecycle::Lifecycle;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub lifecycle: Lifecycle,
+}
+
+pub fn router(state: AppState, config: &ServerConfig) -> Router {
+    let api = api::router(config.import_body_limit)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(cors_layer(&config.cors_origins));
+
+    Router::new()
+        .merge(api)
+        .merge(ui::router())
+        .merge(ops::router())
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        // Outermost, so the log line sees the final status of every response.
+        .layer(axum::middleware::from_fn(request_log::log_request))
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound(format!("no API route matches {}", uri.path())).into_response()
+    } else {
+        ui::not_found_page().into_response()
+    }
+}
+
+/// CORS for the API: any origin by default (`*`), or a list.
+fn cors_layer(origins: &str) -> CorsLayer {
+    let allow_origin = if origins.trim() == "*" {
+        AllowOrigin::any()
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        AllowOrigin::list(list)
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::LINK,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(3600))
+}
