@@ -192,10 +192,10 @@ async fn list_tasks(
     let (tasks, has_more) = state.store.list_tasks(&filter).await?;
     let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
     let mut response = Json(views).into_response();
-    if has_more {
-        if let Ok(link) = HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len())) {
-            response.headers_mut().insert(LINK, link);
-        }
+    if has_more
+        && let Ok(link) = HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len()))
+    {
+        response.headers_mut().insert(LINK, link);
     }
     Ok(response)
 }

@@ -95,8 +95,8 @@ impl BaseUrl {
             _ => "http",
         };
         let host = first("x-forwarded-host")
-            .or_else(|| first(HOST.as_str()))
             .filter(|h| is_valid_host(h))
+            .or_else(|| first(HOST.as_str()).filter(|h| is_valid_host(h)))
             .unwrap_or("localhost");
         Self(format!("{proto}://{host}"))
     }

@@ -1,0 +1,291 @@
+//! Spawning the real server on a free port over a fresh database.
+//!
+//! Every test gets its own database: a temporary SQLite file, or a new
+//! PostgreSQL database created through `TEST_DATABASE_URL` and dropped
+//! again when the test ends (even when it panics).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use todo_app::config::{DatabaseConfig, ServerConfig};
+use todo_app::db::{DatabaseTarget, Store};
+use todo_app::lifecycle::Lifecycle;
+use todo_app::startup::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub lifecycle: Lifecycle,
+    pub database: TestDatabase,
+    /// The running server; await it to see how it stopped.
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// The URL of the PostgreSQL server tests may create databases on. In CI
+/// (`CI` set) it is mandatory: a missing PostgreSQL fails instead of skipping.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("TEST_DATABASE_URL must be set in CI: the PostgreSQL tests are mandatory")
+        }
+        _ => None,
+    }
+}
+
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        drain_delay: Duration::ZERO,
+        shutdown_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+        cors_origins: "*".to_owned(),
+        body_limit: 64 * 1024,
+        import_body_limit: 4 * 1024 * 1024,
+    }
+}
+
+pub fn database_config(url: &str) -> DatabaseConfig {
+    DatabaseConfig {
+        database_url: Some(url.to_owned()),
+        db_host: None,
+        db_port: 5432,
+        db_name: None,
+        db_user: None,
+        db_password: None,
+        db_sslmode: "prefer".to_owned(),
+        pool_size: 5,
+        acquire_timeout: Duration::from_secs(5),
+        fleet_size: None,
+    }
+}
+
+/// A database that exists for one test.
+pub enum TestDatabase {
+    Sqlite {
+        dir: PathBuf,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDatabase {
+    /// `None` when PostgreSQL is asked for but not configured (outside CI).
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("todo-test-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}", dir.join("todo.db").display());
+                Some(Self::Sqlite { dir, url })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("todo_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("cannot connect to TEST_DATABASE_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("cannot create a test database");
+                let url = with_database(&admin_url, &name);
+                Some(Self::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                })
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite { dir, .. } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres {
+                admin_url, name, ..
+            } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .execute(&mut admin)
+                            .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[authority_end..].find('/').map(|i| i + authority_end);
+    let mut out = match path_start {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => format!("{base}/{name}"),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, server_config()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, server: ServerConfig) -> Option<Self> {
+        let database = TestDatabase::create(backend).await?;
+        let db_config = database_config(database.url());
+        let target = DatabaseTarget::from_config(&db_config).unwrap();
+        let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
+        store.migrate().await.expect("migrations failed");
+        let app = Application::build_with_store(server, store.clone())
+            .await
+            .expect("failed to build the app");
+        let port = app.local_addr().port();
+        let lifecycle = app.lifecycle();
+        let server = tokio::spawn(app.run_until_stopped());
+        Some(Self {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            store,
+            lifecycle,
+            database,
+            server,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).send().await.unwrap()
+    }
+
+    /// Creates a task through the API and returns its JSON.
+    pub async fn create(&self, body: Value) -> Value {
+        let response = self.post_json("/api/todos", &body).await;
+        assert_eq!(response.status(), 201, "creating {body}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn create_titled(&self, title: &str) -> Value {
+        self.create(json!({ "title": title })).await
+    }
+
+    pub async fn list(&self, query: &str) -> Vec<Value> {
+        let response = self.get(&format!("/api/todos{query}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed test function
+/// `async fn name(app: TestApp)`. PostgreSQL variants skip when
+/// `TEST_DATABASE_URL` is unset (and fail in CI).
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set");
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://u:p@h:5432/db?sslmode=disable", "x"),
+        "postgres://u:p@h:5432/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+}

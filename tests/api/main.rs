@@ -1,0 +1,10 @@
+//! Black-box tests: the real server on a free port, over real SQLite and
+//! (with `TEST_DATABASE_URL`) real PostgreSQL. Each test module runs its
+//! whole suite on both backends via `backend_tests!`.
+
+mod helpers;
+
+mod api_errors;
+mod api_todos;
+mod ops;
+mod shutdown;
