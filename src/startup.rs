@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{DatabaseConfig, ServerConfig};
+use crate::db::credentials::SecretCredentials;
 use crate::db::{DatabaseTarget, Store};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
@@ -93,7 +94,18 @@ impl Application {
 }
 
 pub async fn open_store(database: &DatabaseConfig) -> anyhow::Result<Store> {
-    let target = DatabaseTarget::from_config(database)?;
+    let mut target = DatabaseTarget::from_config(database)?;
+    let mut secret = None;
+    if let Some(secret_id) = &database.db_secret_arn {
+        let (source, credentials) = SecretCredentials::load(secret_id).await?;
+        target = target.with_credentials(&credentials)?;
+        tracing::info!(secret = %secret_id, "database credentials come from Secrets Manager");
+        secret = Some(source);
+    }
     tracing::info!(database = %target.describe(), "using database");
-    Ok(target.connect(database.pool_size, database.acquire_timeout))
+    let store = target.connect(database.pool_size, database.acquire_timeout);
+    Ok(match secret {
+        Some(source) => store.with_credentials(source),
+        None => store,
+    })
 }

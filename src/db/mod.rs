@@ -6,6 +6,8 @@
 //! trait object keeps the queries monomorphic and the call sites simple.
 
 mod connect;
+/// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
+pub mod credentials;
 mod tasks;
 
 use std::fmt;
@@ -17,7 +19,14 @@ use sqlx::{PgPool, SqlitePool};
 
 /// The connection pool for whichever database is configured.
 #[derive(Clone)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    /// Set when PostgreSQL credentials come from Secrets Manager.
+    credentials: Option<std::sync::Arc<credentials::SecretCredentials>>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -31,9 +40,9 @@ impl fmt::Debug for Store {
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::db::Store::Sqlite($pool) => $body,
-            $crate::db::Store::Postgres($pool) => $body,
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -66,16 +75,51 @@ impl StoreError {
             source => Self::Database { context, source },
         }
     }
+
+    /// The underlying database error, if any.
+    pub fn sqlx_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Database { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 impl Store {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+    pub(crate) fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            credentials: None,
         }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Reads PostgreSQL credentials from Secrets Manager from now on.
+    pub(crate) fn with_credentials(mut self, source: credentials::SecretCredentials) -> Self {
+        self.credentials = Some(std::sync::Arc::new(source));
+        self
+    }
+
+    /// Passes a query result through; when PostgreSQL refused our password
+    /// (rotated in Secrets Manager), first reloads the credentials so the
+    /// next connection uses the new ones. The request that ran into the
+    /// rotation still fails, with a 503 that asks to retry.
+    pub(crate) async fn observe<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        if let (Err(err), Some(credentials), Pool::Postgres(pool)) =
+            (&result, &self.credentials, &self.pool)
+            && err.sqlx_error().is_some_and(credentials::is_auth_failure)
+        {
+            credentials.refresh(pool).await;
+        }
+        result
     }
 
     /// Applies the embedded migrations. On PostgreSQL SQLx holds an advisory
@@ -83,12 +127,12 @@ impl Store {
     /// migration exactly once; on SQLite the write lock does the same.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         use anyhow::Context;
-        match self {
-            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite")
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite")
                 .run(pool)
                 .await
                 .context("failed to apply SQLite migrations"),
-            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres")
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
                 .run(pool)
                 .await
                 .context("failed to apply PostgreSQL migrations"),
@@ -107,13 +151,14 @@ impl Store {
 
     /// Checks the database answers; used by readiness.
     pub async fn ping(&self) -> StoreResult<()> {
-        with_pool!(self, pool => {
+        self.observe(with_pool!(self, pool => {
             sqlx::query("SELECT 1")
                 .execute(pool)
                 .await
                 .map(|_| ())
                 .map_err(StoreError::db("the database did not answer"))
-        })
+        }))
+        .await
     }
 
     pub async fn close(&self) {
@@ -125,7 +170,9 @@ impl Store {
 /// `max_connections`: each process opens up to `pool_size` connections, and
 /// during an ECS deployment up to `fleet_size` processes run at once.
 pub async fn check_connection_budget(store: &Store, config: &crate::config::DatabaseConfig) {
-    let Store::Postgres(pool) = store else { return };
+    let Pool::Postgres(pool) = &store.pool else {
+        return;
+    };
     let max: Result<String, _> = sqlx::query_scalar("SHOW max_connections")
         .fetch_one(pool)
         .await;

@@ -131,8 +131,9 @@ pub fn is_connection_error(err: &sqlx::Error) -> bool {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::WorkerCrashed
     ) || matches!(err, sqlx::Error::Database(db)
-            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
-            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03")))
+            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now,
+            // and a refused password (a credential rotation in progress).
+            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "28P01" | "28000")))
 }
 
 impl IntoResponse for ApiError {

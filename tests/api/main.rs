@@ -7,4 +7,5 @@ mod helpers;
 mod api_errors;
 mod api_todos;
 mod ops;
+mod rotation;
 mod shutdown;
