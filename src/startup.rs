@@ -12,6 +12,10 @@ use crate::db::{DatabaseTarget, Store};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
 
+/// How long start-up waits for an unreachable database before giving up
+/// (and letting the orchestrator restart the process).
+const STARTUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
@@ -23,6 +27,10 @@ impl Application {
     /// Connects to the database, applies migrations and binds the port.
     pub async fn build(server: ServerConfig, database: &DatabaseConfig) -> anyhow::Result<Self> {
         let store = open_store(database).await?;
+        store
+            .wait_until_reachable(STARTUP_PATIENCE)
+            .await
+            .context("the database is not reachable")?;
         store.migrate().await?;
         crate::db::check_connection_budget(&store, database).await;
         Self::build_with_store(server, store).await

@@ -87,6 +87,21 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Errors that mean "the database is not reachable right now" rather than a bug.
+pub fn is_connection_error(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(err, sqlx::Error::Database(db)
+            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now,
+            // and a refused password (a credential rotation in progress).
+            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "28P01" | "28000")))
+}
+
 impl Store {
     pub(crate) fn new(pool: Pool) -> Self {
         Self {
@@ -122,16 +137,44 @@ impl Store {
         result
     }
 
+    /// Waits until the database answers (it may still be starting, as RDS
+    /// after a failover or a fresh deployment), for at most `patience`.
+    pub async fn wait_until_reachable(&self, patience: std::time::Duration) -> StoreResult<()> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut delay = std::time::Duration::from_millis(100);
+        loop {
+            match self.ping().await {
+                Ok(()) => return Ok(()),
+                Err(err)
+                    if tokio::time::Instant::now() + delay < deadline
+                        && (matches!(err, StoreError::Busy)
+                            || err.sqlx_error().is_some_and(is_connection_error)) =>
+                {
+                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
     /// Applies the embedded migrations. On PostgreSQL SQLx holds an advisory
     /// lock while it migrates, so many instances starting at once apply each
     /// migration exactly once; on SQLite the write lock does the same.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         use anyhow::Context;
         match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite")
-                .run(pool)
-                .await
-                .context("failed to apply SQLite migrations"),
+            Pool::Sqlite(pool) => {
+                // SQLx takes no lock on SQLite, so two processes starting on
+                // one file would both try to apply the same migration. An OS
+                // file lock next to the database serializes them.
+                let _lock = lock_sqlite_for_migration(pool).await?;
+                sqlx::migrate!("migrations/sqlite")
+                    .run(pool)
+                    .await
+                    .context("failed to apply SQLite migrations")
+            }
             Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
                 .run(pool)
                 .await
@@ -164,6 +207,31 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
     }
+}
+
+/// Holds an exclusive lock on `<database file>.migrate-lock` until dropped.
+async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<std::fs::File>> {
+    use anyhow::Context;
+    let options = pool.connect_options();
+    let db_file = options.get_filename();
+    if db_file.as_os_str().is_empty() || db_file.as_os_str() == ":memory:" {
+        return Ok(None);
+    }
+    let mut lock_path = db_file.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("failed to open {}", lock_path.display()))?;
+        file.lock()
+            .with_context(|| format!("failed to lock {}", lock_path.display()))?;
+        Ok(Some(file))
+    })
+    .await?
 }
 
 /// Warns when the configured pools cannot all fit in PostgreSQL's

@@ -6,6 +6,7 @@ mod helpers;
 
 mod api_errors;
 mod api_todos;
+mod cli;
 mod ops;
 mod rotation;
 mod shutdown;
