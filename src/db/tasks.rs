@@ -1,7 +1,7 @@
 //! Task queries. Every statement here is plain SQL that both SQLite and
 //! PostgreSQL accept, bound with `$n` placeholders.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
 use super::{Backend, Store, StoreError, StoreResult, with_pool};
@@ -89,6 +89,12 @@ fn like_pattern(needle: &str) -> String {
     pattern
 }
 
+/// The current time at the precision both databases keep (PostgreSQL
+/// stores microseconds), so a task reads back the same from either.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
 /// Counts shown in the UI footer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TaskCounts {
@@ -161,7 +167,7 @@ impl Store {
     }
 
     pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        let now = Utc::now();
+        let now = now();
         let row: TaskRow = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) \
@@ -215,7 +221,7 @@ impl Store {
             .bind(changes.order)
             .bind(changes.due.is_some())
             .bind(changes.due.flatten())
-            .bind(Utc::now())
+            .bind(now())
             .bind(expected_version)
             .fetch_optional(pool)
             .await
@@ -268,7 +274,7 @@ impl Store {
                      WHERE completed <> $1",
                 )
                 .bind(completed)
-                .bind(Utc::now())
+                .bind(now())
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
@@ -352,8 +358,8 @@ impl Store {
                 .bind(task.completed)
                 .bind(task.order)
                 .bind(task.due)
-                .bind(task.created_at)
-                .bind(task.updated_at)
+                .bind(task.created_at.trunc_subsecs(6))
+                .bind(task.updated_at.trunc_subsecs(6))
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to insert an imported task"))?;
