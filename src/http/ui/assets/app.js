@@ -268,10 +268,10 @@ document.documentElement.classList.add('js');
     const focusLost = app.contains(document.activeElement) && document.activeElement !== newInput &&
       document.activeElement !== search && document.activeElement !== sort;
 
-    for (const selector of ['.toggle-all-form', '.list', '.footer']) {
-      const fresh = next.querySelector(selector);
-      if (fresh) app.querySelector(selector).replaceWith(document.adoptNode(fresh));
+    for (const selector of ['.toggle-all-form', '.footer']) {
+      app.querySelector(selector).replaceWith(document.adoptNode(next.querySelector(selector)));
     }
+    swapList(app.querySelector('.list'), document.adoptNode(next.querySelector('.list')));
     app.querySelector('.main').hidden = next.querySelector('.main').hidden;
     const here = location.pathname + location.search;
     for (const input of app.querySelectorAll('input[name="return"]')) input.value = here;
@@ -281,6 +281,28 @@ document.documentElement.classList.add('js');
       const again = document.getElementById(focusedId);
       if (again && again.offsetParent !== null) again.focus();
       else newInput.focus();
+    }
+  }
+
+  // Replaces the list, except a task being edited: a render that lands while
+  // the user types (say, the answer to the previous save) must not take
+  // their text, caret or focus. Its fresh siblings are put around it instead.
+  function swapList(list, fresh) {
+    const editing = list.querySelector('.todo-list li.editing');
+    if (!editing) {
+      list.replaceWith(fresh);
+      return;
+    }
+    for (const child of [...list.children]) if (!child.contains(editing)) child.remove();
+    for (const child of [...fresh.children]) if (!child.matches('.todo-list')) list.append(child);
+    for (const li of [...editing.parentNode.children]) if (li !== editing) li.remove();
+    const items = [...fresh.querySelector('.todo-list').children];
+    const at = items.findIndex((li) => li.dataset.id === editing.dataset.id);
+    if (at < 0) {
+      editing.before(...items); // gone on the server; saving will say so
+    } else {
+      editing.before(...items.slice(0, at));
+      editing.after(...items.slice(at + 1));
     }
   }
 
