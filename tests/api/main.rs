@@ -8,3 +8,4 @@ mod api_errors;
 mod api_todos;
 mod ops;
 mod shutdown;
+mod ui;

@@ -74,6 +74,9 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert!(ASSETS.css.starts_with("/assets/app.") && ASSETS.css.ends_with(".css"));
-        assert_ne!(ASSETS.css.trim_end_matches(".css"), ASSETS.js.trim_end_matches(".js"));
+        assert_ne!(
+            ASSETS.css.trim_end_matches(".css"),
+            ASSETS.js.trim_end_matches(".js")
+        );
     }
 }

@@ -16,12 +16,12 @@ mod page;
 mod view;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 
 use super::AppState;
@@ -93,7 +93,11 @@ impl IntoResponse for UiError {
         self.0.log();
         let status = self.0.status();
         let heading = status.canonical_reason().unwrap_or("Error");
-        message_page(status, heading, &sentence_case(&self.0.public_message()))
+        let message = match &self.0 {
+            ApiError::Validation(e) => e.message.clone(),
+            other => other.public_message(),
+        };
+        message_page(status, heading, &sentence_case(&message))
     }
 }
 
@@ -189,9 +193,9 @@ async fn render(
     let page = Page::new(
         &ASSETS, view, &tasks, counts, truncated, new_todo, edit, today,
     );
-    let body = page
-        .render()
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("failed to render the page")))?;
+    let body = page.render().map_err(|e| {
+        ApiError::Internal(anyhow::Error::new(e).context("failed to render the page"))
+    })?;
     Ok(html_response(status, body))
 }
 
@@ -251,8 +255,11 @@ impl Fields {
 type FieldsResult = Result<Form<Fields>, FormRejection>;
 
 fn fields(form: FieldsResult) -> UiResult<Fields> {
-    form.map(|Form(f)| f)
-        .map_err(|e| UiError(ApiError::BadRequest(format!("could not read the form: {e}"))))
+    form.map(|Form(f)| f).map_err(|e| {
+        UiError(ApiError::BadRequest(format!(
+            "could not read the form: {e}"
+        )))
+    })
 }
 
 fn back_to(view: &View) -> Response {
@@ -297,7 +304,14 @@ async fn create(State(state): State<AppState>, form: FieldsResult) -> UiResult {
         }
         Err(errors) => {
             let new_todo = form.rejected(errors);
-            render(&state, &view, new_todo, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            render(
+                &state,
+                &view,
+                new_todo,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }

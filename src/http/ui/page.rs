@@ -117,7 +117,10 @@ impl Item<'_> {
     }
 
     pub fn edit_error(&self) -> String {
-        self.edit.as_ref().map(FormState::error_text).unwrap_or_default()
+        self.edit
+            .as_ref()
+            .map(FormState::error_text)
+            .unwrap_or_default()
     }
 
     /// TodoMVC's classes: `completed`, `editing`.
@@ -187,12 +190,8 @@ impl<'a> Page<'a> {
             .iter()
             .map(|task| Item {
                 task,
-                due: task
-                    .due
-                    .map(|d| DueLabel::new(d, today, task.completed)),
-                edit: edit
-                    .take_if(|e| e.id == task.id)
-                    .map(|e| e.form),
+                due: task.due.map(|d| DueLabel::new(d, today, task.completed)),
+                edit: edit.take_if(|e| e.id == task.id).map(|e| e.form),
             })
             .collect();
         let filters = Filter::ALL
@@ -266,7 +265,10 @@ impl<'a> Page<'a> {
 /// "title must not be empty" → "Title must not be empty."
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
     out.push_str(chars.as_str());
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
@@ -300,7 +302,10 @@ mod tests {
 
     #[test]
     fn errors_read_as_sentences() {
-        assert_eq!(sentence("title must not be empty"), "Title must not be empty.");
+        assert_eq!(
+            sentence("title must not be empty"),
+            "Title must not be empty."
+        );
         assert_eq!(sentence("ok."), "Ok.");
         assert_eq!(sentence(""), ".");
     }
