@@ -215,10 +215,12 @@ async fn create_redirects_back_to_the_view_it_came_from(app: TestApp) {
     assert_eq!(titles(&page(&app, "/").await), ["buy milk", "second"]);
 }
 
+/// The fields posted, the message shown, the field marked invalid, the input kept.
+type RejectedCase<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str, &'a str);
+
 async fn rejected_creates_rerender_with_422_error_and_input(app: TestApp) {
     let long = "x".repeat(256);
-    // (fields, the message shown, the field marked invalid, input kept)
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str, &str)> = vec![
+    let cases: Vec<RejectedCase> = vec![
         (
             vec![("title", &long)],
             "Title is 256 characters long; the maximum is 255.",
