@@ -415,7 +415,7 @@ describe('with JavaScript', () => {
       const error = page.locator('#new-todo-error');
       await eventually(async () => assert.ok(await error.isVisible()));
       assert.equal(await error.getAttribute('role'), 'alert');
-      assert.match(await error.textContent(), /300 characters long; the maximum is 255/);
+      assert.equal(await error.textContent(), 'Title is 300 characters long; the maximum is 255.');
       assert.equal(await page.locator('.new-todo').inputValue(), tooLong);
       assert.equal(await page.locator('.new-todo').getAttribute('aria-invalid'), 'true');
       assert.equal(await page.locator('.new-todo').getAttribute('aria-describedby'), 'new-todo-error');

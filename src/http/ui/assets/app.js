@@ -325,7 +325,10 @@ document.documentElement.classList.add('js');
 
   function showError(form, problem) {
     const line = form.querySelector('.form-error');
-    line.textContent = sentence(problem.message);
+    // The API says "title: title is too long"; the form already shows which field.
+    const prefix = `${problem.field}: `;
+    const message = String(problem.message || '');
+    line.textContent = sentence(message.startsWith(prefix) ? message.slice(prefix.length) : message);
     line.hidden = false;
     const field = form.elements.namedItem(problem.field) || form.querySelector('.new-todo, .edit');
     field.setAttribute('aria-invalid', 'true');
