@@ -256,6 +256,26 @@ describe('with JavaScript', () => {
     }
   });
 
+  test('the no-JavaScript edit URL still edits in place with JavaScript', async () => {
+    const task = await create('from a link');
+    const page = await open(`/active?edit=${task.id}`);
+    try {
+      await markDocument(page);
+      const li = item(page, 'from a link');
+      assert.match(await li.getAttribute('class'), /\bediting\b/);
+      assert.ok(await li.locator('.edit').evaluate((el) => el === document.activeElement), 'autofocus');
+      assert.equal(new URL(page.url()).search, '', 'edit= left the URL');
+      await li.locator('.edit').fill('edited');
+      await li.locator('.edit').press('Enter');
+      await listIs(page, ['edited']);
+      await page.waitForTimeout(200);
+      assert.equal(await page.locator('.todo-list li.editing').count(), 0);
+      await assertNoReload(page);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test('destroy removes a task; clear-completed is shown only when something is done', async () => {
     await create('keep');
     await create('drop');

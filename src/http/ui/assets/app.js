@@ -30,6 +30,9 @@ document.documentElement.classList.add('js');
     search = controls.querySelector('.search');
     sort = controls.querySelector('.sort-select');
     statusLine = document.getElementById('status');
+    // `?edit=ID` is the no-JavaScript edit page. Here the item is already in
+    // edit mode; keep it out of the URL so later renders do not reopen it.
+    if (new URLSearchParams(location.search).has('edit')) history.replaceState(null, '', here());
 
     app.addEventListener('submit', onSubmit);
     app.addEventListener('change', onChange);
@@ -248,7 +251,7 @@ document.documentElement.classList.add('js');
   }
 
   function navigate(url, how) {
-    if (url !== location.pathname + location.search) {
+    if (url !== here()) {
       if (how === 'push') history.pushState(null, '', url);
       else history.replaceState(null, '', url);
     }
@@ -259,7 +262,7 @@ document.documentElement.classList.add('js');
   // new-task form and the search box are left alone: they may be mid-typing.
   async function render() {
     const ticket = ++renderCount;
-    const response = await fetch(location.pathname + location.search, { headers: { accept: 'text/html' } });
+    const response = await fetch(here(), { headers: { accept: 'text/html' } });
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     const html = await response.text();
     if (ticket !== renderCount) return; // a newer render is on its way
@@ -273,8 +276,7 @@ document.documentElement.classList.add('js');
     }
     swapList(app.querySelector('.list'), document.adoptNode(next.querySelector('.list')));
     app.querySelector('.main').hidden = next.querySelector('.main').hidden;
-    const here = location.pathname + location.search;
-    for (const input of app.querySelectorAll('input[name="return"]')) input.value = here;
+    for (const input of app.querySelectorAll('input[name="return"]')) input.value = here();
     controls.action = location.pathname;
 
     if (focusLost && focusedId) {
@@ -304,6 +306,13 @@ document.documentElement.classList.add('js');
       editing.before(...items.slice(0, at));
       editing.after(...items.slice(at + 1));
     }
+  }
+
+  // The current view's URL (path, sort, search).
+  function here() {
+    const url = new URL(location.href);
+    url.searchParams.delete('edit');
+    return url.pathname + url.search;
   }
 
   // After Back or Forward: the search box and sort select follow the URL.
