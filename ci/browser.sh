@@ -69,8 +69,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Node is needed anyway, so it does the small jobs too.
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+is_ready() {
+    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
 }
 
 # run_suite NAME DATABASE_URL: starts the server, waits for it, runs the tests.
@@ -82,7 +87,7 @@ run_suite() {
         LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server-$name.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
-        curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+        is_ready "http://127.0.0.1:$port/readyz" && break
         if ! kill -0 "$server_pid" 2>/dev/null; then
             log "[$name] the server exited early:"
             cat "$workdir/server-$name.log" >&2
@@ -109,7 +114,7 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
     pg_database="todo_browser_$(date +%s)_$$"
     psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_database" >/dev/null
     # Same server, same credentials, the fresh database.
-    pg_url="$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$TEST_DATABASE_URL" "$pg_database")"
+    pg_url="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.href)' "$TEST_DATABASE_URL" "$pg_database")"
     run_suite postgres "$pg_url" || failed=1
     drop_pg_database
 fi

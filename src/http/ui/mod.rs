@@ -97,7 +97,7 @@ impl IntoResponse for UiError {
             ApiError::Validation(e) => e.message.clone(),
             other => other.public_message(),
         };
-        message_page(status, heading, &sentence_case(&message))
+        message_page(status, heading, &page::sentence(&message))
     }
 }
 
@@ -124,14 +124,6 @@ pub fn not_found_page() -> Response {
         "Not found",
         "There is nothing at this address.",
     )
-}
-
-fn sentence_case(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 // ---- Pages ----------------------------------------------------------------

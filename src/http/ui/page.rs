@@ -263,7 +263,7 @@ impl<'a> Page<'a> {
 }
 
 /// "title must not be empty" → "Title must not be empty."
-fn sentence(message: &str) -> String {
+pub fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = chars
         .next()
