@@ -121,6 +121,12 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DB_PASSWORD", hide_env_values = true, global = true)]
     pub db_password: Option<String>,
 
+    /// ARN or name of a Secrets Manager secret holding `{"username", "password"}`
+    /// for PostgreSQL (with DB_HOST and DB_NAME). Read at start and again
+    /// whenever PostgreSQL refuses the password, so rotations need no restart.
+    #[arg(long, env = "DB_SECRET_ARN", global = true)]
+    pub db_secret_arn: Option<String>,
+
     /// TLS to PostgreSQL: disable, prefer or require.
     #[arg(long, env = "DB_SSLMODE", default_value = "prefer", global = true)]
     pub db_sslmode: String,

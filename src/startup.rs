@@ -7,9 +7,14 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{DatabaseConfig, ServerConfig};
+use crate::db::credentials::SecretCredentials;
 use crate::db::{DatabaseTarget, Store};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
+
+/// How long start-up waits for an unreachable database before giving up
+/// (and letting the orchestrator restart the process).
+const STARTUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Application {
     listener: TcpListener,
@@ -22,6 +27,10 @@ impl Application {
     /// Connects to the database, applies migrations and binds the port.
     pub async fn build(server: ServerConfig, database: &DatabaseConfig) -> anyhow::Result<Self> {
         let store = open_store(database).await?;
+        store
+            .wait_until_reachable(STARTUP_PATIENCE)
+            .await
+            .context("the database is not reachable")?;
         store.migrate().await?;
         crate::db::check_connection_budget(&store, database).await;
         Self::build_with_store(server, store).await
@@ -93,7 +102,18 @@ impl Application {
 }
 
 pub async fn open_store(database: &DatabaseConfig) -> anyhow::Result<Store> {
-    let target = DatabaseTarget::from_config(database)?;
+    let mut target = DatabaseTarget::from_config(database)?;
+    let mut secret = None;
+    if let Some(secret_id) = &database.db_secret_arn {
+        let (source, credentials) = SecretCredentials::load(secret_id).await?;
+        target = target.with_credentials(&credentials)?;
+        tracing::info!(secret = %secret_id, "database credentials come from Secrets Manager");
+        secret = Some(source);
+    }
     tracing::info!(database = %target.describe(), "using database");
-    Ok(target.connect(database.pool_size, database.acquire_timeout))
+    let store = target.connect(database.pool_size, database.acquire_timeout);
+    Ok(match secret {
+        Some(source) => store.with_credentials(source),
+        None => store,
+    })
 }

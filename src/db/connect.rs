@@ -10,7 +10,8 @@ use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use super::Store;
+use super::credentials::DbCredentials;
+use super::{Pool, Store};
 use crate::config::{DatabaseConfig, redact_url};
 
 /// Where the default SQLite database lives when nothing is configured.
@@ -47,12 +48,14 @@ impl DatabaseTarget {
             return Self::from_url(url, &config.db_sslmode);
         }
         if config.db_host.is_some() {
-            let (Some(host), Some(user), Some(name)) =
-                (&config.db_host, &config.db_user, &config.db_name)
-            else {
-                bail!(
-                    "DB_HOST is set, so DB_USER and DB_NAME must be set too (and usually DB_PASSWORD)"
-                );
+            // With DB_SECRET_ARN the user and password come from the secret.
+            let from_secret = config.db_secret_arn.as_ref().map(|_| String::new());
+            let (Some(host), Some(user), Some(name)) = (
+                &config.db_host,
+                config.db_user.as_ref().or(from_secret.as_ref()),
+                &config.db_name,
+            ) else {
+                bail!("DB_HOST is set, so DB_USER (or DB_SECRET_ARN) and DB_NAME must be set too");
             };
             let mut options = PgConnectOptions::new_without_pgpass()
                 .host(host)
@@ -88,6 +91,20 @@ impl DatabaseTarget {
                 "DATABASE_URL {:?} must start with sqlite://, postgres:// or postgresql://",
                 redact_url(url)
             ),
+        }
+    }
+
+    /// Replaces the PostgreSQL user and password (from a secret).
+    pub fn with_credentials(self, credentials: &DbCredentials) -> anyhow::Result<Self> {
+        match self {
+            Self::Postgres(options) => Ok(Self::Postgres(
+                options
+                    .username(&credentials.username)
+                    .password(&credentials.password),
+            )),
+            Self::Sqlite(_) => {
+                bail!("DB_SECRET_ARN needs PostgreSQL (DB_HOST or a postgres:// DATABASE_URL)")
+            }
         }
     }
 
@@ -138,14 +155,18 @@ impl DatabaseTarget {
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
                     .log_statements(tracing::log::LevelFilter::Trace);
-                Store::Sqlite(pool(pool_size, acquire_timeout).connect_lazy_with(options))
+                Store::new(Pool::Sqlite(
+                    pool(pool_size, acquire_timeout).connect_lazy_with(options),
+                ))
             }
             Self::Postgres(options) => {
                 let options = options
                     .clone()
                     .application_name("todo-app")
                     .log_statements(tracing::log::LevelFilter::Trace);
-                Store::Postgres(pool(pool_size, acquire_timeout).connect_lazy_with(options))
+                Store::new(Pool::Postgres(
+                    pool(pool_size, acquire_timeout).connect_lazy_with(options),
+                ))
             }
         }
     }
@@ -168,6 +189,7 @@ mod tests {
             db_name: None,
             db_user: None,
             db_password: None,
+            db_secret_arn: None,
             db_sslmode: "prefer".into(),
             pool_size: 5,
             acquire_timeout: Duration::from_secs(1),

@@ -6,6 +6,8 @@
 //! trait object keeps the queries monomorphic and the call sites simple.
 
 mod connect;
+/// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
+pub mod credentials;
 mod tasks;
 
 use std::fmt;
@@ -17,7 +19,14 @@ use sqlx::{PgPool, SqlitePool};
 
 /// The connection pool for whichever database is configured.
 #[derive(Clone)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    /// Set when PostgreSQL credentials come from Secrets Manager.
+    credentials: Option<std::sync::Arc<credentials::SecretCredentials>>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -31,9 +40,9 @@ impl fmt::Debug for Store {
 /// Runs `$body` with `$pool` bound to the concrete pool of either backend.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::db::Store::Sqlite($pool) => $body,
-            $crate::db::Store::Postgres($pool) => $body,
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -66,15 +75,87 @@ impl StoreError {
             source => Self::Database { context, source },
         }
     }
+
+    /// The underlying database error, if any.
+    pub fn sqlx_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Database { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Errors that mean "the database is not reachable right now" rather than a bug.
+pub fn is_connection_error(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(err, sqlx::Error::Database(db)
+            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now,
+            // and a refused password (a credential rotation in progress).
+            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "28P01" | "28000")))
+}
+
 impl Store {
+    pub(crate) fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            credentials: None,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Reads PostgreSQL credentials from Secrets Manager from now on.
+    pub(crate) fn with_credentials(mut self, source: credentials::SecretCredentials) -> Self {
+        self.credentials = Some(std::sync::Arc::new(source));
+        self
+    }
+
+    /// Passes a query result through; when PostgreSQL refused our password
+    /// (rotated in Secrets Manager), first reloads the credentials so the
+    /// next connection uses the new ones. The request that ran into the
+    /// rotation still fails, with a 503 that asks to retry.
+    pub(crate) async fn observe<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        if let (Err(err), Some(credentials), Pool::Postgres(pool)) =
+            (&result, &self.credentials, &self.pool)
+            && err.sqlx_error().is_some_and(credentials::is_auth_failure)
+        {
+            credentials.refresh(pool).await;
+        }
+        result
+    }
+
+    /// Waits until the database answers (it may still be starting, as RDS
+    /// after a failover or a fresh deployment), for at most `patience`.
+    pub async fn wait_until_reachable(&self, patience: std::time::Duration) -> StoreResult<()> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut delay = std::time::Duration::from_millis(100);
+        loop {
+            match self.ping().await {
+                Ok(()) => return Ok(()),
+                Err(err)
+                    if tokio::time::Instant::now() + delay < deadline
+                        && (matches!(err, StoreError::Busy)
+                            || err.sqlx_error().is_some_and(is_connection_error)) =>
+                {
+                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                Err(err) => return Err(err),
+            }
         }
     }
 
@@ -83,12 +164,18 @@ impl Store {
     /// migration exactly once; on SQLite the write lock does the same.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         use anyhow::Context;
-        match self {
-            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite")
-                .run(pool)
-                .await
-                .context("failed to apply SQLite migrations"),
-            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres")
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                // SQLx takes no lock on SQLite, so two processes starting on
+                // one file would both try to apply the same migration. An OS
+                // file lock next to the database serializes them.
+                let _lock = lock_sqlite_for_migration(pool).await?;
+                sqlx::migrate!("migrations/sqlite")
+                    .run(pool)
+                    .await
+                    .context("failed to apply SQLite migrations")
+            }
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
                 .run(pool)
                 .await
                 .context("failed to apply PostgreSQL migrations"),
@@ -107,13 +194,14 @@ impl Store {
 
     /// Checks the database answers; used by readiness.
     pub async fn ping(&self) -> StoreResult<()> {
-        with_pool!(self, pool => {
+        self.observe(with_pool!(self, pool => {
             sqlx::query("SELECT 1")
                 .execute(pool)
                 .await
                 .map(|_| ())
                 .map_err(StoreError::db("the database did not answer"))
-        })
+        }))
+        .await
     }
 
     pub async fn close(&self) {
@@ -121,11 +209,38 @@ impl Store {
     }
 }
 
+/// Holds an exclusive lock on `<database file>.migrate-lock` until dropped.
+async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<std::fs::File>> {
+    use anyhow::Context;
+    let options = pool.connect_options();
+    let db_file = options.get_filename();
+    if db_file.as_os_str().is_empty() || db_file.as_os_str() == ":memory:" {
+        return Ok(None);
+    }
+    let mut lock_path = db_file.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("failed to open {}", lock_path.display()))?;
+        file.lock()
+            .with_context(|| format!("failed to lock {}", lock_path.display()))?;
+        Ok(Some(file))
+    })
+    .await?
+}
+
 /// Warns when the configured pools cannot all fit in PostgreSQL's
 /// `max_connections`: each process opens up to `pool_size` connections, and
 /// during an ECS deployment up to `fleet_size` processes run at once.
 pub async fn check_connection_budget(store: &Store, config: &crate::config::DatabaseConfig) {
-    let Store::Postgres(pool) = store else { return };
+    let Pool::Postgres(pool) = &store.pool else {
+        return;
+    };
     let max: Result<String, _> = sqlx::query_scalar("SHOW max_connections")
         .fetch_one(pool)
         .await;

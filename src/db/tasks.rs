@@ -108,17 +108,21 @@ impl Store {
         let limit = i64::from(filter.limit.min(TaskFilter::MAX_LIMIT));
         let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         let pattern = filter.query.as_deref().map(like_pattern);
-        let rows: Vec<TaskRow> = with_pool!(self, pool => {
-            sqlx::query_as(list_sql(filter.sort))
-                .bind(filter.completed)
-                .bind(pattern.as_deref())
-                // One extra row tells whether there is a next page.
-                .bind(limit + 1)
-                .bind(offset)
-                .fetch_all(pool)
-                .await
-        })
-        .map_err(StoreError::db("failed to list tasks"))?;
+        let rows: Vec<TaskRow> = self
+            .observe(
+                with_pool!(self, pool => {
+                    sqlx::query_as(list_sql(filter.sort))
+                        .bind(filter.completed)
+                        .bind(pattern.as_deref())
+                        // One extra row tells whether there is a next page.
+                        .bind(limit + 1)
+                        .bind(offset)
+                        .fetch_all(pool)
+                        .await
+                })
+                .map_err(StoreError::db("failed to list tasks")),
+            )
+            .await?;
         let has_more = rows.len() as i64 > limit;
         let tasks = rows
             .into_iter()
@@ -129,19 +133,20 @@ impl Store {
     }
 
     pub async fn count_tasks(&self) -> StoreResult<TaskCounts> {
-        let (total, active): (i64, i64) = with_pool!(self, pool => {
+        let (total, active): (i64, i64) = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN completed THEN 0 ELSE 1 END), 0) FROM tasks",
             )
             .fetch_one(pool)
             .await
         })
-        .map_err(StoreError::db("failed to count tasks"))?;
+        .map_err(StoreError::db("failed to count tasks")))
+        .await?;
         Ok(TaskCounts { total, active })
     }
 
     pub async fn get_task(&self, id: i64) -> StoreResult<Task> {
-        let row: Option<TaskRow> = with_pool!(self, pool => {
+        let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
                  FROM tasks WHERE id = $1",
@@ -150,13 +155,14 @@ impl Store {
             .fetch_optional(pool)
             .await
         })
-        .map_err(StoreError::db("failed to read task"))?;
+        .map_err(StoreError::db("failed to read task")))
+        .await?;
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
     pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
         let now = Utc::now();
-        let row: TaskRow = with_pool!(self, pool => {
+        let row: TaskRow = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) \
                  VALUES ($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks)), \
@@ -172,7 +178,8 @@ impl Store {
             .fetch_one(pool)
             .await
         })
-        .map_err(StoreError::db("failed to insert task"))?;
+        .map_err(StoreError::db("failed to insert task")))
+        .await?;
         Ok(row.into())
     }
 
@@ -188,7 +195,7 @@ impl Store {
             let task = self.get_task(id).await?;
             return check_version(task, expected_version);
         }
-        let row: Option<TaskRow> = with_pool!(self, pool => {
+        let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "UPDATE tasks SET \
                     title = COALESCE($2, title), \
@@ -213,7 +220,8 @@ impl Store {
             .fetch_optional(pool)
             .await
         })
-        .map_err(StoreError::db("failed to update task"))?;
+        .map_err(StoreError::db("failed to update task")))
+        .await?;
         match row {
             Some(row) => Ok(row.into()),
             // Either gone or changed by someone else: tell which.
@@ -222,15 +230,19 @@ impl Store {
     }
 
     pub async fn delete_task(&self, id: i64, expected_version: Option<i64>) -> StoreResult<()> {
-        let deleted = with_pool!(self, pool => {
-            sqlx::query("DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2)")
-                .bind(id)
-                .bind(expected_version)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to delete task"))?;
+        let deleted = self
+            .observe(
+                with_pool!(self, pool => {
+                    sqlx::query("DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2)")
+                        .bind(id)
+                        .bind(expected_version)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                })
+                .map_err(StoreError::db("failed to delete task")),
+            )
+            .await?;
         if deleted == 0 {
             return Err(self.missing_or_stale(id).await);
         }
@@ -249,43 +261,52 @@ impl Store {
 
     /// Marks every task completed (or active); returns how many changed.
     pub async fn set_all_completed(&self, completed: bool) -> StoreResult<u64> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
-                 WHERE completed <> $1",
-            )
-            .bind(completed)
-            .bind(Utc::now())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to update all tasks"))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query(
+                    "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
+                     WHERE completed <> $1",
+                )
+                .bind(completed)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+            })
+            .map_err(StoreError::db("failed to update all tasks")),
+        )
+        .await
     }
 
     pub async fn clear_completed(&self) -> StoreResult<u64> {
-        with_pool!(self, pool => {
-            sqlx::query("DELETE FROM tasks WHERE completed")
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to delete completed tasks"))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM tasks WHERE completed")
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })
+            .map_err(StoreError::db("failed to delete completed tasks")),
+        )
+        .await
     }
 
     pub async fn delete_all_tasks(&self) -> StoreResult<u64> {
-        with_pool!(self, pool => {
-            sqlx::query("DELETE FROM tasks")
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to delete all tasks"))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM tasks")
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })
+            .map_err(StoreError::db("failed to delete all tasks")),
+        )
+        .await
     }
 
     /// Every task, in id order, for export.
     pub async fn all_tasks(&self) -> StoreResult<Vec<Task>> {
-        let rows: Vec<TaskRow> = with_pool!(self, pool => {
+        let rows: Vec<TaskRow> = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
                  FROM tasks ORDER BY id",
@@ -293,7 +314,8 @@ impl Store {
             .fetch_all(pool)
             .await
         })
-        .map_err(StoreError::db("failed to read tasks for export"))?;
+        .map_err(StoreError::db("failed to read tasks for export")))
+        .await?;
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
@@ -301,7 +323,7 @@ impl Store {
     /// Refuses when tasks exist, unless `replace` deletes them first.
     pub async fn import_tasks(&self, tasks: &[ImportedTask], replace: bool) -> StoreResult<u64> {
         let ctx = StoreError::db;
-        with_pool!(self, pool => {
+        self.observe(with_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;
             if replace {
                 sqlx::query("DELETE FROM tasks")
@@ -348,8 +370,10 @@ impl Store {
                 .map_err(ctx("failed to advance the id sequence"))?;
             }
             tx.commit().await.map_err(ctx("failed to commit the import"))?;
-            Ok(tasks.len() as u64)
-        })
+            Ok::<_, StoreError>(tasks.len() as u64)
+        }
+        .await))
+        .await
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::db::StoreError;
+use crate::db::{StoreError, is_connection_error};
 use crate::domain::FieldError;
 
 #[derive(Debug, thiserror::Error)]
@@ -119,20 +119,6 @@ impl From<StoreError> for ApiError {
             err @ StoreError::Database { .. } => Self::Internal(err.into()),
         }
     }
-}
-
-/// Errors that mean "the database is not reachable right now" rather than a bug.
-pub fn is_connection_error(err: &sqlx::Error) -> bool {
-    matches!(
-        err,
-        sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::WorkerCrashed
-    ) || matches!(err, sqlx::Error::Database(db)
-            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
-            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03")))
 }
 
 impl IntoResponse for ApiError {

@@ -64,6 +64,7 @@ pub fn database_config(url: &str) -> DatabaseConfig {
         db_name: None,
         db_user: None,
         db_password: None,
+        db_secret_arn: None,
         db_sslmode: "prefer".to_owned(),
         pool_size: 5,
         acquire_timeout: Duration::from_secs(5),

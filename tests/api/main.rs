@@ -6,6 +6,8 @@ mod helpers;
 
 mod api_errors;
 mod api_todos;
+mod cli;
 mod ops;
+mod rotation;
 mod shutdown;
 mod ui;

@@ -1,0 +1,329 @@
+//! The binary's subcommands and configuration, run as a user would.
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::helpers::{Backend, TestApp, TestDatabase, postgres_admin_url};
+
+const BIN: &str = env!("CARGO_BIN_EXE_todo-app");
+
+async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(BIN);
+    command.args(args).env_clear().env("LOG_FORMAT", "json");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("command hung")
+        .unwrap()
+}
+
+fn assert_success(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[tokio::test]
+async fn help_lists_every_setting_with_its_default() {
+    let output = run(&["--help"], &[]).await;
+    assert_success(&output, "--help");
+    let help = String::from_utf8(output.stdout).unwrap();
+    for env in [
+        "PORT",
+        "HOST",
+        "DATABASE_URL",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_NAME",
+        "DB_USER",
+        "DB_PASSWORD",
+        "DB_SECRET_ARN",
+        "DB_POOL_SIZE",
+        "LOG_FORMAT",
+        "RUST_LOG",
+        "SHUTDOWN_DRAIN_DELAY",
+        "SHUTDOWN_TIMEOUT",
+        "CORS_ORIGINS",
+        "BODY_LIMIT",
+    ] {
+        assert!(
+            help.contains(&format!("env: {env}")),
+            "--help does not mention {env}"
+        );
+    }
+    for default in [
+        "[default: 8080]",
+        "[default: 0.0.0.0]",
+        "[default: 10]",
+        "[default: 20s]",
+    ] {
+        assert!(help.contains(default), "--help lacks {default}");
+    }
+    for command in ["serve", "migrate", "export", "import", "healthcheck"] {
+        assert!(help.contains(command), "--help lacks the {command} command");
+    }
+    // Secret values set in the environment are never echoed by --help.
+    let output = run(
+        &["--help"],
+        &[
+            ("DB_PASSWORD", "hunter2"),
+            ("DATABASE_URL", "postgres://u:hunter2@h/d"),
+        ],
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("hunter2"));
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_with_a_clear_message() {
+    for (env, expected) in [
+        (
+            vec![("DATABASE_URL", "mysql://u:hunter2@h/d")],
+            "must start with sqlite://",
+        ),
+        (vec![("DB_HOST", "db.internal")], "DB_USER"),
+        (vec![("PORT", "eighty")], "invalid value 'eighty'"),
+        (vec![("SHUTDOWN_TIMEOUT", "soon")], "not a duration"),
+    ] {
+        let output = run(&["migrate"], &env).await;
+        assert!(!output.status.success(), "{env:?} should fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "a password leaked: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn healthcheck_exits_zero_only_when_healthy() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    assert_success(
+        &run(&["healthcheck"], &[("PORT", &port)]).await,
+        "healthcheck",
+    );
+    drop(app);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let output = run(&["healthcheck", "--timeout", "1s"], &[("PORT", &closed)]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unhealthy"));
+}
+
+/// Many instances starting at once against one empty database: every one
+/// succeeds and each migration is applied exactly once.
+async fn concurrent_migrations(backend: Backend) {
+    let Some(db) = TestDatabase::create(backend).await else {
+        return;
+    };
+    // Start all eight processes before waiting for any of them.
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            tokio::process::Command::new(BIN)
+                .arg("migrate")
+                .env_clear()
+                .env("DATABASE_URL", db.url())
+                .env("LOG_FORMAT", "json")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_success(&output, "concurrent migrate");
+    }
+    let applied: i64 = match backend {
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    let expected = std::fs::read_dir(format!(
+        "{}/migrations/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        match backend {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    ))
+    .unwrap()
+    .count() as i64;
+    assert_eq!(applied, expected, "each migration recorded once");
+}
+
+#[tokio::test]
+async fn migrations_run_concurrently_on_sqlite() {
+    concurrent_migrations(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migrations_run_concurrently_on_postgres() {
+    concurrent_migrations(Backend::Postgres).await;
+}
+
+/// The move the README describes: export from the SQLite default, import
+/// into PostgreSQL, nothing lost; a bad file imports nothing.
+#[tokio::test]
+async fn export_from_sqlite_and_import_into_postgres() {
+    let source = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    source
+        .create(json!({"title": "first", "priority": "urgent", "due": "2030-04-01"}))
+        .await;
+    let second = source.create_titled("second").await;
+    source
+        .patch_json(
+            &format!("/api/todos/{}", second["id"]),
+            &json!({"completed": true}),
+        )
+        .await;
+    let before = source.list("").await;
+
+    let dir = std::env::temp_dir().join(format!("todo-export-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tasks.json");
+    let output = run(
+        &["export", "-o", file.to_str().unwrap()],
+        &[("DATABASE_URL", source.database.url())],
+    )
+    .await;
+    assert_success(&output, "export");
+
+    let target_backend = if postgres_admin_url().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let target = TestApp::spawn(target_backend).await.unwrap();
+    let output = run(
+        &["import", file.to_str().unwrap()],
+        &[("DATABASE_URL", target.database.url())],
+    )
+    .await;
+    assert_success(&output, "import");
+    let after = target.list("").await;
+    let comparable = |tasks: Vec<Value>, base: &str| -> Vec<Value> {
+        tasks
+            .into_iter()
+            .map(|mut t| {
+                let o = t.as_object_mut().unwrap();
+                o.remove("version");
+                o.insert(
+                    "url".into(),
+                    json!(o["url"].as_str().unwrap().replace(base, "")),
+                );
+                t
+            })
+            .collect()
+    };
+    assert_eq!(
+        comparable(after, &target.address),
+        comparable(before, &source.address)
+    );
+
+    // Importing again without --replace is refused and changes nothing.
+    let output = run(
+        &["import", file.to_str().unwrap()],
+        &[("DATABASE_URL", target.database.url())],
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already holds 2 tasks"));
+
+    // A corrupt file is refused before anything is written.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"format": "todo-app-export", "version": 1, "exported_at": "2030-01-01T00:00:00Z", "tasks": [{"id": 1}]}"#).unwrap();
+    let output = run(
+        &["import", "--replace", bad.to_str().unwrap()],
+        &[("DATABASE_URL", target.database.url())],
+    )
+    .await;
+    assert!(!output.status.success());
+    assert_eq!(target.list("").await.len(), 2);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// ECS passes DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD from a
+/// Secrets Manager secret; a password with any characters must work.
+#[tokio::test]
+async fn postgres_from_db_parts_with_an_awkward_password() {
+    let Some(admin_url) = postgres_admin_url() else {
+        return;
+    };
+    let role = format!("parts_{}", uuid::Uuid::new_v4().simple());
+    let password = "p@ss:w/rd?#%&= 'x\"é";
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    for sql in [
+        format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{}'",
+            password.replace('\'', "''")
+        ),
+        format!("CREATE DATABASE {role} OWNER {role}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let host_port = admin_url
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    let env = [
+        ("DB_HOST", host),
+        ("DB_PORT", port),
+        ("DB_NAME", role.as_str()),
+        ("DB_USER", role.as_str()),
+        ("DB_PASSWORD", password),
+        ("DB_SSLMODE", "disable"),
+    ];
+    let output = run(&["migrate"], &env).await;
+    let cleanup = async {
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {role} WITH (FORCE)"),
+            format!("DROP ROLE IF EXISTS {role}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    };
+    let log = String::from_utf8_lossy(&output.stdout).into_owned();
+    cleanup.await;
+    assert_success(&output, "migrate with DB_* parts");
+    assert!(
+        log.contains(&format!("postgres://{role}@{host}:{port}/{role}")),
+        "{log}"
+    );
+    assert!(!log.contains("p@ss"), "the password leaked into the log");
+}

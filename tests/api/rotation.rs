@@ -1,0 +1,317 @@
+//! Credentials that survive a rotation: the real binary reads PostgreSQL
+//! credentials from Secrets Manager (moto's, at `TEST_SECRETS_ENDPOINT`),
+//! and keeps serving while the role's password and the secret change.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::helpers::{postgres_admin_url, with_database};
+
+struct Fixture {
+    admin_url: String,
+    role: String,
+    secrets: aws_sdk_secretsmanager::Client,
+    endpoint: String,
+    secret_arn: String,
+}
+
+/// `None` outside CI when moto or PostgreSQL is not configured.
+fn secrets_endpoint() -> Option<String> {
+    match std::env::var("TEST_SECRETS_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("TEST_SECRETS_ENDPOINT (a local Secrets Manager) must be set in CI")
+        }
+        _ => None,
+    }
+}
+
+impl Fixture {
+    async fn new(password: &str) -> Option<Self> {
+        let endpoint = secrets_endpoint()?;
+        let admin_url = postgres_admin_url()?;
+        let role = format!("rot_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        for sql in [
+            format!(
+                "CREATE ROLE {role} LOGIN PASSWORD '{}'",
+                password.replace('\'', "''")
+            ),
+            format!("CREATE DATABASE {role} OWNER {role}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let secrets = aws_sdk_secretsmanager::Client::from_conf(config);
+        let created = secrets
+            .create_secret()
+            .name(format!("todo-app/{role}"))
+            .secret_string(json!({"username": role, "password": password}).to_string())
+            .send()
+            .await
+            .expect("cannot create the secret in the local Secrets Manager");
+        let secret_arn = created.arn().unwrap().to_owned();
+        Some(Self {
+            admin_url,
+            role,
+            secrets,
+            endpoint,
+            secret_arn,
+        })
+    }
+
+    async fn admin(&self, sql: String) {
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+
+    async fn set_role_password(&self, password: &str) {
+        self.admin(format!(
+            "ALTER ROLE {} PASSWORD '{}'",
+            self.role,
+            password.replace('\'', "''")
+        ))
+        .await;
+    }
+
+    async fn set_secret(&self, password: &str) {
+        self.secrets
+            .put_secret_value()
+            .secret_id(&self.secret_arn)
+            .secret_string(json!({"username": self.role, "password": password}).to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Closes the app's open connections, as their max lifetime or a
+    /// failover would, so the next queries need new ones.
+    async fn drop_connections(&self) {
+        self.admin(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
+            self.role
+        ))
+        .await;
+    }
+
+    async fn stored_titles(&self) -> i64 {
+        let url = with_database(&self.admin_url, &self.role);
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM tasks")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    fn spawn_app(&self, port: u16) -> tokio::process::Child {
+        let admin = url_parts(&self.admin_url);
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"))
+            .env_clear()
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("DB_HOST", admin.0)
+            .env("DB_PORT", admin.1.to_string())
+            .env("DB_NAME", &self.role)
+            .env("DB_SECRET_ARN", &self.secret_arn)
+            .env("DB_SSLMODE", "disable")
+            .env("DB_POOL_SIZE", "2")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LOG_FORMAT", "json")
+            .env("SHUTDOWN_DRAIN_DELAY", "0s")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let (admin_url, role) = (self.admin_url.clone(), self.role.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    for sql in [
+                        format!("DROP DATABASE IF EXISTS {role} WITH (FORCE)"),
+                        format!("DROP ROLE IF EXISTS {role}"),
+                    ] {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut admin)
+                            .await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Host and port of a postgres:// URL.
+fn url_parts(url: &str) -> (String, u16) {
+    let after_scheme = url.split_once("://").unwrap().1;
+    let authority = after_scheme.split('/').next().unwrap();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), p.parse().unwrap()),
+        None => (host_port.to_owned(), 5432),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Creates tasks one after another until stopped; returns (ok, failed, last_status).
+async fn write_steadily(url: String, stop: Arc<AtomicBool>) -> (u32, u32, u16) {
+    let client = reqwest::Client::new();
+    let (mut ok, mut failed, mut last) = (0, 0, 0);
+    // Bounded: at most 2 000 requests whatever happens.
+    for i in 0..2000 {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let response = client
+            .post(format!("{url}/api/todos"))
+            .json(&json!({"title": format!("task {i}")}))
+            .send()
+            .await;
+        last = response.as_ref().map_or(0, |r| r.status().as_u16());
+        if last == 201 {
+            ok += 1
+        } else {
+            failed += 1
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (ok, failed, last)
+}
+
+async fn wait_ready(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the app did not become ready");
+}
+
+async fn rotate_while_serving(secret_lags_by: Duration) {
+    let old = "old:p@ss/w#rd?'%";
+    let new = "new&p@ss w0rd=\"";
+    let Some(fixture) = Fixture::new(old).await else {
+        eprintln!("skipped: TEST_SECRETS_ENDPOINT or TEST_DATABASE_URL is not set");
+        return;
+    };
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let child = fixture.spawn_app(port);
+    let pid = child.id().unwrap();
+    wait_ready(&url).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn(write_steadily(url.clone(), stop.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The rotation, as Secrets Manager's rotation function does it: the
+    // database gets the new password, then the secret (maybe a bit later).
+    fixture.set_role_password(new).await;
+    fixture.drop_connections().await;
+    tokio::time::sleep(secret_lags_by).await;
+    fixture.set_secret(new).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (ok, failed, last) = writer.await.unwrap();
+
+    // Still the same process, serving with the new password.
+    let response = reqwest::Client::new()
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(child.id(), Some(pid), "the app was not restarted");
+    assert_eq!(last, 201, "the last write succeeded");
+    assert!(ok > 20, "kept writing: {ok} ok, {failed} failed");
+    // Only requests that raced the rotation may fail: those between the
+    // password change and the secret update, plus one refresh interval.
+    let allowed = 2 + (secret_lags_by.as_millis() as u32 + 1000) / 10;
+    assert!(
+        failed <= allowed,
+        "{failed} writes failed (allowed {allowed})"
+    );
+    assert_eq!(
+        fixture.stored_titles().await,
+        i64::from(ok),
+        "every 201 is stored"
+    );
+
+    // Stop and check the log: the reload is recorded, no password appears.
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        log.contains("reloaded the credentials from Secrets Manager"),
+        "{log}"
+    );
+    for secret in [old, new] {
+        assert!(!log.contains(secret), "a password leaked into the log");
+    }
+    eprintln!(
+        "rotation with the secret {secret_lags_by:?} behind: {ok} writes ok, {failed} failed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_serving_when_password_and_secret_rotate_together() {
+    rotate_while_serving(Duration::ZERO).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_when_the_secret_is_updated_after_the_password() {
+    rotate_while_serving(Duration::from_millis(700)).await;
+}
