@@ -10,3 +10,4 @@ mod cli;
 mod ops;
 mod rotation;
 mod shutdown;
+mod ui;

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Browser tests of the web UI: Debian's headless Chromium, driven by
+# playwright-core under Node's test runner, against the real binary on a free
+# port over a fresh SQLite file, then (when TEST_DATABASE_URL is set) again
+# over a fresh PostgreSQL database. Installs what is missing, never downloads
+# a browser build of its own. Exits non-zero when any test fails.
+#
+#   ci/browser.sh                     # SQLite
+#   TEST_DATABASE_URL=postgres://… ci/browser.sh   # SQLite, then PostgreSQL
+#
+# SCREENSHOT_DIR (default: a temporary directory) receives the screenshots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Bounds: the whole run, and one test file on one backend.
+TEST_TIMEOUT="${BROWSER_TEST_TIMEOUT:-300}"
+
+log() { printf 'browser.sh: %s\n' "$*" >&2; }
+
+# ---- What the tests need --------------------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "installing node and npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    log "installing playwright-core (no browser download)"
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+log "building the binary"
+cargo build --locked --quiet
+binary="${CARGO_TARGET_DIR:-target}/debug/todo-app"
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/todo-browser.XXXXXX")"
+export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$workdir/screenshots}"
+server_pid=""
+pg_database=""
+
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=""
+}
+
+drop_pg_database() {
+    if [ -n "$pg_database" ]; then
+        psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null 2>&1 || true
+        pg_database=""
+    fi
+}
+
+cleanup() {
+    stop_server
+    drop_pg_database
+    rm -rf "$workdir/db"
+}
+trap cleanup EXIT
+
+# Node is needed anyway, so it does the small jobs too.
+free_port() {
+    node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+is_ready() {
+    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+}
+
+# run_suite NAME DATABASE_URL: starts the server, waits for it, runs the tests.
+run_suite() {
+    local name="$1" database_url="$2" port
+    port="$(free_port)"
+    log "[$name] starting the server on port $port"
+    DATABASE_URL="$database_url" HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
+        LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server-$name.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        is_ready "http://127.0.0.1:$port/readyz" && break
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            log "[$name] the server exited early:"
+            cat "$workdir/server-$name.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    local status=0
+    (cd tests/browser && BASE_URL="http://127.0.0.1:$port" timeout --kill-after=10 "$TEST_TIMEOUT" \
+        node --test --test-concurrency=1 --test-timeout=60000 ui.test.js) || status=$?
+    stop_server
+    if [ "$status" -ne 0 ]; then
+        log "[$name] failed (exit $status); server log:"
+        tail -n 50 "$workdir/server-$name.log" >&2
+    fi
+    return "$status"
+}
+
+mkdir -p "$workdir/db"
+failed=0
+run_suite sqlite "sqlite://$workdir/db/todo.db" || failed=1
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    pg_database="todo_browser_$(date +%s)_$$"
+    psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_database" >/dev/null
+    # Same server, same credentials, the fresh database.
+    pg_url="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.href)' "$TEST_DATABASE_URL" "$pg_database")"
+    run_suite postgres "$pg_url" || failed=1
+    drop_pg_database
+fi
+
+log "screenshots: $SCREENSHOT_DIR"
+exit "$failed"

@@ -1,0 +1,229 @@
+//! What the user is looking at: a filter (the path), a sort order and a
+//! search (the query string). Views are addressable, like TodoMVC's `#/active`
+//! but on the server, so Back, bookmarks and reloads all land where they were.
+//!
+//! Every form carries the view it was posted from in a `return` field, and
+//! the answer redirects there. That field is attacker-controlled, so it is
+//! not checked and echoed (an open redirect waits behind every missed case):
+//! it is *parsed* into a `View`, and the redirect is written from the `View`.
+
+use axum::extract::Query;
+use axum::http::Uri;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use crate::domain::{SortOrder, TaskFilter};
+
+/// Which tasks a view lists; each has its own path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Filter {
+    #[default]
+    All,
+    Active,
+    Completed,
+}
+
+impl Filter {
+    pub const ALL: [Filter; 3] = [Filter::All, Filter::Active, Filter::Completed];
+
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.path() == path)
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::All => "/",
+            Self::Active => "/active",
+            Self::Completed => "/completed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All",
+            Self::Active => "Active",
+            Self::Completed => "Completed",
+        }
+    }
+
+    fn completed(self) -> Option<bool> {
+        match self {
+            Self::All => None,
+            Self::Active => Some(false),
+            Self::Completed => Some(true),
+        }
+    }
+}
+
+/// The query string of a view page. Strings, so a bad value falls back to
+/// the default instead of failing the page: a stale bookmark should still open.
+#[derive(Debug, Default, Deserialize)]
+pub struct ViewParams {
+    pub sort: Option<String>,
+    pub q: Option<String>,
+    /// The task to show in edit mode, for browsers without JavaScript.
+    pub edit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct View {
+    pub filter: Filter,
+    pub sort: SortOrder,
+    /// Trimmed, never empty.
+    pub query: Option<String>,
+}
+
+/// Longest search kept; longer ones are cut rather than refused.
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Characters escaped in a query value: all but the unreserved ones.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+impl View {
+    pub fn new(filter: Filter, params: &ViewParams) -> Self {
+        let sort = params
+            .sort
+            .as_deref()
+            .and_then(|s| SortOrder::parse(s).ok())
+            .unwrap_or_default();
+        let query = params
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| q.chars().take(MAX_QUERY_CHARS).collect());
+        Self {
+            filter,
+            sort,
+            query,
+        }
+    }
+
+    /// Reads a form's `return` field. Anything that is not one of our view
+    /// URLs (another host, `//evil`, `/api/...`, garbage) gives the default view.
+    pub fn from_return(raw: Option<&str>) -> Self {
+        let Some(uri) = raw.and_then(|r| r.parse::<Uri>().ok()) else {
+            return Self::default();
+        };
+        if uri.scheme().is_some() || uri.authority().is_some() {
+            return Self::default();
+        }
+        let Some(filter) = Filter::from_path(uri.path()) else {
+            return Self::default();
+        };
+        let params = Query::<ViewParams>::try_from_uri(&uri)
+            .map(|Query(p)| p)
+            .unwrap_or_default();
+        Self::new(filter, &params)
+    }
+
+    /// This view's URL, in canonical form (defaults left out).
+    pub fn url(&self) -> String {
+        self.url_for(self.filter)
+    }
+
+    /// The same sort and search under another filter.
+    pub fn url_for(&self, filter: Filter) -> String {
+        self.url_with(filter, None)
+    }
+
+    /// This view with one task in edit mode (the no-JavaScript edit page).
+    pub fn edit_url(&self, id: i64) -> String {
+        self.url_with(self.filter, Some(id))
+    }
+
+    fn url_with(&self, filter: Filter, edit: Option<i64>) -> String {
+        let mut url = String::from(filter.path());
+        let mut sep = '?';
+        let mut push = |key: &str, value: &str| {
+            url.push(sep);
+            url.push_str(key);
+            url.push('=');
+            url.extend(utf8_percent_encode(value, QUERY_VALUE));
+            sep = '&';
+        };
+        if self.sort != SortOrder::default() {
+            push("sort", self.sort.name());
+        }
+        if let Some(q) = &self.query {
+            push("q", q);
+        }
+        if let Some(id) = edit {
+            push("edit", &id.to_string());
+        }
+        url
+    }
+
+    pub fn task_filter(&self) -> TaskFilter {
+        TaskFilter {
+            completed: self.filter.completed(),
+            query: self.query.clone(),
+            sort: self.sort,
+            ..TaskFilter::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(filter: Filter, sort: Option<&str>, q: Option<&str>) -> View {
+        View::new(
+            filter,
+            &ViewParams {
+                sort: sort.map(str::to_owned),
+                q: q.map(str::to_owned),
+                edit: None,
+            },
+        )
+    }
+
+    #[test]
+    fn urls_are_canonical_and_round_trip() {
+        let plain = View::default();
+        assert_eq!(plain.url(), "/");
+        let v = view(Filter::Active, Some("due"), Some("  milk & eggs ")).clone();
+        assert_eq!(v.url(), "/active?sort=due&q=milk%20%26%20eggs");
+        assert_eq!(View::from_return(Some(&v.url())), v);
+        assert_eq!(v.url_for(Filter::All), "/?sort=due&q=milk%20%26%20eggs");
+        assert_eq!(v.edit_url(7), "/active?sort=due&q=milk%20%26%20eggs&edit=7");
+        let unicode = view(Filter::Completed, None, Some("crème brûlée"));
+        assert_eq!(View::from_return(Some(&unicode.url())), unicode);
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let v = view(Filter::All, Some("sideways"), Some("   "));
+        assert_eq!(v, View::default());
+        let long = view(Filter::All, None, Some(&"x".repeat(500)));
+        assert_eq!(long.query.unwrap().len(), MAX_QUERY_CHARS);
+    }
+
+    #[test]
+    fn return_values_never_leave_the_app() {
+        for raw in [
+            "https://evil.example/",
+            "//evil.example/active",
+            "/\\evil.example",
+            "/api/todos",
+            "/todos/1/delete",
+            "javascript:alert(1)",
+            "active",
+            "",
+            "/active\r\nSet-Cookie: x=1",
+        ] {
+            let v = View::from_return(Some(raw));
+            assert_eq!(v.url(), "/", "{raw:?}");
+        }
+        assert_eq!(View::from_return(None), View::default());
+        assert_eq!(
+            View::from_return(Some("/completed?sort=priority&bogus=1")).url(),
+            "/completed?sort=priority"
+        );
+    }
+}
