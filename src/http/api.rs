@@ -237,8 +237,10 @@ async fn get_task(
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| parse_etag(tag) == Some(task.version))
+            // `*` matches any current version (RFC 9110, 13.1.2).
+            v.trim() == "*"
+                || v.split(',')
+                    .any(|tag| parse_etag(tag) == Some(task.version))
         });
     if not_modified {
         let mut response = StatusCode::NOT_MODIFIED.into_response();

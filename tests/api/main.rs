@@ -6,5 +6,6 @@ mod helpers;
 
 mod api_errors;
 mod api_todos;
+mod openapi;
 mod ops;
 mod shutdown;
