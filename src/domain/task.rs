@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -172,14 +172,39 @@ impl Due {
         if raw.is_empty() {
             return Ok(None);
         }
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        // chrono's `%Y` also takes signed and five-digit years, which
+        // PostgreSQL may not store and RFC 3339 clients cannot read.
+        let shaped = raw.len() == 10
+            && raw.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        shaped
+            .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+            .flatten()
             .map(Some)
-            .map_err(|_| {
+            .ok_or_else(|| {
                 FieldError::new(
                     "due",
                     format!("due date {raw:?} is not a valid date; use YYYY-MM-DD"),
                 )
             })
+    }
+
+    /// Dates read from elsewhere (import files) must be ones `parse` accepts:
+    /// years 0000 to 9999.
+    pub fn check(field: &'static str, date: NaiveDate) -> Result<NaiveDate, FieldError> {
+        if (0..=9999).contains(&date.year()) {
+            Ok(date)
+        } else {
+            Err(FieldError::new(
+                field,
+                format!("{field} {date} is out of range; years 0000 to 9999 are supported"),
+            ))
+        }
     }
 
     fn from_json(value: &Value) -> Result<Option<NaiveDate>, FieldError> {
@@ -194,6 +219,25 @@ impl Due {
                 ),
             )),
         }
+    }
+}
+
+/// The largest `order` (and imported id) accepted, in either direction:
+/// JavaScript's `Number.MAX_SAFE_INTEGER`, so every browser client reads
+/// the number exactly, and far enough from `i64::MAX` that "one past the
+/// last position" never overflows in the database.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+pub fn check_safe_integer(field: &'static str, n: i64) -> Result<i64, FieldError> {
+    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&n) {
+        Ok(n)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{field} {n} is out of range; use a whole number from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}"
+            ),
+        ))
     }
 }
 
@@ -301,7 +345,7 @@ impl TaskChanges {
                     }
                 },
                 "order" => match value.as_i64() {
-                    Some(n) => changes.order = Some(n),
+                    Some(n) => changes.order = Some(check_safe_integer("order", n)?),
                     None => {
                         return Err(FieldError::new(
                             "order",
@@ -433,6 +477,35 @@ mod tests {
         assert!(Priority::parse("whenever").is_err());
         assert!(Priority::from_json(&json!(2.5)).is_err());
         assert!(Priority::from_json(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn order_stays_within_safe_integers() {
+        let body = json!({"order": MAX_SAFE_INTEGER})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert!(TaskChanges::from_json(&body).is_ok());
+        for order in [MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1, i64::MAX] {
+            let body = json!({ "order": order }).as_object().unwrap().clone();
+            assert_eq!(TaskChanges::from_json(&body).unwrap_err().field, "order");
+        }
+    }
+
+    #[test]
+    fn due_dates_have_four_digit_years() {
+        for raw in [
+            "+20000-01-01",
+            "-0001-01-01",
+            "20000-01-01",
+            "2030-1-01",
+            "２０３０-01-01",
+        ] {
+            assert!(Due::parse(raw).is_err(), "{raw}");
+        }
+        assert!(Due::parse("0001-01-01").is_ok());
+        let far = NaiveDate::from_ymd_opt(200_000, 1, 1).unwrap();
+        assert_eq!(Due::check("due", far).unwrap_err().field, "due");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The JSON API under `/api`, following the Todo-Backend conventions: the
 //! collection is a bare JSON array and every task carries its absolute `url`.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, ETAG, IF_NONE_MATCH, LINK, LOCATION};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,7 +17,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
 use crate::db::ImportedTask;
 use crate::domain::{
-    FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    Due, FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    check_safe_integer,
 };
 
 pub fn router(import_body_limit: usize) -> Router<AppState> {
@@ -110,6 +112,18 @@ impl ListParams {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
+        // Titles never hold control characters, and PostgreSQL refuses NUL
+        // in text: such a search is a mistake, not a query.
+        if filter
+            .query
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            return Err(FieldError::new(
+                "q",
+                "q must not contain control characters",
+            ));
+        }
         if let Some(sort) = &self.sort {
             filter.sort = SortOrder::parse(sort)?;
         }
@@ -214,7 +228,24 @@ async fn create_task(
     Ok(response)
 }
 
-/// Task ids in paths; anything else is a 404 (no such task), not a 400.
+/// The task id in the path. Anything that is not a positive whole number,
+/// even bytes that are not UTF-8, is a 404 (no such task) rather than
+/// axum's plain-text 400.
+pub struct TaskId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(raw)) => parse_id(&raw).map(Self),
+            Err(_) => Err(ApiError::NotFound(
+                "no task has the id in this path".to_owned(),
+            )),
+        }
+    }
+}
+
 fn parse_id(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
@@ -229,10 +260,10 @@ fn truncate(raw: &str, max: usize) -> String {
 async fn get_task(
     State(state): State<AppState>,
     base: BaseUrl,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let task = state.store.get_task(parse_id(&id)?).await?;
+    let task = state.store.get_task(id).await?;
     let not_modified = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -253,11 +284,10 @@ async fn get_task(
 async fn update_task(
     State(state): State<AppState>,
     base: BaseUrl,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     precondition: Precondition,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
     let changes = TaskChanges::from_json(&body)?;
     let task = state
         .store
@@ -268,12 +298,12 @@ async fn update_task(
 
 async fn delete_task(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     precondition: Precondition,
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_task(parse_id(&id)?, precondition.expected_version())
+        .delete_task(id, precondition.expected_version())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -402,13 +432,24 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
                     format!("id {} is not positive or appears twice", t.id),
                 )));
             }
+            // Out-of-range values would fail in the database (a 500) or
+            // leave no room for the ids and positions of new tasks.
+            check_safe_integer("id", t.id).map_err(at)?;
+            check_safe_integer("order", t.order).map_err(at)?;
+            let due = t
+                .due
+                .map(|d| Due::check("due", d))
+                .transpose()
+                .map_err(at)?;
+            Due::check("created_at", t.created_at.date_naive()).map_err(at)?;
+            Due::check("updated_at", t.updated_at.date_naive()).map_err(at)?;
             Ok(ImportedTask {
                 id: t.id,
                 title: Title::parse(&t.title).map_err(at)?,
                 priority: Priority::try_from(t.priority).map_err(at)?,
                 completed: t.completed,
                 order: t.order,
-                due: t.due,
+                due,
                 created_at: t.created_at,
                 updated_at: t.updated_at,
             })

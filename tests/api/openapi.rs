@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use todo_app::domain::{Priority, SortOrder, TaskFilter, Title};
+use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, TestDatabase};
@@ -318,6 +318,8 @@ fn document_names_the_domain_values() {
     assert_eq!(schemas["PriorityNumber"]["minimum"], 1);
     assert_eq!(schemas["PriorityNumber"]["maximum"], Priority::NAMES.len());
     assert_eq!(schemas["Title"]["maxLength"], Title::MAX_CHARS);
+    assert_eq!(schemas["OrderInput"]["maximum"], MAX_SAFE_INTEGER);
+    assert_eq!(schemas["OrderInput"]["minimum"], -MAX_SAFE_INTEGER);
 
     let list = &doc["paths"]["/api/todos"]["get"]["parameters"];
     let param = |name: &str| {
