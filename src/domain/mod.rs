@@ -7,6 +7,6 @@
 mod task;
 
 pub use task::{
-    Due, FieldError, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter,
-    Title, check_safe_integer,
+    Due, FieldError, MAX_IMPORTED, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task,
+    TaskChanges, TaskFilter, Title, check_range, whole_number,
 };

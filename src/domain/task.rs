@@ -105,7 +105,7 @@ impl Priority {
 
     fn from_json(value: &Value) -> Result<Self, FieldError> {
         match value {
-            Value::Number(n) => match n.as_i64() {
+            Value::Number(n) => match whole_number(value) {
                 Some(n) => Self::from_number(n),
                 None => Err(Self::invalid(&n.to_string())),
             },
@@ -222,23 +222,38 @@ impl Due {
     }
 }
 
-/// The largest `order` (and imported id) accepted, in either direction:
+/// The largest `order` a client may set, in either direction:
 /// JavaScript's `Number.MAX_SAFE_INTEGER`, so every browser client reads
-/// the number exactly, and far enough from `i64::MAX` that "one past the
-/// last position" never overflows in the database.
+/// the number exactly.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-pub fn check_safe_integer(field: &'static str, n: i64) -> Result<i64, FieldError> {
-    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&n) {
+/// The largest id or `order` an import accepts, in either direction. Wider
+/// than `MAX_SAFE_INTEGER`, because new tasks go one past the last id and
+/// position and every export must import again; far enough from `i64::MAX`
+/// that "one past the last" never overflows in the database.
+pub const MAX_IMPORTED: i64 = 1 << 62;
+
+pub fn check_range(field: &'static str, n: i64, max: i64) -> Result<i64, FieldError> {
+    if (-max..=max).contains(&n) {
         Ok(n)
     } else {
         Err(FieldError::new(
             field,
-            format!(
-                "{field} {n} is out of range; use a whole number from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}"
-            ),
+            format!("{field} {n} is out of range; use a whole number from -{max} to {max}"),
         ))
     }
+}
+
+/// A JSON number without a fraction, as an integer. `3.0` counts (JSON and
+/// JSON Schema do not tell it from `3`), up to the limit where a float is
+/// exact.
+pub fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64)
+            .map(|f| f as i64)
+    })
 }
 
 /// A stored task.
@@ -344,8 +359,8 @@ impl TaskChanges {
                         ));
                     }
                 },
-                "order" => match value.as_i64() {
-                    Some(n) => changes.order = Some(check_safe_integer("order", n)?),
+                "order" => match whole_number(value) {
+                    Some(n) => changes.order = Some(check_range("order", n, MAX_SAFE_INTEGER)?),
                     None => {
                         return Err(FieldError::new(
                             "order",
@@ -476,6 +491,7 @@ mod tests {
         assert!(Priority::parse("6").is_err());
         assert!(Priority::parse("whenever").is_err());
         assert!(Priority::from_json(&json!(2.5)).is_err());
+        assert_eq!(Priority::from_json(&json!(2.0)).unwrap().value(), 2);
         assert!(Priority::from_json(&json!(true)).is_err());
     }
 

@@ -17,8 +17,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
 use crate::db::ImportedTask;
 use crate::domain::{
-    Due, FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
-    check_safe_integer,
+    Due, FieldError, MAX_IMPORTED, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter,
+    Title, check_range, whole_number,
 };
 
 pub fn router(import_body_limit: usize) -> Router<AppState> {
@@ -143,12 +143,20 @@ impl ListParams {
                 })?;
         }
         if let Some(raw) = self.offset.as_deref() {
-            filter.offset = raw.parse().map_err(|_| {
-                FieldError::new(
-                    "offset",
-                    format!("offset {raw:?} must be a whole number, 0 or more"),
-                )
-            })?;
+            // Capped where the databases' own (signed 64-bit) OFFSET ends.
+            filter.offset = raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| i64::try_from(*n).is_ok())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "offset",
+                        format!(
+                            "offset {raw:?} must be a whole number from 0 to {}",
+                            i64::MAX
+                        ),
+                    )
+                })?;
         }
         Ok(filter)
     }
@@ -373,14 +381,29 @@ pub const EXPORT_FORMAT: &str = "todo-app-export";
 
 #[derive(Serialize, Deserialize)]
 pub struct ExportedTask {
+    #[serde(deserialize_with = "whole")]
     pub id: i64,
     pub title: String,
+    #[serde(deserialize_with = "whole")]
     pub priority: i16,
     pub completed: bool,
+    #[serde(deserialize_with = "whole")]
     pub order: i64,
     pub due: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Integers in import files may be written `3.0`, as anywhere in the API.
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    whole_number(&value)
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("{value} is not a whole number in range")))
 }
 
 impl From<Task> for ExportedTask {
@@ -434,8 +457,8 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
             }
             // Out-of-range values would fail in the database (a 500) or
             // leave no room for the ids and positions of new tasks.
-            check_safe_integer("id", t.id).map_err(at)?;
-            check_safe_integer("order", t.order).map_err(at)?;
+            check_range("id", t.id, MAX_IMPORTED).map_err(at)?;
+            check_range("order", t.order, MAX_IMPORTED).map_err(at)?;
             let due = t
                 .due
                 .map(|d| Due::check("due", d))

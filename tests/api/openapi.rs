@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
+use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title, whole_number};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, TestDatabase};
@@ -334,6 +334,33 @@ fn document_names_the_domain_values() {
     assert_eq!(param("limit")["maximum"], TaskFilter::MAX_LIMIT);
     assert_eq!(param("limit")["default"], TaskFilter::MAX_LIMIT);
 
+    // Titles: the schema accepts exactly what the server does (below the
+    // length limit, which the server counts after trimming).
+    let title = validator(&doc, &json!({"$ref": "#/components/schemas/Title"}));
+    for raw in [
+        "milk",
+        " milk ",
+        "\tmilk\n",
+        "two words",
+        "\u{3000}wide\u{3000}",
+        "é",
+        "a\tb",
+        "a\u{0}b",
+        "a\u{9f}",
+        "",
+        " ",
+        "\n\t",
+        "\u{3000}",
+        "\u{85}x\u{85}",
+        "x\u{7f}",
+    ] {
+        assert_eq!(
+            title.is_valid(&json!(raw)),
+            Title::parse(raw).is_ok(),
+            "title {raw:?}"
+        );
+    }
+
     // Priority spellings: the schema accepts exactly what the server does.
     let priority = json!({"$ref": "#/components/schemas/Priority"});
     let check = validator(&doc, &priority);
@@ -347,8 +374,15 @@ fn document_names_the_domain_values() {
             "priority {raw:?}"
         );
     }
-    for n in [json!(0), json!(1), json!(5), json!(6), json!(2.5)] {
-        let accepted = n.as_i64().is_some_and(|n| Priority::from_number(n).is_ok());
+    for n in [
+        json!(0),
+        json!(1),
+        json!(5),
+        json!(6),
+        json!(2.5),
+        json!(3.0),
+    ] {
+        let accepted = whole_number(&n).is_some_and(|n| Priority::from_number(n).is_ok());
         assert_eq!(check.is_valid(&n), accepted, "priority {n}");
     }
 }
