@@ -7,5 +7,6 @@
 mod task;
 
 pub use task::{
-    Due, FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    Due, FieldError, MAX_IMPORTED, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task,
+    TaskChanges, TaskFilter, Title, check_range, whole_number,
 };

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -105,7 +105,7 @@ impl Priority {
 
     fn from_json(value: &Value) -> Result<Self, FieldError> {
         match value {
-            Value::Number(n) => match n.as_i64() {
+            Value::Number(n) => match whole_number(value) {
                 Some(n) => Self::from_number(n),
                 None => Err(Self::invalid(&n.to_string())),
             },
@@ -172,14 +172,39 @@ impl Due {
         if raw.is_empty() {
             return Ok(None);
         }
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        // chrono's `%Y` also takes signed and five-digit years, which
+        // PostgreSQL may not store and RFC 3339 clients cannot read.
+        let shaped = raw.len() == 10
+            && raw.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        shaped
+            .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+            .flatten()
             .map(Some)
-            .map_err(|_| {
+            .ok_or_else(|| {
                 FieldError::new(
                     "due",
                     format!("due date {raw:?} is not a valid date; use YYYY-MM-DD"),
                 )
             })
+    }
+
+    /// Dates read from elsewhere (import files) must be ones `parse` accepts:
+    /// years 0000 to 9999.
+    pub fn check(field: &'static str, date: NaiveDate) -> Result<NaiveDate, FieldError> {
+        if (0..=9999).contains(&date.year()) {
+            Ok(date)
+        } else {
+            Err(FieldError::new(
+                field,
+                format!("{field} {date} is out of range; years 0000 to 9999 are supported"),
+            ))
+        }
     }
 
     fn from_json(value: &Value) -> Result<Option<NaiveDate>, FieldError> {
@@ -195,6 +220,40 @@ impl Due {
             )),
         }
     }
+}
+
+/// The largest `order` a client may set, in either direction:
+/// JavaScript's `Number.MAX_SAFE_INTEGER`, so every browser client reads
+/// the number exactly.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// The largest id or `order` an import accepts, in either direction. Wider
+/// than `MAX_SAFE_INTEGER`, because new tasks go one past the last id and
+/// position and every export must import again; far enough from `i64::MAX`
+/// that "one past the last" never overflows in the database.
+pub const MAX_IMPORTED: i64 = 1 << 62;
+
+pub fn check_range(field: &'static str, n: i64, max: i64) -> Result<i64, FieldError> {
+    if (-max..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{field} {n} is out of range; use a whole number from -{max} to {max}"),
+        ))
+    }
+}
+
+/// A JSON number without a fraction, as an integer. `3.0` counts (JSON and
+/// JSON Schema do not tell it from `3`), up to the limit where a float is
+/// exact.
+pub fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64)
+            .map(|f| f as i64)
+    })
 }
 
 /// A stored task.
@@ -300,8 +359,8 @@ impl TaskChanges {
                         ));
                     }
                 },
-                "order" => match value.as_i64() {
-                    Some(n) => changes.order = Some(n),
+                "order" => match whole_number(value) {
+                    Some(n) => changes.order = Some(check_range("order", n, MAX_SAFE_INTEGER)?),
                     None => {
                         return Err(FieldError::new(
                             "order",
@@ -432,7 +491,37 @@ mod tests {
         assert!(Priority::parse("6").is_err());
         assert!(Priority::parse("whenever").is_err());
         assert!(Priority::from_json(&json!(2.5)).is_err());
+        assert_eq!(Priority::from_json(&json!(2.0)).unwrap().value(), 2);
         assert!(Priority::from_json(&json!(true)).is_err());
+    }
+
+    #[test]
+    fn order_stays_within_safe_integers() {
+        let body = json!({"order": MAX_SAFE_INTEGER})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert!(TaskChanges::from_json(&body).is_ok());
+        for order in [MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1, i64::MAX] {
+            let body = json!({ "order": order }).as_object().unwrap().clone();
+            assert_eq!(TaskChanges::from_json(&body).unwrap_err().field, "order");
+        }
+    }
+
+    #[test]
+    fn due_dates_have_four_digit_years() {
+        for raw in [
+            "+20000-01-01",
+            "-0001-01-01",
+            "20000-01-01",
+            "2030-1-01",
+            "２０３０-01-01",
+        ] {
+            assert!(Due::parse(raw).is_err(), "{raw}");
+        }
+        assert!(Due::parse("0001-01-01").is_ok());
+        let far = NaiveDate::from_ymd_opt(200_000, 1, 1).unwrap();
+        assert_eq!(Due::check("due", far).unwrap_err().field, "due");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The JSON API under `/api`, following the Todo-Backend conventions: the
 //! collection is a bare JSON array and every task carries its absolute `url`.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, ETAG, IF_NONE_MATCH, LINK, LOCATION};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,7 +17,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
 use crate::db::ImportedTask;
 use crate::domain::{
-    FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    Due, FieldError, MAX_IMPORTED, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter,
+    Title, check_range, whole_number,
 };
 
 pub fn router(import_body_limit: usize) -> Router<AppState> {
@@ -110,6 +112,18 @@ impl ListParams {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
+        // Titles never hold control characters, and PostgreSQL refuses NUL
+        // in text: such a search is a mistake, not a query.
+        if filter
+            .query
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            return Err(FieldError::new(
+                "q",
+                "q must not contain control characters",
+            ));
+        }
         if let Some(sort) = &self.sort {
             filter.sort = SortOrder::parse(sort)?;
         }
@@ -129,12 +143,20 @@ impl ListParams {
                 })?;
         }
         if let Some(raw) = self.offset.as_deref() {
-            filter.offset = raw.parse().map_err(|_| {
-                FieldError::new(
-                    "offset",
-                    format!("offset {raw:?} must be a whole number, 0 or more"),
-                )
-            })?;
+            // Capped where the databases' own (signed 64-bit) OFFSET ends.
+            filter.offset = raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| i64::try_from(*n).is_ok())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "offset",
+                        format!(
+                            "offset {raw:?} must be a whole number from 0 to {}",
+                            i64::MAX
+                        ),
+                    )
+                })?;
         }
         Ok(filter)
     }
@@ -214,7 +236,24 @@ async fn create_task(
     Ok(response)
 }
 
-/// Task ids in paths; anything else is a 404 (no such task), not a 400.
+/// The task id in the path. Anything that is not a positive whole number,
+/// even bytes that are not UTF-8, is a 404 (no such task) rather than
+/// axum's plain-text 400.
+pub struct TaskId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(raw)) => parse_id(&raw).map(Self),
+            Err(_) => Err(ApiError::NotFound(
+                "no task has the id in this path".to_owned(),
+            )),
+        }
+    }
+}
+
 fn parse_id(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
@@ -229,16 +268,18 @@ fn truncate(raw: &str, max: usize) -> String {
 async fn get_task(
     State(state): State<AppState>,
     base: BaseUrl,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let task = state.store.get_task(parse_id(&id)?).await?;
+    let task = state.store.get_task(id).await?;
     let not_modified = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| parse_etag(tag) == Some(task.version))
+            // `*` matches any current version (RFC 9110, 13.1.2).
+            v.trim() == "*"
+                || v.split(',')
+                    .any(|tag| parse_etag(tag) == Some(task.version))
         });
     if not_modified {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -251,11 +292,10 @@ async fn get_task(
 async fn update_task(
     State(state): State<AppState>,
     base: BaseUrl,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     precondition: Precondition,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
     let changes = TaskChanges::from_json(&body)?;
     let task = state
         .store
@@ -266,12 +306,12 @@ async fn update_task(
 
 async fn delete_task(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    TaskId(id): TaskId,
     precondition: Precondition,
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_task(parse_id(&id)?, precondition.expected_version())
+        .delete_task(id, precondition.expected_version())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -341,14 +381,29 @@ pub const EXPORT_FORMAT: &str = "todo-app-export";
 
 #[derive(Serialize, Deserialize)]
 pub struct ExportedTask {
+    #[serde(deserialize_with = "whole")]
     pub id: i64,
     pub title: String,
+    #[serde(deserialize_with = "whole")]
     pub priority: i16,
     pub completed: bool,
+    #[serde(deserialize_with = "whole")]
     pub order: i64,
     pub due: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Integers in import files may be written `3.0`, as anywhere in the API.
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    whole_number(&value)
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("{value} is not a whole number in range")))
 }
 
 impl From<Task> for ExportedTask {
@@ -400,13 +455,24 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
                     format!("id {} is not positive or appears twice", t.id),
                 )));
             }
+            // Out-of-range values would fail in the database (a 500) or
+            // leave no room for the ids and positions of new tasks.
+            check_range("id", t.id, MAX_IMPORTED).map_err(at)?;
+            check_range("order", t.order, MAX_IMPORTED).map_err(at)?;
+            let due = t
+                .due
+                .map(|d| Due::check("due", d))
+                .transpose()
+                .map_err(at)?;
+            Due::check("created_at", t.created_at.date_naive()).map_err(at)?;
+            Due::check("updated_at", t.updated_at.date_naive()).map_err(at)?;
             Ok(ImportedTask {
                 id: t.id,
                 title: Title::parse(&t.title).map_err(at)?,
                 priority: Priority::try_from(t.priority).map_err(at)?,
                 completed: t.completed,
                 order: t.order,
-                due: t.due,
+                due,
                 created_at: t.created_at,
                 updated_at: t.updated_at,
             })

@@ -14,6 +14,7 @@ backend_tests!(
     wrong_method_gets_405,
     too_large_body_gets_413,
     bad_if_match_gets_400,
+    out_of_range_imports_get_422,
 );
 
 /// (body, content type, expected status, expected field)
@@ -71,6 +72,18 @@ fn bad_creates() -> Vec<(&'static str, &'static str, u16, Option<&'static str>)>
         ),
         (
             "{\"title\": \"x\", \"due\": \"2030-02-30\"}",
+            "application/json",
+            422,
+            Some("due"),
+        ),
+        (
+            "{\"title\": \"x\", \"order\": 9223372036854775807}",
+            "application/json",
+            422,
+            Some("order"),
+        ),
+        (
+            "{\"title\": \"x\", \"due\": \"+20000-01-01\"}",
             "application/json",
             422,
             Some("due"),
@@ -152,6 +165,9 @@ async fn bad_list_parameters_get_422(app: TestApp) {
         ("?limit=100000", "limit"),
         ("?limit=ten", "limit"),
         ("?offset=-1", "offset"),
+        ("?offset=9223372036854775808", "offset"),
+        // PostgreSQL refuses NUL in text; this used to be a 500.
+        ("?q=a%00b", "q"),
     ] {
         let response = app.get(&format!("/api/todos{query}")).await;
         assert_eq!(response.status(), 422, "{query}");
@@ -165,6 +181,8 @@ async fn unknown_ids_and_routes_get_404(app: TestApp) {
         "/api/todos/999999",
         "/api/todos/abc",
         "/api/todos/-1",
+        // Not UTF-8: used to be axum's plain-text 400.
+        "/api/todos/%FF",
         "/api/nothing",
     ] {
         let response = app.get(path).await;
@@ -228,4 +246,42 @@ async fn bad_if_match_gets_400(app: TestApp) {
             .unwrap()["title"],
         "x"
     );
+}
+
+/// Values the database cannot hold, or that leave no room for new tasks,
+/// are refused before anything is written (they used to be 500s on
+/// PostgreSQL, and a huge id broke creating tasks afterwards).
+async fn out_of_range_imports_get_422(app: TestApp) {
+    let now = "2030-01-01T00:00:00Z";
+    let task = json!({"id": 1, "title": "t", "priority": 1, "completed": false, "order": 1,
+        "due": null, "created_at": now, "updated_at": now});
+    for (field, value) in [
+        ("id", json!(i64::MAX)),
+        ("order", json!(i64::MAX)),
+        ("order", json!(-(1_i64 << 62) - 1)),
+        ("due", json!("+200000-01-01")),
+        ("created_at", json!("-5000-01-01T00:00:00Z")),
+        ("updated_at", json!("+200000-01-01T00:00:00Z")),
+    ] {
+        let mut task = task.clone();
+        task[field] = value;
+        let document = json!({"format": "todo-app-export", "version": 1, "exported_at": now,
+            "tasks": [task]});
+        let response = app.post_json("/api/import?replace=true", &document).await;
+        assert_eq!(response.status(), 422, "{field}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["field"], field, "{error}");
+    }
+    assert!(app.list("").await.is_empty());
+
+    // What the server itself stores past the client limit exports and
+    // imports again, and new tasks still find room after it.
+    app.create(json!({"title": "last", "order": (1_i64 << 53) - 1}))
+        .await;
+    let after = app.create_titled("after last").await;
+    assert_eq!(after["order"], 1_i64 << 53);
+    let export: Value = app.get("/api/export").await.json().await.unwrap();
+    let response = app.post_json("/api/import?replace=true", &export).await;
+    assert_eq!(response.status(), 200);
+    app.create_titled("still works").await;
 }

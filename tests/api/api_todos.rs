@@ -152,6 +152,14 @@ async fn priority_accepts_names_and_numbers(app: TestApp) {
         let task = app.create(json!({"title": "p", "priority": given})).await;
         assert_eq!(task["priority"], number, "priority {given}");
     }
+    // JSON does not tell 3.0 from 3; neither does the API.
+    let whole = app
+        .create(json!({"title": "p", "priority": 3.0, "order": 7.0}))
+        .await;
+    assert_eq!(
+        (whole["priority"].clone(), whole["order"].clone()),
+        (json!(3), json!(7))
+    );
     let default = app.create_titled("no priority").await;
     assert_eq!(default["priority"], 1);
 }

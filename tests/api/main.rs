@@ -7,6 +7,7 @@ mod helpers;
 mod api_errors;
 mod api_todos;
 mod cli;
+mod openapi;
 mod ops;
 mod rotation;
 mod shutdown;

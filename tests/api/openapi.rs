@@ -1,0 +1,754 @@
+//! The OpenAPI document against the running server, in both directions.
+//!
+//! The document is written by hand, so nothing but these tests keeps it
+//! honest. They check that:
+//!
+//! - every documented path and method is routed, every other method on those
+//!   paths gets 405, and every route in the source is documented;
+//! - a realistic request for every status code the document lists really
+//!   produces it (so the document promises nothing the server never does),
+//!   and every response of the API is listed, has a body that validates
+//!   against the documented schema, and carries the documented headers;
+//! - the values the domain defines (priority names, sort orders, limits)
+//!   are the ones the document names.
+//!
+//! Schemas are checked with JSON Schema 2020-12, which is what OpenAPI 3.1
+//! uses, so no translation from OpenAPI's dialect is needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title, whole_number};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, TestDatabase};
+
+backend_tests!(
+    document_is_served_as_built,
+    documented_operations_are_routed_and_nothing_else,
+    every_documented_response_is_real_and_conforms,
+);
+
+const DOCUMENT: &str = todo_app::http::openapi::DOCUMENT;
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+fn document() -> Value {
+    serde_json::from_str(DOCUMENT).expect("src/http/openapi.json is not valid JSON")
+}
+
+/// Compiles `schema` (inline, or a `$ref` into the document) as a JSON
+/// Schema 2020-12 whose root also carries the document's `components`, so
+/// `#/components/...` references resolve.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = match schema {
+        Value::Object(map) => map.clone(),
+        // `true` and `false` are schemas too.
+        other => json!({ "allOf": [other] }).as_object().unwrap().clone(),
+    };
+    root.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    root.insert("components".into(), doc["components"].clone());
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&Value::Object(root))
+        .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
+}
+
+fn validation_errors(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+    validator(doc, schema)
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Follows `$ref`s (only local ones exist) to the object they name.
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("only local references are expected, not {reference}"));
+        value = doc
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{reference} points at nothing"));
+    }
+    value
+}
+
+/// Every (path, method) the document describes.
+fn operations(doc: &Value) -> Vec<(String, Method)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if item.get(method.to_ascii_lowercase()).is_some() {
+                ops.push((path.clone(), method.parse().unwrap()));
+            }
+        }
+    }
+    ops
+}
+
+fn app_backend(app: &TestApp) -> Backend {
+    match app.database {
+        TestDatabase::Sqlite { .. } => Backend::Sqlite,
+        TestDatabase::Postgres { .. } => Backend::Postgres,
+    }
+}
+
+/// One response as seen by the test, after it was checked.
+struct Seen {
+    status: u16,
+    headers: HeaderMap,
+    body: Value,
+}
+
+/// Sends requests, checks each response against the document and records
+/// which documented responses were produced.
+struct Contract {
+    doc: Value,
+    client: reqwest::Client,
+    seen: Mutex<BTreeSet<(String, String, u16)>>,
+}
+
+impl Contract {
+    fn new(doc: Value, client: reqwest::Client) -> Self {
+        Self {
+            doc,
+            client,
+            seen: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Sends `request` and checks the answer against the operation at
+    /// `template` (e.g. `/api/todos/{id}`) with the request's method.
+    async fn send(&self, template: &str, request: RequestBuilder) -> Seen {
+        let request = request.build().unwrap();
+        let method = request.method().clone();
+        let what = format!("{method} {}", request.url());
+        let response = self.client.execute(request).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+
+        let operation = self.doc["paths"][template]
+            .get(method.as_str().to_ascii_lowercase())
+            .unwrap_or_else(|| panic!("{method} {template} is not documented"));
+        let spec = operation["responses"]
+            .get(status.to_string())
+            .or_else(|| operation["responses"].get("default"))
+            .map(|r| resolve(&self.doc, r))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{what} answered {status}, which {method} {template} does not list: {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            });
+
+        for (name, header) in spec
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let header = resolve(&self.doc, header);
+            match headers.get(name.as_str()) {
+                Some(value) => {
+                    let value = json!(value.to_str().expect("ASCII header"));
+                    let errors = validation_errors(&self.doc, &header["schema"], &value);
+                    assert!(
+                        errors.is_empty(),
+                        "{what} ({status}): header {name}: {value} does not match: {errors:?}"
+                    );
+                }
+                None if header["required"] == true => {
+                    panic!("{what} ({status}) lacks the documented {name} header")
+                }
+                None => {}
+            }
+        }
+
+        let body = match spec.get("content") {
+            Some(content) => {
+                let content_type = headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let essence = content_type.split(';').next().unwrap_or_default().trim();
+                let media = content.get(essence).unwrap_or_else(|| {
+                    panic!("{what} ({status}) is {content_type:?}, which is not documented")
+                });
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                    panic!("{what} ({status}): body is not JSON ({e}): {bytes:?}")
+                });
+                let errors = validation_errors(&self.doc, &media["schema"], &body);
+                assert!(
+                    errors.is_empty(),
+                    "{what} ({status}): the body does not match the document:\n{}\n{body:#}",
+                    errors.join("\n")
+                );
+                body
+            }
+            None => {
+                assert!(
+                    bytes.is_empty(),
+                    "{what} ({status}) has a body, but the document promises none: {bytes:?}"
+                );
+                Value::Null
+            }
+        };
+
+        self.seen
+            .lock()
+            .unwrap()
+            .insert((template.to_owned(), method.to_string(), status));
+        Seen {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Like `send`, and insists on one status.
+    async fn expect(&self, status: u16, template: &str, request: RequestBuilder) -> Seen {
+        let seen = self.send(template, request).await;
+        assert_eq!(seen.status, status, "{template}: {}", seen.body);
+        seen
+    }
+
+    /// Every documented (path, method, status) that no request produced.
+    fn never_seen(&self) -> Vec<String> {
+        let seen = self.seen.lock().unwrap();
+        let mut missing = Vec::new();
+        for (path, method) in operations(&self.doc) {
+            let op = &self.doc["paths"][&path][method.as_str().to_ascii_lowercase()];
+            for status in op["responses"].as_object().unwrap().keys() {
+                let Ok(code) = status.parse::<u16>() else {
+                    continue;
+                };
+                if !seen.contains(&(path.clone(), method.to_string(), code)) {
+                    missing.push(format!("{method} {path} {status}"));
+                }
+            }
+        }
+        missing
+    }
+}
+
+#[test]
+fn document_is_well_formed() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+
+    // Every reference resolves.
+    fn walk(value: &Value, refs: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    refs.push(r.clone());
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(refs.len() > 20, "the document uses references");
+    for r in refs {
+        assert!(
+            r.strip_prefix('#').and_then(|p| doc.pointer(p)).is_some(),
+            "{r} points at nothing"
+        );
+    }
+
+    // Every schema compiles, and its examples are valid instances of it.
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for example in schema["examples"].as_array().into_iter().flatten() {
+            let errors = validation_errors(&doc, schema, example);
+            assert!(errors.is_empty(), "example {example} of {name}: {errors:?}");
+        }
+        validator(&doc, schema);
+    }
+
+    // Formats are checked, not only types.
+    let task = json!({"$ref": "#/components/schemas/ExportedTask"});
+    let mut example = json!({"id": 1, "title": "x", "priority": 1, "completed": false, "order": 1,
+        "due": "2030-02-28", "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z"});
+    assert!(validator(&doc, &task).is_valid(&example));
+    example["due"] = json!("2030-02-30");
+    assert!(
+        !validator(&doc, &task).is_valid(&example),
+        "dates are checked"
+    );
+
+    // Operations are named once and described in words.
+    let mut ids = BTreeSet::new();
+    for (path, method) in operations(&doc) {
+        let op = &doc["paths"][&path][method.as_str().to_ascii_lowercase()];
+        let id = op["operationId"].as_str().expect("operationId");
+        assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+        for key in ["summary", "description"] {
+            assert!(op[key].is_string(), "{method} {path} has no {key}");
+        }
+        for (status, response) in op["responses"].as_object().unwrap() {
+            assert!(
+                resolve(&doc, response)["description"].is_string(),
+                "{method} {path} {status} has no description"
+            );
+        }
+    }
+}
+
+/// The values the domain defines are the ones the document names.
+#[test]
+fn document_names_the_domain_values() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["PriorityName"]["enum"],
+        json!(Priority::NAMES),
+        "priority names"
+    );
+    assert_eq!(schemas["PriorityNumber"]["minimum"], 1);
+    assert_eq!(schemas["PriorityNumber"]["maximum"], Priority::NAMES.len());
+    assert_eq!(schemas["Title"]["maxLength"], Title::MAX_CHARS);
+    assert_eq!(schemas["OrderInput"]["maximum"], MAX_SAFE_INTEGER);
+    assert_eq!(schemas["OrderInput"]["minimum"], -MAX_SAFE_INTEGER);
+
+    let list = &doc["paths"]["/api/todos"]["get"]["parameters"];
+    let param = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("parameter {name}"))["schema"]
+            .clone()
+    };
+    assert_eq!(param("sort")["enum"], json!(SortOrder::NAMES));
+    assert_eq!(param("limit")["maximum"], TaskFilter::MAX_LIMIT);
+    assert_eq!(param("limit")["default"], TaskFilter::MAX_LIMIT);
+
+    // Titles: the schema accepts exactly what the server does (below the
+    // length limit, which the server counts after trimming).
+    let title = validator(&doc, &json!({"$ref": "#/components/schemas/Title"}));
+    for raw in [
+        "milk",
+        " milk ",
+        "\tmilk\n",
+        "two words",
+        "\u{3000}wide\u{3000}",
+        "é",
+        "a\tb",
+        "a\u{0}b",
+        "a\u{9f}",
+        "",
+        " ",
+        "\n\t",
+        "\u{3000}",
+        "\u{85}x\u{85}",
+        "x\u{7f}",
+    ] {
+        assert_eq!(
+            title.is_valid(&json!(raw)),
+            Title::parse(raw).is_ok(),
+            "title {raw:?}"
+        );
+    }
+
+    // Priority spellings: the schema accepts exactly what the server does.
+    let priority = json!({"$ref": "#/components/schemas/Priority"});
+    let check = validator(&doc, &priority);
+    for raw in [
+        "1", "5", "+3", "03", "low", "High", "MEDIUM", "urgent", "do-now", "Do-Now", "do_now",
+        "do now", "donow", " low ", "0", "6", "-1", "3.0", "hi", "do--now", "lowest", "",
+    ] {
+        assert_eq!(
+            check.is_valid(&json!(raw)),
+            Priority::parse(raw).is_ok(),
+            "priority {raw:?}"
+        );
+    }
+    for n in [
+        json!(0),
+        json!(1),
+        json!(5),
+        json!(6),
+        json!(2.5),
+        json!(3.0),
+    ] {
+        let accepted = whole_number(&n).is_some_and(|n| Priority::from_number(n).is_ok());
+        assert_eq!(check.is_valid(&n), accepted, "priority {n}");
+    }
+}
+
+/// Every route the source declares for the API or operations is documented.
+/// Routes are found in the source because axum cannot list a router's
+/// routes; the probe in `documented_operations_are_routed_and_nothing_else`
+/// covers the other direction, and which methods each path has.
+#[test]
+fn every_route_in_the_source_is_documented() {
+    let doc = document();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut routes = BTreeMap::new();
+    let mut stack = vec![src];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let file = path.file_name().unwrap().to_string_lossy().into_owned();
+                for route in route_literals(&text) {
+                    routes.insert(route, file.clone());
+                }
+            }
+        }
+    }
+    assert!(
+        routes.contains_key("/api/todos/{id}") && routes.contains_key("/healthz"),
+        "the route scan found the routes: {routes:?}"
+    );
+    for (route, file) in &routes {
+        // The API and the operational endpoints are documented; the web UI
+        // (HTML pages and forms) is not part of the API.
+        let documented_here = route.starts_with("/api/") || file == "ops.rs" || file == "api.rs";
+        if documented_here {
+            assert!(
+                doc["paths"].get(route).is_some(),
+                "{route} (routed in {file}) is missing from src/http/openapi.json"
+            );
+        }
+    }
+}
+
+/// The string literals passed to `.route(` in Rust source.
+fn route_literals(text: &str) -> Vec<String> {
+    text.match_indices(".route(")
+        .filter_map(|(at, call)| {
+            let rest = text[at + call.len()..].trim_start();
+            let rest = rest.strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+async fn document_is_served_as_built(app: TestApp) {
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    assert_eq!(response.json::<Value>().await.unwrap(), document());
+}
+
+/// Each documented method is routed (a fresh task's id, so a 404 can only
+/// mean "no route"), and every other method on a documented path is refused
+/// with 405 and an `Allow` header naming exactly the documented methods.
+async fn documented_operations_are_routed_and_nothing_else(app: TestApp) {
+    let doc = document();
+    let ops = operations(&doc);
+    let paths: BTreeSet<&String> = ops.iter().map(|(p, _)| p).collect();
+    for template in paths {
+        let documented: BTreeSet<&str> = ops
+            .iter()
+            .filter(|(p, _)| p == template)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        for method in METHODS {
+            let task = app.create_titled("probe").await;
+            let path = template.replace("{id}", &task["id"].to_string());
+            let response = app
+                .client
+                .request(method.parse().unwrap(), app.url(&path))
+                .header(CONTENT_TYPE, "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            if documented.contains(method) {
+                assert!(
+                    status != 404 && status != 405,
+                    "{method} {template} is documented but answers {status}"
+                );
+                continue;
+            }
+            assert_eq!(
+                status, 405,
+                "{method} {path} is not documented but answers {status}"
+            );
+            let allow: BTreeSet<String> = response.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .filter(|m| m != "HEAD")
+                .collect();
+            let documented_owned: BTreeSet<String> =
+                documented.iter().map(|m| m.to_string()).collect();
+            assert_eq!(allow, documented_owned, "Allow of {template}");
+            if template.starts_with("/api/") {
+                let body: Value = response.json().await.unwrap();
+                let error = json!({"$ref": "#/components/responses/MethodNotAllowed/content/application~1json/schema"});
+                let errors = validation_errors(&doc, &error, &body);
+                assert!(errors.is_empty(), "405 of {template}: {errors:?} {body}");
+            }
+        }
+    }
+}
+
+/// Drives every documented response of every operation with a realistic
+/// request, then fails listing any the server never produced.
+async fn every_documented_response_is_real_and_conforms(app: TestApp) {
+    let api = Contract::new(document(), app.client.clone());
+    let c = &app.client;
+    let url = |path: &str| app.url(path);
+    const TODOS: &str = "/api/todos";
+    const TASK: &str = "/api/todos/{id}";
+    const IMPORT: &str = "/api/import";
+    let json_text = |builder: RequestBuilder, body: &str| {
+        builder
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_owned())
+    };
+    let huge = json!({"title": "x".repeat(100 * 1024)});
+
+    // Creating: 201 with Location and ETag, and every kind of refusal.
+    let created = api
+        .expect(
+            201,
+            TODOS,
+            c.post(url(TODOS)).json(
+                &json!({"title": "Water the plants", "priority": "high", "due": "2030-12-24"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        created.headers["location"],
+        created.body["url"].as_str().unwrap()
+    );
+    for body in [
+        json!({"title": "Pay rent", "priority": 5, "completed": true}),
+        json!({"title": "Call mum", "priority": "do_now", "order": 0}),
+    ] {
+        api.expect(201, TODOS, c.post(url(TODOS)).json(&body)).await;
+    }
+    api.expect(400, TODOS, json_text(c.post(url(TODOS)), "{\"title\":"))
+        .await;
+    api.expect(413, TODOS, c.post(url(TODOS)).json(&huge)).await;
+    api.expect(
+        415,
+        TODOS,
+        c.post(url(TODOS))
+            .header(CONTENT_TYPE, "text/plain")
+            .body("title"),
+    )
+    .await;
+    let invalid = api
+        .expect(422, TODOS, c.post(url(TODOS)).json(&json!({"title": " "})))
+        .await;
+    assert_eq!(invalid.body["field"], "title");
+
+    // Listing: a bare array, paged with Link.
+    let all = api.expect(200, TODOS, c.get(url(TODOS))).await;
+    assert_eq!(all.body.as_array().unwrap().len(), 3);
+    assert!(all.headers.get("link").is_none(), "one page only");
+    let first = api
+        .expect(200, TODOS, c.get(url("/api/todos?limit=2&sort=priority")))
+        .await;
+    let link = first.headers["link"].to_str().unwrap().to_owned();
+    let next = link[1..link.find('>').unwrap()].to_owned();
+    let second = api.expect(200, TODOS, c.get(&next)).await;
+    assert_eq!(second.body.as_array().unwrap().len(), 1);
+    api.expect(
+        200,
+        TODOS,
+        c.get(url("/api/todos?completed=true&q=RENT&sort=due")),
+    )
+    .await;
+    api.expect(400, TODOS, c.get(url("/api/todos?limit=1&limit=2")))
+        .await;
+    api.expect(422, TODOS, c.get(url("/api/todos?limit=0")))
+        .await;
+
+    // One task: ETag, If-None-Match, If-Match.
+    let id = created.body["id"].as_i64().unwrap();
+    let task_url = url(&format!("/api/todos/{id}"));
+    let one = api.expect(200, TASK, c.get(&task_url)).await;
+    let etag = one.headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", one.body["version"]));
+    api.expect(304, TASK, c.get(&task_url).header("if-none-match", &etag))
+        .await;
+    api.expect(304, TASK, c.get(&task_url).header("if-none-match", "*"))
+        .await;
+    api.expect(404, TASK, c.get(url("/api/todos/999999"))).await;
+    api.expect(404, TASK, c.get(url("/api/todos/abc"))).await;
+
+    let changed = api
+        .expect(
+            200,
+            TASK,
+            c.patch(&task_url).header("if-match", &etag).json(
+                &json!({"title": "Water the plants twice", "due": null, "priority": "Urgent"}),
+            ),
+        )
+        .await;
+    assert_eq!(changed.body["priority_name"], "urgent");
+    assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
+    let stale = || c.patch(&task_url).header("if-match", &etag);
+    api.expect(412, TASK, stale().json(&json!({"completed": true})))
+        .await;
+    api.expect(400, TASK, json_text(c.patch(&task_url), "[]"))
+        .await;
+    api.expect(
+        404,
+        TASK,
+        c.patch(url("/api/todos/999999"))
+            .json(&json!({"completed": true})),
+    )
+    .await;
+    api.expect(413, TASK, c.patch(&task_url).json(&huge)).await;
+    api.expect(
+        415,
+        TASK,
+        c.patch(&task_url)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("completed=true"),
+    )
+    .await;
+    api.expect(422, TASK, c.patch(&task_url).json(&json!({"priority": 9})))
+        .await;
+
+    // The whole list at once.
+    let updated = api
+        .expect(
+            200,
+            TODOS,
+            c.patch(url(TODOS)).json(&json!({"completed": true})),
+        )
+        .await;
+    assert_eq!(updated.body["updated"], 2, "one task was completed already");
+    api.expect(400, TODOS, json_text(c.patch(url(TODOS)), "nope"))
+        .await;
+    api.expect(413, TODOS, c.patch(url(TODOS)).json(&huge))
+        .await;
+    api.expect(
+        415,
+        TODOS,
+        c.patch(url(TODOS)).body("{\"completed\": true}"),
+    )
+    .await;
+    api.expect(422, TODOS, c.patch(url(TODOS)).json(&json!({"title": "x"})))
+        .await;
+
+    // Export and import.
+    let export = api
+        .expect(200, "/api/export", c.get(url("/api/export")))
+        .await;
+    assert_eq!(export.body["tasks"].as_array().unwrap().len(), 3);
+    api.expect(409, IMPORT, c.post(url(IMPORT)).json(&export.body))
+        .await;
+    let imported = api
+        .expect(
+            200,
+            IMPORT,
+            c.post(url("/api/import?replace=true")).json(&export.body),
+        )
+        .await;
+    assert_eq!(imported.body["imported"], 3);
+    api.expect(400, IMPORT, json_text(c.post(url(IMPORT)), "{"))
+        .await;
+    // A server with a small import limit, so the client can finish sending
+    // the oversized body before the answer arrives.
+    let small = TestApp::spawn_with(app_backend(&app), {
+        let mut config = crate::helpers::server_config();
+        config.import_body_limit = 1024;
+        config
+    })
+    .await
+    .unwrap();
+    api.expect(413, IMPORT, c.post(small.url(IMPORT)).json(&huge))
+        .await;
+    api.expect(415, IMPORT, c.post(url(IMPORT)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        IMPORT,
+        c.post(url("/api/import?replace=true"))
+            .json(&json!({"format": "todo-app-export", "version": 2, "exported_at": "2030-01-01T00:00:00Z", "tasks": []})),
+    )
+    .await;
+
+    // Deleting. The import started versions again at 1; move on from there.
+    let current = api
+        .expect(
+            200,
+            TASK,
+            c.patch(&task_url).json(&json!({"completed": false})),
+        )
+        .await;
+    api.expect(412, TASK, c.delete(&task_url).header("if-match", "\"1\""))
+        .await;
+    api.expect(400, TASK, c.delete(&task_url).header("if-match", "v1"))
+        .await;
+    api.expect(
+        204,
+        TASK,
+        c.delete(&task_url)
+            .header("if-match", current.headers["etag"].clone()),
+    )
+    .await;
+    api.expect(404, TASK, c.delete(&task_url)).await;
+    api.expect(204, TODOS, c.delete(url("/api/todos?completed=true")))
+        .await;
+    api.expect(
+        400,
+        TODOS,
+        c.delete(url("/api/todos?completed=1&completed=1")),
+    )
+    .await;
+    api.expect(422, TODOS, c.delete(url("/api/todos?completed=false")))
+        .await;
+    api.expect(204, TODOS, c.delete(url(TODOS))).await;
+
+    // The rest of the document's paths.
+    api.expect(200, "/api/openapi.json", c.get(url("/api/openapi.json")))
+        .await;
+    api.expect(200, "/healthz", c.get(url("/healthz"))).await;
+    api.expect(200, "/readyz", c.get(url("/readyz"))).await;
+    let version = api.expect(200, "/version", c.get(url("/version"))).await;
+    assert!(version.body["schema_version"].is_i64());
+
+    // With the database gone, every operation that needs it says 503 with
+    // Retry-After, and readiness says so too.
+    app.store.close().await;
+    let gone = url("/api/todos/1");
+    for (template, request) in [
+        (TODOS, c.get(url(TODOS))),
+        (TODOS, c.post(url(TODOS)).json(&json!({"title": "x"}))),
+        (TODOS, c.patch(url(TODOS)).json(&json!({"completed": true}))),
+        (TODOS, c.delete(url(TODOS))),
+        (TASK, c.get(&gone)),
+        (TASK, c.patch(&gone).json(&json!({"completed": true}))),
+        (TASK, c.delete(&gone)),
+        ("/api/export", c.get(url("/api/export"))),
+        (IMPORT, c.post(url(IMPORT)).json(&export.body)),
+        ("/readyz", c.get(url("/readyz"))),
+    ] {
+        api.expect(503, template, request).await;
+    }
+    let version = api.expect(200, "/version", c.get(url("/version"))).await;
+    assert!(version.body["schema_version"].is_null());
+
+    let missing = api.never_seen();
+    assert!(
+        missing.is_empty(),
+        "the document lists responses no request produced:\n{}",
+        missing.join("\n")
+    );
+}
