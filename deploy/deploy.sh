@@ -166,11 +166,11 @@ awsc() {
 }
 
 check_credentials() {
-  local err
-  if ! err=$(awsc sts get-caller-identity --query Account --output text 2>&1); then
-    die "no usable AWS credentials (${err//$'\n'/ }): run 'aws configure', 'aws sso login' or set AWS_PROFILE"
+  local out
+  if ! out=$(awsc sts get-caller-identity --query Account --output text 2>&1); then
+    die "no usable AWS credentials (${out//$'\n'/ }): run 'aws configure', 'aws sso login' or set AWS_PROFILE"
   fi
-  ACCOUNT_ID=$err
+  log "AWS account $out, region $REGION"
 }
 
 stack_status() {

@@ -19,12 +19,24 @@ tests exercise the script as it runs against AWS, not a variant of it:
    (lists, numbers) that its own parser then fails on, and compares them with the raw values it
    stored, so an unchanged stack looks changed. The patch keeps the raw string values of all
    parameters (given or defaulted) as AWS does.
+4. `Ref` to an `AWS::RDS::DBParameterGroup` yields moto's Python object instead of the group
+   name (the class lacks physical_resource_id), which then breaks the DB instance that names
+   the group. The patch returns the name, as AWS does.
+5. `AWS::NoValue` inside a list (an `Fn::If` that drops one environment variable, policy or
+   security group) leaves a null item in moto instead of removing the item, which breaks IAM
+   roles and task definitions. The patch removes such items, as AWS does.
+6. `Fn::GetAtt` on an `AWS::ElasticLoadBalancingV2::TargetGroup` is not implemented (the
+   alarms, the dashboard and the request-count scaling use TargetGroupFullName). The patch
+   answers the documented attributes from the target group's ARN and name.
 
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the same arguments as moto_server)
 """
 
+from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.elbv2.models import FakeTargetGroup
+from moto.rds.models import DBParameterGroup
 from moto.server import main
 
 _execute_change_set = CloudFormationBackend.execute_change_set
@@ -69,6 +81,43 @@ def _validate_different_update_except_change_sets(self, *args, **kwargs):
     return _validate_different_update(self, *args, **kwargs)
 
 
+_clean_json = parsing.clean_json
+
+
+def _clean_json_dropping_novalue(resource_json, resources_map):
+    if isinstance(resource_json, list):
+        cleaned = []
+        for item in resource_json:
+            value = _clean_json_dropping_novalue(item, resources_map)
+            conditional = isinstance(item, dict) and (
+                "Fn::If" in item or item.get("Ref") == "AWS::NoValue"
+            )
+            if value is None and conditional:
+                continue
+            cleaned.append(value)
+        return cleaned
+    return _clean_json(resource_json, resources_map)
+
+
+# clean_json recurses through the module attribute, so nested lists get the fix too.
+parsing.clean_json = _clean_json_dropping_novalue
+def _target_group_attribute(self, name):
+    values = {
+        "TargetGroupFullName": self.arn.split(":")[-1],  # targetgroup/NAME/ID
+        "TargetGroupName": self.name,
+        "TargetGroupArn": self.arn,
+        "LoadBalancerArns": self.load_balancer_arns,
+    }
+    if name not in values:
+        raise AttributeError(name)
+    return values[name]
+
+
+FakeTargetGroup.has_cfn_attr = classmethod(
+    lambda cls, attr: attr in ("TargetGroupFullName", "TargetGroupName", "TargetGroupArn", "LoadBalancerArns")
+)
+FakeTargetGroup.get_cfn_attribute = _target_group_attribute
+DBParameterGroup.physical_resource_id = property(lambda self: self.name)
 CloudFormationBackend.execute_change_set = _execute_change_set_with_outputs
 CloudFormationResponse._validate_different_update = _validate_different_update_except_change_sets
 
