@@ -6,8 +6,8 @@ tests exercise the script as it runs against AWS, not a variant of it:
 1. Outputs: moto builds a stack's outputs when the stack object is created. For a change set it
    creates the stack with an empty template and never rebuilds the outputs after executing the
    change set, so every stack would report no outputs (deploy.sh reads them to wire the stacks
-   together). The patch rebuilds them, and records the new parameters, as moto's own
-   update-stack does.
+   together), nor registers its exports (so deleting the stack fails). The patch rebuilds
+   both, and records the new parameters, as moto's own create-stack and update-stack do.
 2. Empty change sets: given the same template and parameters again, AWS creates the change set
    and marks it FAILED with "The submitted information didn't contain changes", which
    `aws cloudformation deploy --no-fail-on-empty-changeset` treats as success. moto instead
@@ -54,6 +54,8 @@ def _execute_change_set_with_outputs(self, change_set_name, stack_name=None):
         stack.output_map = stack._create_output_map()
         stack.parameters = _raw_parameters(stack.template_dict, change_set.parameters)
         stack.resource_map.input_parameters = dict(stack.parameters)
+        for export in stack.exports:
+            self.exports[export.name] = export
 
 
 def _raw_parameters(template_dict, given):
