@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::config::ServerConfig;
 use crate::db::Store;
@@ -41,10 +40,19 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
-        ))
+        // A request that outlives the timeout gets our JSON 503, not an
+        // empty body.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::Unavailable(
+                            "the request took too long; retry in a moment".to_owned(),
+                        )
+                    },
+                ))
+                .timeout(config.request_timeout),
+        )
         // Outermost, so the log line sees the final status of every response.
         .layer(axum::middleware::from_fn(request_log::log_request))
 }

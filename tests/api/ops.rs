@@ -97,3 +97,32 @@ async fn request_ids_are_echoed_or_generated(app: TestApp) {
     let generated = app.get("/healthz").await;
     assert_eq!(generated.headers()["x-request-id"].len(), 36);
 }
+
+/// A request that outlives REQUEST_TIMEOUT gets the JSON 503, not a hang.
+#[tokio::test]
+async fn slow_requests_time_out_with_a_json_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = crate::helpers::server_config();
+    config.request_timeout = std::time::Duration::from_millis(300);
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Promise a body and never send it.
+    let head = format!(
+        "POST /api/todos HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_string(&mut response),
+    )
+    .await
+    .expect("no answer")
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(response.contains("\"code\":\"unavailable\""), "{response}");
+    assert!(app.list("").await.is_empty());
+}
