@@ -197,9 +197,11 @@ pass "image builds from the unchanged Dockerfile (revision $REVISION)"
 # are not parents of the final image and would be pruned too. Name the
 # builder stage's last layer (the last "--> ID" before the final stage
 # starts) so that its chain survives, then prune the rest.
-BUILDER_ID=$(awk '$1 ~ /^\[[0-9]+\/[0-9]+\]$/ { split(substr($1, 2), s, "/"); if (s[1] == s[2]) exit }
+BUILDER_ID=$(awk '$1 ~ /^\[[0-9]+\/[0-9]+\]$/ { split(substr($1, 2, length($1) - 2), s, "/"); if (s[1] == s[2]) exit }
     /^--> / { id = $NF } END { print id }' "$LOGS/build.log")
-if [[ -n $BUILDER_ID ]] && buildah tag "$BUILDER_ID" localhost/todo-app-builder:ci 2>/dev/null; then
+FINAL_ID=$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
+if [[ -n $BUILDER_ID && $FINAL_ID != "$BUILDER_ID"* ]] &&
+    buildah tag "$BUILDER_ID" localhost/todo-app-builder:ci 2>/dev/null; then
     step prune buildah rmi --prune || true
 else
     log "could not find the builder stage's image in the build log; not pruning"
