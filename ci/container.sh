@@ -115,6 +115,8 @@ free_port() {
 image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
 # --- Base images under the names the Dockerfile uses -------------------------
+# rustup's usual place, in case CI's PATH lacks it.
+command -v rustc >/dev/null || export PATH=$HOME/.cargo/bin:$PATH
 RUST_TAG=$(sed -n 's|^FROM \(docker\.io/library/\)\{0,1\}rust:\([0-9.]*\)-slim-bookworm.*|\2|p' Dockerfile | head -n1)
 [[ -n $RUST_TAG ]] || fatal "no 'FROM rust:<x.y>-slim-bookworm' line in Dockerfile"
 RUST_VERSION=$(rustc --version | awk '{print $2}')
