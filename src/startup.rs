@@ -45,6 +45,7 @@ impl Application {
         let state = AppState {
             store,
             lifecycle: Lifecycle::default(),
+            list_cache: Default::default(),
         };
         let router = http::router(state.clone(), &server);
         Ok(Self {

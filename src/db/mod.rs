@@ -23,6 +23,43 @@ pub struct Store {
     pool: Pool,
     /// Set when PostgreSQL credentials come from Secrets Manager.
     credentials: Option<std::sync::Arc<credentials::SecretCredentials>>,
+    local: std::sync::Arc<LocalState>,
+}
+
+/// What this process knows about its own writes.
+#[derive(Default)]
+struct LocalState {
+    /// Bumped after every write through this store.
+    generation: std::sync::atomic::AtomicU64,
+    /// SQLite has one writer at a time. Queueing writers here, in order,
+    /// beats letting them collide in SQLite, whose busy handler retries
+    /// with sleeps of up to 100 ms (which showed as a 400 ms p99 on creates).
+    sqlite_writer: tokio::sync::Mutex<()>,
+    /// The SQLite database file and its write-ahead log.
+    sqlite_files: Option<[std::path::PathBuf; 2]>,
+}
+
+/// Identifies the state of the data a read saw; equal versions mean no
+/// write happened in between, so a response built from one can be reused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataVersion {
+    generation: u64,
+    /// Modification time and length of the database file and its WAL, so a
+    /// write by another process (say `todo-app import`) is noticed too.
+    files: [(Option<std::time::SystemTime>, u64); 2],
+}
+
+/// Held during a write; on drop (after the commit) bumps the generation.
+pub(crate) struct WriteGuard<'a> {
+    _sqlite_writer: Option<tokio::sync::MutexGuard<'a, ()>>,
+    generation: &'a std::sync::atomic::AtomicU64,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
 }
 
 #[derive(Clone)]
@@ -104,10 +141,55 @@ pub fn is_connection_error(err: &sqlx::Error) -> bool {
 
 impl Store {
     pub(crate) fn new(pool: Pool) -> Self {
+        let sqlite_files = match &pool {
+            Pool::Sqlite(pool) => {
+                let file = pool.connect_options().get_filename().to_owned();
+                let mut wal = file.clone().into_os_string();
+                wal.push("-wal");
+                Some([file, wal.into()])
+            }
+            Pool::Postgres(_) => None,
+        };
         Self {
             pool,
             credentials: None,
+            local: std::sync::Arc::new(LocalState {
+                sqlite_files,
+                ..LocalState::default()
+            }),
         }
+    }
+
+    /// Takes the write turn (SQLite) and marks the data as changed once the
+    /// write is over.
+    pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
+        let sqlite_writer = match self.pool {
+            Pool::Sqlite(_) => Some(self.local.sqlite_writer.lock().await),
+            Pool::Postgres(_) => None,
+        };
+        WriteGuard {
+            _sqlite_writer: sqlite_writer,
+            generation: &self.local.generation,
+        }
+    }
+
+    /// The current data version, for caching reads; `None` when other
+    /// processes may change the data unseen (PostgreSQL is shared by many
+    /// instances), so responses must not be cached. Take it *before*
+    /// reading: a write that lands during the read then changes the version
+    /// and the cached result is never served.
+    pub fn data_version(&self) -> Option<DataVersion> {
+        let files = self.local.sqlite_files.as_ref()?;
+        let stat = |path: &std::path::Path| {
+            std::fs::metadata(path).map_or((None, 0), |m| (m.modified().ok(), m.len()))
+        };
+        Some(DataVersion {
+            generation: self
+                .local
+                .generation
+                .load(std::sync::atomic::Ordering::Acquire),
+            files: [stat(&files[0]), stat(&files[1])],
+        })
     }
 
     pub fn backend(&self) -> Backend {

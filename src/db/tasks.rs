@@ -167,6 +167,7 @@ impl Store {
     }
 
     pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
+        let _write = self.write_guard().await;
         let now = now();
         let row: TaskRow = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
@@ -197,6 +198,7 @@ impl Store {
         changes: &TaskChanges,
         expected_version: Option<i64>,
     ) -> StoreResult<Task> {
+        let _write = self.write_guard().await;
         if changes.is_empty() {
             let task = self.get_task(id).await?;
             return check_version(task, expected_version);
@@ -236,6 +238,7 @@ impl Store {
     }
 
     pub async fn delete_task(&self, id: i64, expected_version: Option<i64>) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         let deleted = self
             .observe(
                 with_pool!(self, pool => {
@@ -267,6 +270,7 @@ impl Store {
 
     /// Marks every task completed (or active); returns how many changed.
     pub async fn set_all_completed(&self, completed: bool) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query(
@@ -285,6 +289,7 @@ impl Store {
     }
 
     pub async fn clear_completed(&self) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM tasks WHERE completed")
@@ -298,6 +303,7 @@ impl Store {
     }
 
     pub async fn delete_all_tasks(&self) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM tasks")
@@ -328,6 +334,7 @@ impl Store {
     /// Stores `tasks` with their ids in one transaction: all or nothing.
     /// Refuses when tasks exist, unless `replace` deletes them first.
     pub async fn import_tasks(&self, tasks: &[ImportedTask], replace: bool) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         let ctx = StoreError::db;
         self.observe(with_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;

@@ -387,7 +387,7 @@ impl TaskChanges {
 }
 
 /// How a list of tasks is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     /// The user's own order (`order` ascending). TodoMVC adds at the bottom.
     #[default]
@@ -430,7 +430,7 @@ impl SortOrder {
 }
 
 /// Which tasks to list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TaskFilter {
     pub completed: Option<bool>,
     /// Case-insensitive substring of the title.

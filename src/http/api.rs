@@ -15,6 +15,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
+use super::list_cache::CachedList;
 use crate::db::ImportedTask;
 use crate::domain::{
     Due, FieldError, MAX_IMPORTED, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter,
@@ -211,12 +212,44 @@ async fn list_tasks(
     let Query(params) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))?;
     let filter = params.parse()?;
-    let (tasks, has_more) = state.store.list_tasks(&filter).await?;
-    let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
-    let mut response = Json(views).into_response();
-    if has_more
-        && let Ok(link) = HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len()))
-    {
+    // Taken before reading, so a write during the read invalidates it.
+    let version = state.store.data_version();
+    let cached = match &version {
+        Some(version) => state.list_cache.get(version, &base.0, &filter),
+        None => None,
+    };
+    let list = match cached {
+        Some(list) => list,
+        None => {
+            let (tasks, has_more) = state.store.list_tasks(&filter).await?;
+            let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
+            let body = serde_json::to_vec(&views).map_err(|e| {
+                ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
+            })?;
+            let link = has_more
+                .then(|| HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len())).ok())
+                .flatten();
+            let list = CachedList {
+                body: body.into(),
+                link,
+            };
+            if let Some(version) = version {
+                state
+                    .list_cache
+                    .put(version, base.0.clone(), filter, list.clone());
+            }
+            list
+        }
+    };
+    let mut response = (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        list.body,
+    )
+        .into_response();
+    if let Some(link) = list.link {
         response.headers_mut().insert(LINK, link);
     }
     Ok(response)

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+mod list_cache;
 pub mod openapi;
 pub mod ops;
 mod request_log;
@@ -26,6 +27,7 @@ use error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
+    pub list_cache: list_cache::ListCache,
 }
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {

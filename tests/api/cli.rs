@@ -327,3 +327,68 @@ async fn postgres_from_db_parts_with_an_awkward_password() {
     );
     assert!(!log.contains("p@ss"), "the password leaked into the log");
 }
+
+/// The server reuses list responses while the data is unchanged; a write by
+/// another process on the same SQLite file must still show at once.
+#[tokio::test]
+async fn lists_see_writes_made_by_another_process() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_titled("from the server").await;
+    assert_eq!(app.list("").await.len(), 1);
+    assert_eq!(
+        app.list("").await.len(),
+        1,
+        "second read, maybe from memory"
+    );
+
+    // Another process writes straight into the file.
+    let mut other = sqlx::SqliteConnection::connect(app.database.url())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tasks SET title = 'changed elsewhere'")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let titles: Vec<Value> = app
+        .list("")
+        .await
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, ["changed elsewhere"]);
+    sqlx::query("DELETE FROM tasks")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(app.list("").await.is_empty());
+    drop(other);
+
+    // And the CLI's import.
+    let dir = std::env::temp_dir().join(format!("todo-import-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tasks.json");
+    std::fs::write(
+        &file,
+        json!({"format": "todo-app-export", "version": 1, "exported_at": "2030-01-01T00:00:00Z", "tasks": [
+            {"id": 7, "title": "imported", "priority": 2, "completed": false, "order": 1, "due": null,
+             "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z"}]})
+        .to_string(),
+    )
+    .unwrap();
+    assert_success(
+        &run(
+            &["import", file.to_str().unwrap()],
+            &[("DATABASE_URL", app.database.url())],
+        )
+        .await,
+        "import",
+    );
+    let titles: Vec<Value> = app
+        .list("")
+        .await
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, ["imported"]);
+    let _ = std::fs::remove_dir_all(dir);
+}

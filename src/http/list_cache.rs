@@ -1,0 +1,71 @@
+//! Ready-made bodies of `GET /api/todos`, reused while the data is unchanged.
+//!
+//! Listing is the most frequent request and the most expensive one: a
+//! hundred rows decoded and serialized each time. With SQLite the process
+//! knows when the data changes (`Store::data_version`), so an unchanged
+//! list is served from memory. With PostgreSQL, other instances write too,
+//! so nothing is cached and every list reads the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+
+use crate::db::DataVersion;
+use crate::domain::TaskFilter;
+
+/// Different filters and base URLs each keep their own entry; this bounds
+/// the memory a client cycling through query strings can pin.
+const MAX_ENTRIES: usize = 256;
+
+#[derive(Clone, Default)]
+pub struct ListCache {
+    inner: Arc<Mutex<Entries>>,
+}
+
+#[derive(Default)]
+struct Entries {
+    version: Option<DataVersion>,
+    bodies: HashMap<(String, TaskFilter), CachedList>,
+}
+
+#[derive(Clone)]
+pub struct CachedList {
+    pub body: Bytes,
+    pub link: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for ListCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListCache")
+    }
+}
+
+impl ListCache {
+    pub fn get(
+        &self,
+        version: &DataVersion,
+        base: &str,
+        filter: &TaskFilter,
+    ) -> Option<CachedList> {
+        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.version.as_ref() != Some(version) {
+            return None;
+        }
+        entries
+            .bodies
+            .get(&(base.to_owned(), filter.clone()))
+            .cloned()
+    }
+
+    /// Stores a body read at `version`. Entries of older versions go.
+    pub fn put(&self, version: DataVersion, base: String, filter: TaskFilter, list: CachedList) {
+        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.version.as_ref() != Some(&version) || entries.bodies.len() >= MAX_ENTRIES {
+            entries.bodies.clear();
+            entries.version = Some(version);
+        }
+        entries.bodies.insert((base, filter), list);
+    }
+}
