@@ -111,7 +111,7 @@ def main(args, run_dir: Path) -> int:
     pg.start()
     try:
         for db in databases:
-            config = StackConfig(instances=1, spare_slots=1, base_port=18180, log_level="info")
+            config = StackConfig(instances=1, spare_slots=1, base_port=25280, log_level="info")
             with Stack(config, run_dir / db, pg=pg) as stack:
                 url = (f"sqlite://{stack.run_dir}/bench.db" if db == "sqlite"
                        else pg.fresh_database("bench"))

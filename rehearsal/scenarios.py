@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from stack import (REPO, Load, PromiseBroken, Stack, StackConfig, describe, failures, http,
@@ -45,9 +46,10 @@ def rolling_deploy(stack: Stack) -> dict:
     for mode in ("deregister-then-SIGTERM", "SIGTERM-only"):
         for old in sorted(stack.instances.values(), key=lambda i: i.slot):
             t0 = time.monotonic()
+            down_s = None
             new = stack.start_instance(stack.free_slot())
             ready_s = stack.wait_ready(new)
-            stack.lb.set_state(new.slot, "ready")
+            stack.lb.enable(new.slot)
             stack.wait_lb_status(new.slot, "UP")
             in_service_s = time.monotonic() - t0
             if mode == "deregister-then-SIGTERM":
@@ -66,7 +68,9 @@ def rolling_deploy(stack: Stack) -> dict:
             check(code == 0, f"app{old.slot} exited with {code} after SIGTERM")
             steps.append(time.monotonic() - t0)
             log(f"{mode}: app{old.slot} -> app{new.slot} (new ready in {ready_s * 1000:.0f} ms, "
-                f"in service after {in_service_s:.2f}s, old exited 0 after {steps[-1]:.2f}s)")
+                f"in service after {in_service_s:.2f}s, "
+                + (f"old DOWN after {down_s:.2f}s, " if down_s else "")
+                + f"old exited 0 {steps[-1]:.2f}s after the step began)")
     time.sleep(1)
     result = load.finish()
     log("load: " + describe(result))
@@ -154,12 +158,21 @@ def database_restart(stack: Stack) -> dict:
     t0 = time.monotonic()
     stack.pg.stop("fast")
     log("PostgreSQL stopped")
-    all_not_ready = lambda: all(status_of(i.base + "/readyz", 2.5) == 503
-                                for i in stack.instances.values())
-    unready_s = wait_until(all_not_ready, 10, what="every /readyz to say 503") and time.monotonic() - t0
-    log(f"every /readyz answered 503 {unready_s * 1000:.0f} ms after the stop")
-    time.sleep(3)
-    check(all_not_ready(), "an instance said ready while PostgreSQL was down")
+    pool = ThreadPoolExecutor(len(stack.instances))
+
+    def readiness() -> list[int]:
+        # In parallel: /readyz may take up to its 2 s probe timeout to say 503.
+        return list(pool.map(lambda i: status_of(i.base + "/readyz", 3), stack.instances.values()))
+
+    wait_until(lambda: set(readiness()) == {503}, 10, what="every /readyz to say 503")
+    unready_s = time.monotonic() - t0
+    log(f"every /readyz answered 503 by {unready_s * 1000:.0f} ms after the stop")
+    t_probe = time.monotonic()
+    statuses = readiness()
+    probe_ms = (time.monotonic() - t_probe) * 1000
+    log(f"/readyz while down: {statuses}, answered in {probe_ms:.0f} ms")
+    check(set(statuses) == {503}, f"an instance said ready while PostgreSQL was down: {statuses}")
+    time.sleep(max(0.0, 3 - (time.monotonic() - t0)))
     t1 = time.monotonic()
     stack.pg.start()
     log(f"PostgreSQL started again ({t1 - t0:.1f}s down)")
@@ -195,6 +208,7 @@ def database_restart(stack: Stack) -> dict:
     check(status == 201, f"a write after recovery got {status}")
     refused = sum(r["statuses"].get(503, 0) for r in results.values())
     return {"down_s": round(t1 - t0, 1), "all_unready_ms": round(unready_s * 1000),
+            "readyz_ms_while_down": round(probe_ms),
             "recovered_ms": round(ready_s * 1000), "acknowledged_writes": len(acknowledged),
             "missing_writes": len(acknowledged) - stored, "refused_503": refused}
 
@@ -260,19 +274,23 @@ def overload(stack: Stack) -> dict:
     t0 = time.monotonic()
     wait_until(inst.ready, 5, what="readiness after the overload")
     recover_ms = (time.monotonic() - t0) * 1000
-    t1 = time.monotonic()
-    status, _, _ = http("GET", inst.base + "/api/todos")
-    list_ms = (time.monotonic() - t1) * 1000
+    list_times, list_statuses = [], set()
+    for _ in range(5):
+        t1 = time.monotonic()
+        list_statuses.add(http("GET", inst.base + "/api/todos")[0])
+        list_times.append((time.monotonic() - t1) * 1000)
+    list_ms = sorted(list_times)[2]
     rss_after, hwm = proc_rss_kb(inst.pid)
     log(f"RSS: idle {idle_rss / 1024:.1f} MB, peak {hwm / 1024:.1f} MB, after {rss_after / 1024:.1f} MB; "
-        f"ready {recover_ms:.0f} ms after the load stopped, next list in {list_ms:.1f} ms")
+        f"ready {recover_ms:.0f} ms after the load stopped, then lists in {list_ms:.1f} ms (median of 5)")
     bad = {s: n for s, n in r["statuses"].items() if not (200 <= s < 300 or s == 503)}
     e = r["errors"]
     check(not bad, f"statuses other than 2xx/503 under overload: {bad}")
     check(r["unavailable_without_retry_after"] == 0, "503s without Retry-After")
     check(e["connect"] + e["read"] + e["write"] == 0, f"socket errors under overload: {e}")
     check(hwm < 200 * 1024, f"peak RSS {hwm / 1024:.0f} MB is over 200 MB")
-    check(status == 200 and list_ms < 100, f"after the overload a list took {list_ms:.0f} ms ({status})")
+    check(list_statuses == {200} and list_ms < 250,
+          f"after the overload lists took {list_ms:.0f} ms ({list_statuses})")
     check(inst.alive(), "the instance died")
     ok = sum(n for s, n in r["statuses"].items() if 200 <= s < 300)
     return {"connections": conns, "pool": stack.config.pool_size, "ok": ok,
@@ -288,7 +306,7 @@ SCENARIOS = {
     "db-restart": (database_restart, dict(instances=3, spare_slots=0)),
     "cold-start": (cold_fleet_start, dict(instances=8, spare_slots=0)),
     "overload": (overload, dict(instances=1, spare_slots=0, pool_size=2,
-                                extra_env={"DB_ACQUIRE_TIMEOUT": "100ms"})),
+                                extra_env={"DB_ACQUIRE_TIMEOUT": "500ms"})),
 }
 
 

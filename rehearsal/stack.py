@@ -303,6 +303,12 @@ class Balancer:
         return {r["svname"]: r for r in rows
                 if r["pxname"] == backend and r["svname"] not in ("FRONTEND", "BACKEND")}
 
+    def enable(self, slot: int) -> None:
+        """Brings a slot out of maintenance as a new target joins a target
+        group: it must pass `rise` health checks before it gets traffic."""
+        self.command(f"set server app/app{slot} health down")
+        self.set_state(slot, "ready")
+
     def server_status(self, slot: int) -> str:
         return self.stats().get(f"app{slot}", {}).get("status", "?")
 
@@ -379,8 +385,8 @@ def describe(result: dict) -> str:
 @dataclass
 class StackConfig:
     instances: int = 3
-    base_port: int = 18080
-    pg_port: int = 55432
+    base_port: int = 25080
+    pg_port: int = 25432
     pool_size: int = 5
     drain_delay: str = "2s"
     shutdown_timeout: str = "5s"
@@ -440,7 +446,7 @@ class Stack:
         ports = [self.lb.lb_port, self.lb.no_retry_port, self.lb.stats_port]
         busy = [p for p in ports + self.slot_ports if not free_port_check(p)]
         if busy:
-            raise SystemExit(f"ports already in use: {busy} (is another stack running?)")
+            raise RuntimeError(f"ports already in use: {busy} (is another stack running?)")
         self.lb.start()
 
     def instance_env(self, port: int, database_url: str | None = None) -> dict:
