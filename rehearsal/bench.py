@@ -75,7 +75,7 @@ def measure(stack: Stack, server_pid: int, url: str, name: str, duration: int) -
     for workload, mix in WORKLOADS.items():
         stack.seed(100, url)
         cpu0 = proc_cpu_seconds(server_pid)
-        load = Load.start(url, stack.run_dir, f"{name}-{workload}", threads=2, connections=32,
+        load = Load.start(url, stack.run_dir, f"{name.replace('/', '-')}-{workload}", threads=2, connections=32,
                           duration_s=duration, mix=mix)
         r = load.wait(duration + 30)
         cpu = proc_cpu_seconds(server_pid) - cpu0

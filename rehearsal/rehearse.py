@@ -38,6 +38,13 @@ def cmd_up(args) -> int:
         return 1
     shutil.rmtree(run_dir, ignore_errors=True)
     config = StackConfig(instances=args.instances, base_port=args.port, pool_size=args.pool_size)
+    try:
+        return _run_stack(config, run_dir, args)
+    finally:
+        (run_dir / "pids").unlink(missing_ok=True)
+
+
+def _run_stack(config: StackConfig, run_dir: Path, args) -> int:
     with Stack(config, run_dir) as stack:
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -63,7 +70,6 @@ Stop with Ctrl-C.""", flush=True)
             pass
         finally:
             print("stopping the stack")
-            (run_dir / "pids").unlink(missing_ok=True)
     return 0
 
 

@@ -516,6 +516,14 @@ class Stack:
         return next(i for i in range(len(self.slot_ports)) if i not in self.instances)
 
     def close(self) -> None:
+        # A second Ctrl-C must not leave processes behind half-way through.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self._stop_everything()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _stop_everything(self) -> None:
         while _running_loads:
             proc = _running_loads.pop()
             if proc.poll() is None:
