@@ -3,7 +3,8 @@ to one instance and through HAProxy, with the figures docs/benchmarks.md
 records.
 
 For each database and path, with 100 seeded tasks before every run:
-  list    GET /api/todos (all 100 tasks)
+  list    GET /api/todos?limit=100 (the 100 tasks; in the mix, creates add
+          tasks, and the limit keeps the page at 100)
   get     GET /api/todos/{1..100}
   create  POST /api/todos
   mix     45 % list, 45 % get, 10 % create (90/10 read/write)

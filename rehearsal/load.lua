@@ -8,6 +8,8 @@
 --   LOAD_MIX       shares of list:get:create, e.g. "45:45:10" (default)
 --   LOAD_DELAY_MS  pause per connection between requests (0 = flat out)
 --   LOAD_GET_MAX   `get` asks for ids 1..LOAD_GET_MAX (default 100)
+--   LOAD_LIST_PATH what `list` asks for (default /api/todos?limit=100, so a
+--                  mix that creates tasks keeps listing pages of 100)
 --   LOAD_OUT       file to write the JSON summary to (default: stdout)
 
 local function split_mix(raw)
@@ -21,6 +23,7 @@ end
 local list_cut, get_cut = split_mix(os.getenv("LOAD_MIX") or "45:45:10")
 local delay_ms = tonumber(os.getenv("LOAD_DELAY_MS") or "0")
 local get_max = tonumber(os.getenv("LOAD_GET_MAX") or "100")
+local list_path = os.getenv("LOAD_LIST_PATH") or "/api/todos?limit=100"
 
 local threads = {}
 local next_id = 0
@@ -48,7 +51,7 @@ function request()
   counter = counter + 1
   local r = math.random()
   if r < list_cut then
-    return wrk.format("GET", "/api/todos")
+    return wrk.format("GET", list_path)
   elseif r < get_cut then
     return wrk.format("GET", "/api/todos/" .. math.random(1, get_max))
   else
