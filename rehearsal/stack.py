@@ -306,8 +306,11 @@ class Balancer:
     def enable(self, slot: int) -> None:
         """Brings a slot out of maintenance as a new target joins a target
         group: it must pass `rise` health checks before it gets traffic."""
-        self.command(f"set server app/app{slot} health down")
         self.set_state(slot, "ready")
+        # Leaving maintenance puts a server straight UP; mark it down so it
+        # must pass `rise` checks first (the harness already saw it ready,
+        # so the instant in between does no harm).
+        self.command(f"set server app/app{slot} health down")
 
     def server_status(self, slot: int) -> str:
         return self.stats().get(f"app{slot}", {}).get("status", "?")
