@@ -32,11 +32,12 @@ export PATH="$PATH:/usr/sbin"
 
 cargo build --release --locked --quiet
 
-# Every process the harness starts belongs to its process group, and the
-# harness stops them on exit; this trap covers an interrupted run too.
+# The harness stops every process it started when it exits or gets SIGTERM;
+# this trap passes an interruption of this script on to it.
+# shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
     if [ -n "${harness_pid:-}" ] && kill -0 "$harness_pid" 2>/dev/null; then
-        kill -INT "$harness_pid" 2>/dev/null || true
+        kill -TERM "$harness_pid" 2>/dev/null || true
         wait "$harness_pid" 2>/dev/null || true
     fi
 }
@@ -44,7 +45,7 @@ trap cleanup EXIT INT TERM
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 status=0
-timeout --signal=INT --kill-after=30s 420s \
+timeout --signal=TERM --kill-after=30s 420s \
     python3 rehearsal/rehearse.py run & harness_pid=$!
 wait "$harness_pid" || status=$?
 harness_pid=

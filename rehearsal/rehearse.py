@@ -136,7 +136,15 @@ def cmd_bench(args) -> int:
     return bench.main(args, RUN_ROOT / "bench")
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Stop cleanly on Ctrl-C and on SIGTERM (from CI's timeout), even when
+    # started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the stack until Ctrl-C")

@@ -519,12 +519,13 @@ class Stack:
         return next(i for i in range(len(self.slot_ports)) if i not in self.instances)
 
     def close(self) -> None:
-        # A second Ctrl-C must not leave processes behind half-way through.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # A second Ctrl-C or SIGTERM must not leave processes behind half-way through.
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self._stop_everything()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
     def _stop_everything(self) -> None:
         while _running_loads:
