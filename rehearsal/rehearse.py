@@ -163,8 +163,13 @@ def main() -> int:
     b.add_argument("--only", default="", help="comma-separated: sqlite,postgres,direct,balancer")
     b.add_argument("--pg-port", type=int, default=25432)
     args = parser.parse_args()
-    return {"up": cmd_up, "status": cmd_status, "down": cmd_down, "run": cmd_run,
-            "bench": cmd_bench}[args.command](args)
+    command = {"up": cmd_up, "status": cmd_status, "down": cmd_down, "run": cmd_run,
+               "bench": cmd_bench}[args.command]
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        print("interrupted; everything started was stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
