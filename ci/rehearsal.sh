@@ -2,7 +2,7 @@
 # CI entry point for the production rehearsal: builds the release binary and
 # runs every fault scenario of rehearsal/ (rolling deploy, crash, database
 # restart, cold fleet start, overload) against HAProxy and a private
-# PostgreSQL. About two minutes on 2 cores; ends with
+# PostgreSQL. About a minute on 2 cores, plus the build; ends with
 # "rehearsal: N passed, M failed" and fails if any scenario did.
 #
 # Runs as root on Debian 12 from a fresh clone; idempotent. Set

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scenarios  # noqa: E402
-from stack import Postgres, Stack, StackConfig, load_average  # noqa: E402
+from stack import Postgres, PromiseBroken, Stack, StackConfig, load_average  # noqa: E402
 
 RUN_ROOT = Path(os.environ.get("REHEARSAL_DIR", "/tmp/todo-rehearsal"))
 
@@ -58,16 +58,24 @@ def _run_stack(config: StackConfig, run_dir: Path, args) -> int:
 The stack is up (logs and config in {run_dir}):
   the app, through HAProxy   {stack.lb.url}/
   HAProxy's server states    http://127.0.0.1:{stack.lb.stats_port}/
-  instances                  {', '.join(i.base for i in stack.instances.values())}
+  instances                  {', '.join(f"{i.base} (pid {i.pid})" for i in stack.instances.values())}
   PostgreSQL                 {stack.database_url}
 Stop with Ctrl-C.""", flush=True)
-            while not stop and all(i.alive() for i in stack.instances.values()):
+            # Instances stopped or killed by hand are reported, not replaced:
+            # the point is to watch what the balancer makes of it.
+            reported: set[int] = set()
+            while not stop:
+                for i in stack.instances.values():
+                    if not i.alive() and i.slot not in reported:
+                        reported.add(i.slot)
+                        print(f"app{i.slot} exited with {i.proc.returncode}; see {i.log_path}",
+                              flush=True)
                 time.sleep(0.5)
-            dead = [i for i in stack.instances.values() if not i.alive()]
-            for i in dead:
-                print(f"app{i.slot} exited with {i.proc.returncode}; see {i.log_path}")
         except KeyboardInterrupt:
             pass
+        except (PromiseBroken, RuntimeError) as err:
+            print(f"the stack did not come up: {err}")
+            return 1
         finally:
             print("stopping the stack")
     return 0
