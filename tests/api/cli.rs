@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, postgres_admin_url};
+use crate::helpers::{Backend, TestApp, TestDatabase, TestRole, postgres_admin_url};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-app");
 
@@ -272,57 +272,26 @@ async fn export_from_sqlite_and_import_into_postgres() {
 /// Secrets Manager secret; a password with any characters must work.
 #[tokio::test]
 async fn postgres_from_db_parts_with_an_awkward_password() {
-    let Some(admin_url) = postgres_admin_url() else {
+    let password = "p@ss:w/rd?#%&= 'x\"é";
+    let Some(role) = TestRole::create("parts", password).await else {
         return;
     };
-    let role = format!("parts_{}", uuid::Uuid::new_v4().simple());
-    let password = "p@ss:w/rd?#%&= 'x\"é";
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    for sql in [
-        format!(
-            "CREATE ROLE {role} LOGIN PASSWORD '{}'",
-            password.replace('\'', "''")
-        ),
-        format!("CREATE DATABASE {role} OWNER {role}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let host_port = admin_url
-        .split('@')
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    let (host, port) = role.host_and_port();
+    let port = port.to_string();
     let env = [
-        ("DB_HOST", host),
-        ("DB_PORT", port),
-        ("DB_NAME", role.as_str()),
-        ("DB_USER", role.as_str()),
+        ("DB_HOST", host.as_str()),
+        ("DB_PORT", port.as_str()),
+        ("DB_NAME", role.name.as_str()),
+        ("DB_USER", role.name.as_str()),
         ("DB_PASSWORD", password),
         ("DB_SSLMODE", "disable"),
     ];
     let output = run(&["migrate"], &env).await;
-    let cleanup = async {
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {role} WITH (FORCE)"),
-            format!("DROP ROLE IF EXISTS {role}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    };
-    let log = String::from_utf8_lossy(&output.stdout).into_owned();
-    cleanup.await;
     assert_success(&output, "migrate with DB_* parts");
+    let log = String::from_utf8_lossy(&output.stdout);
+    let name = &role.name;
     assert!(
-        log.contains(&format!("postgres://{role}@{host}:{port}/{role}")),
+        log.contains(&format!("postgres://{name}@{host}:{port}/{name}")),
         "{log}"
     );
     assert!(!log.contains("p@ss"), "the password leaked into the log");

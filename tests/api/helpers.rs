@@ -130,28 +130,106 @@ impl Drop for TestDatabase {
             }
             Self::Postgres {
                 admin_url, name, ..
-            } => {
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                // Drop runs inside the test's runtime; use a thread with its own.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    rt.block_on(async {
-                        if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            )))
-                            .execute(&mut admin)
-                            .await;
-                        }
-                    });
-                })
-                .join();
-            }
+            } => run_admin_sql_blocking(
+                admin_url,
+                vec![format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+            ),
         }
     }
+}
+
+/// Runs administrative SQL from `Drop`, which runs inside the test's
+/// runtime: on a thread with its own. Errors are ignored (best effort).
+fn run_admin_sql_blocking(admin_url: &str, statements: Vec<String>) {
+    let admin_url = admin_url.to_owned();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                for sql in statements {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut admin)
+                        .await;
+                }
+            }
+        });
+    })
+    .join();
+}
+
+/// A PostgreSQL login role with a password and a database of the same
+/// name, both dropped when the test ends.
+pub struct TestRole {
+    pub admin_url: String,
+    pub name: String,
+}
+
+impl TestRole {
+    /// `None` when PostgreSQL is not configured (outside CI).
+    pub async fn create(prefix: &str, password: &str) -> Option<Self> {
+        let role = Self {
+            admin_url: postgres_admin_url()?,
+            name: format!("{prefix}_{}", uuid::Uuid::new_v4().simple()),
+        };
+        role.admin(format!(
+            "CREATE ROLE {} LOGIN PASSWORD {}",
+            role.name,
+            quote(password)
+        ))
+        .await;
+        role.admin(format!("CREATE DATABASE {0} OWNER {0}", role.name))
+            .await;
+        Some(role)
+    }
+
+    /// Runs one statement as the administrator.
+    pub async fn admin(&self, sql: String) {
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+
+    pub async fn set_password(&self, password: &str) {
+        self.admin(format!(
+            "ALTER ROLE {} PASSWORD {}",
+            self.name,
+            quote(password)
+        ))
+        .await;
+    }
+
+    /// Host and port of the server, as DB_HOST and DB_PORT would name them.
+    pub fn host_and_port(&self) -> (String, u16) {
+        let after_scheme = self.admin_url.split_once("://").unwrap().1;
+        let authority = after_scheme.split(['/', '?']).next().unwrap();
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        match host_port.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().unwrap()),
+            None => (host_port.to_owned(), 5432),
+        }
+    }
+}
+
+impl Drop for TestRole {
+    fn drop(&mut self) {
+        run_admin_sql_blocking(
+            &self.admin_url,
+            vec![
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                format!("DROP ROLE IF EXISTS {}", self.name),
+            ],
+        );
+    }
+}
+
+/// A SQL string literal.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Replaces the database name in a PostgreSQL URL.

@@ -9,11 +9,10 @@ use std::time::Duration;
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::helpers::{postgres_admin_url, with_database};
+use crate::helpers::{TestRole, with_database};
 
 struct Fixture {
-    admin_url: String,
-    role: String,
+    role: TestRole,
     secrets: aws_sdk_secretsmanager::Client,
     endpoint: String,
     secret_arn: String,
@@ -33,21 +32,7 @@ fn secrets_endpoint() -> Option<String> {
 impl Fixture {
     async fn new(password: &str) -> Option<Self> {
         let endpoint = secrets_endpoint()?;
-        let admin_url = postgres_admin_url()?;
-        let role = format!("rot_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        for sql in [
-            format!(
-                "CREATE ROLE {role} LOGIN PASSWORD '{}'",
-                password.replace('\'', "''")
-            ),
-            format!("CREATE DATABASE {role} OWNER {role}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
+        let role = TestRole::create("rot", password).await?;
         let config = aws_sdk_secretsmanager::Config::builder()
             .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
             .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
@@ -59,14 +44,13 @@ impl Fixture {
         let secrets = aws_sdk_secretsmanager::Client::from_conf(config);
         let created = secrets
             .create_secret()
-            .name(format!("todo-app/{role}"))
-            .secret_string(json!({"username": role, "password": password}).to_string())
+            .name(format!("todo-app/{}", role.name))
+            .secret_string(json!({"username": role.name, "password": password}).to_string())
             .send()
             .await
             .expect("cannot create the secret in the local Secrets Manager");
         let secret_arn = created.arn().unwrap().to_owned();
         Some(Self {
-            admin_url,
             role,
             secrets,
             endpoint,
@@ -74,28 +58,11 @@ impl Fixture {
         })
     }
 
-    async fn admin(&self, sql: String) {
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-
-    async fn set_role_password(&self, password: &str) {
-        self.admin(format!(
-            "ALTER ROLE {} PASSWORD '{}'",
-            self.role,
-            password.replace('\'', "''")
-        ))
-        .await;
-    }
-
     async fn set_secret(&self, password: &str) {
         self.secrets
             .put_secret_value()
             .secret_id(&self.secret_arn)
-            .secret_string(json!({"username": self.role, "password": password}).to_string())
+            .secret_string(json!({"username": self.role.name, "password": password}).to_string())
             .send()
             .await
             .unwrap();
@@ -104,15 +71,16 @@ impl Fixture {
     /// Closes the app's open connections, as their max lifetime or a
     /// failover would, so the next queries need new ones.
     async fn drop_connections(&self) {
-        self.admin(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
-            self.role
-        ))
-        .await;
+        self.role
+            .admin(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{}'",
+                self.role.name
+            ))
+            .await;
     }
 
     async fn stored_titles(&self) -> i64 {
-        let url = with_database(&self.admin_url, &self.role);
+        let url = with_database(&self.role.admin_url, &self.role.name);
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::query_scalar("SELECT COUNT(*) FROM tasks")
             .fetch_one(&mut conn)
@@ -121,14 +89,14 @@ impl Fixture {
     }
 
     fn spawn_app(&self, port: u16) -> tokio::process::Child {
-        let admin = url_parts(&self.admin_url);
+        let admin = self.role.host_and_port();
         tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"))
             .env_clear()
             .env("PORT", port.to_string())
             .env("HOST", "127.0.0.1")
             .env("DB_HOST", admin.0)
             .env("DB_PORT", admin.1.to_string())
-            .env("DB_NAME", &self.role)
+            .env("DB_NAME", &self.role.name)
             .env("DB_SECRET_ARN", &self.secret_arn)
             .env("DB_SSLMODE", "disable")
             .env("DB_POOL_SIZE", "2")
@@ -146,42 +114,6 @@ impl Fixture {
             .kill_on_drop(true)
             .spawn()
             .unwrap()
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let (admin_url, role) = (self.admin_url.clone(), self.role.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    for sql in [
-                        format!("DROP DATABASE IF EXISTS {role} WITH (FORCE)"),
-                        format!("DROP ROLE IF EXISTS {role}"),
-                    ] {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&mut admin)
-                            .await;
-                    }
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// Host and port of a postgres:// URL.
-fn url_parts(url: &str) -> (String, u16) {
-    let after_scheme = url.split_once("://").unwrap().1;
-    let authority = after_scheme.split('/').next().unwrap();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match host_port.rsplit_once(':') {
-        Some((h, p)) => (h.to_owned(), p.parse().unwrap()),
-        None => (host_port.to_owned(), 5432),
     }
 }
 
@@ -253,7 +185,7 @@ async fn rotate_while_serving(secret_lags_by: Duration) {
 
     // The rotation, as Secrets Manager's rotation function does it: the
     // database gets the new password, then the secret (maybe a bit later).
-    fixture.set_role_password(new).await;
+    fixture.role.set_password(new).await;
     fixture.drop_connections().await;
     tokio::time::sleep(secret_lags_by).await;
     fixture.set_secret(new).await;
