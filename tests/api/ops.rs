@@ -126,3 +126,33 @@ async fn slow_requests_time_out_with_a_json_503() {
     assert!(response.contains("\"code\":\"unavailable\""), "{response}");
     assert!(app.list("").await.is_empty());
 }
+
+/// CORS_ORIGINS narrows the API to the listed origins.
+#[tokio::test]
+async fn cors_origins_can_be_restricted() {
+    let mut config = crate::helpers::server_config();
+    config.cors_origins = "https://todo.example.com, https://admin.example.com".to_owned();
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/todos"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://admin.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://admin.example.com"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
