@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let store = open_store(&cli.database).await?;
             store.migrate().await?;
+            crate::db::check_connection_budget(&store, &cli.database).await;
             let version = store.schema_version().await?;
             tracing::info!(schema_version = version, "migrations applied");
             store.close().await;

@@ -361,3 +361,29 @@ async fn lists_see_writes_made_by_another_process() {
     assert_eq!(titles, ["imported"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// With DB_FLEET_SIZE, start-up warns when that many pools cannot fit in
+/// PostgreSQL's max_connections, and says so when they do.
+#[tokio::test]
+async fn startup_checks_the_connection_budget() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    for (fleet, pool, expected) in [
+        ("1000", "10", "can outgrow"),
+        ("2", "5", "connection budget fits"),
+    ] {
+        let output = run(
+            &["migrate"],
+            &[
+                ("DATABASE_URL", db.url()),
+                ("DB_FLEET_SIZE", fleet),
+                ("DB_POOL_SIZE", pool),
+            ],
+        )
+        .await;
+        assert_success(&output, "migrate");
+        let log = String::from_utf8_lossy(&output.stdout);
+        assert!(log.contains(expected), "fleet {fleet} × pool {pool}: {log}");
+    }
+}
