@@ -78,12 +78,7 @@ async fn list_is_a_bare_array_in_order(app: TestApp) {
     for title in ["one", "two", "three"] {
         app.create_titled(title).await;
     }
-    let titles: Vec<_> = app
-        .list("")
-        .await
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
+    let titles = app.titles("").await;
     assert_eq!(titles, ["one", "two", "three"]);
 }
 
@@ -180,35 +175,29 @@ async fn filters_search_and_sort(app: TestApp) {
     )
     .await;
 
-    let titles = |tasks: Vec<Value>| {
-        tasks
-            .iter()
-            .map(|t| t["title"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(titles(app.list("?completed=true").await), ["file taxes"]);
-    assert_eq!(titles(app.list("?completed=false").await).len(), 3);
-    assert_eq!(titles(app.list("?q=buy").await), ["Buy MILK", "buy bread"]);
+    assert_eq!(app.titles("?completed=true").await, ["file taxes"]);
+    assert_eq!(app.titles("?completed=false").await.len(), 3);
+    assert_eq!(app.titles("?q=buy").await, ["Buy MILK", "buy bread"]);
     assert_eq!(
-        titles(app.list("?q=%25").await),
+        app.titles("?q=%25").await,
         ["100% effort_"],
         "LIKE wildcards are literal"
     );
-    assert_eq!(titles(app.list("?q=t_").await), ["100% effort_"]);
+    assert_eq!(app.titles("?q=t_").await, ["100% effort_"]);
     assert_eq!(
-        titles(app.list("?sort=priority").await),
+        app.titles("?sort=priority").await,
         ["file taxes", "buy bread", "Buy MILK", "100% effort_"]
     );
     assert_eq!(
-        titles(app.list("?sort=due").await),
+        app.titles("?sort=due").await,
         ["buy bread", "Buy MILK", "file taxes", "100% effort_"]
     );
     assert_eq!(
-        titles(app.list("?sort=created").await),
+        app.titles("?sort=created").await,
         ["100% effort_", "buy bread", "file taxes", "Buy MILK"]
     );
     assert_eq!(
-        titles(app.list("?sort=priority&completed=false&q=buy").await),
+        app.titles("?sort=priority&completed=false&q=buy").await,
         ["buy bread", "Buy MILK"]
     );
 }
@@ -260,12 +249,7 @@ async fn delete_all_and_clear_completed(app: TestApp) {
     )
     .await;
     assert_eq!(app.delete("/api/todos?completed=true").await.status(), 204);
-    let left: Vec<_> = app
-        .list("")
-        .await
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
+    let left = app.titles("").await;
     assert_eq!(left, ["b"]);
     assert_eq!(app.delete("/api/todos").await.status(), 204);
     assert!(app.list("").await.is_empty());
@@ -411,12 +395,7 @@ async fn import_is_all_or_nothing(app: TestApp) {
         error["message"].as_str().unwrap().contains("tasks[1]"),
         "{error}"
     );
-    let titles: Vec<_> = app
-        .list("")
-        .await
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
+    let titles = app.titles("").await;
     assert_eq!(titles, ["keep me"], "a rejected import changes nothing");
 }
 

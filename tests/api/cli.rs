@@ -318,12 +318,7 @@ async fn lists_see_writes_made_by_another_process() {
         .execute(&mut other)
         .await
         .unwrap();
-    let titles: Vec<Value> = app
-        .list("")
-        .await
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
+    let titles = app.titles("").await;
     assert_eq!(titles, ["changed elsewhere"]);
     sqlx::query("DELETE FROM tasks")
         .execute(&mut other)
@@ -352,12 +347,7 @@ async fn lists_see_writes_made_by_another_process() {
         .await,
         "import",
     );
-    let titles: Vec<Value> = app
-        .list("")
-        .await
-        .iter()
-        .map(|t| t["title"].clone())
-        .collect();
+    let titles = app.titles("").await;
     assert_eq!(titles, ["imported"]);
     let _ = std::fs::remove_dir_all(dir);
 }

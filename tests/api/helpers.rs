@@ -321,6 +321,15 @@ impl TestApp {
         self.create(json!({ "title": title })).await
     }
 
+    /// The titles of `GET /api/todos{query}`, in the order listed.
+    pub async fn titles(&self, query: &str) -> Vec<String> {
+        self.list(query)
+            .await
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub async fn list(&self, query: &str) -> Vec<Value> {
         let response = self.get(&format!("/api/todos{query}")).await;
         assert_eq!(response.status(), 200);
