@@ -3,13 +3,18 @@
 # role and database exist. Prints the TEST_DATABASE_URL to use.
 set -euo pipefail
 
+# Only the URL may reach stdout: the caller captures it. Tools below print
+# notes there (pg_ctlcluster says "Removed stale pid file." after an unclean
+# stop), so everything else goes to stderr.
+exec 3>&1 1>&2
+
 if ! command -v pg_ctlcluster >/dev/null; then
     apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
 fi
 version=$(pg_lsclusters -h | awk 'NR==1 {print $1}')
 cluster=$(pg_lsclusters -h | awk 'NR==1 {print $2}')
 if ! pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online; then
-    pg_ctlcluster "$version" "$cluster" start
+    pg_ctlcluster "$version" "$cluster" start 3>&-  # the server must not hold the pipe
 fi
 for _ in $(seq 1 30); do
     su postgres -c "pg_isready -q" && break
@@ -21,4 +26,4 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'todo_test')\gexec
 SELECT 'CREATE DATABASE todo_test OWNER todo_test'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'todo_test')\gexec
 SQL
-echo "postgres://todo_test:todo_test@127.0.0.1:5432/todo_test"
+echo "postgres://todo_test:todo_test@127.0.0.1:5432/todo_test" >&3
