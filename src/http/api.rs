@@ -213,12 +213,8 @@ async fn list_tasks(
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))?;
     let filter = params.parse()?;
     // Taken before reading, so a write during the read invalidates it.
-    let version = state.store.data_version();
-    let cached = match &version {
-        Some(version) => state.list_cache.get(version, &base.0, &filter),
-        None => None,
-    };
-    let list = match cached {
+    let version = state.store.data_version().await?;
+    let list = match state.list_cache.get(&version, &base.0, &filter) {
         Some(list) => list,
         None => {
             let (tasks, has_more) = state.store.list_tasks(&filter).await?;
@@ -233,11 +229,9 @@ async fn list_tasks(
                 body: body.into(),
                 link,
             };
-            if let Some(version) = version {
-                state
-                    .list_cache
-                    .put(version, base.0.clone(), filter, list.clone());
-            }
+            state
+                .list_cache
+                .put(version, base.0.clone(), filter, list.clone());
             list
         }
     };

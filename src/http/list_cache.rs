@@ -1,10 +1,10 @@
 //! Ready-made bodies of `GET /api/todos`, reused while the data is unchanged.
 //!
 //! Listing is the most frequent request and the most expensive one: a
-//! hundred rows decoded and serialized each time. With SQLite the process
-//! knows when the data changes (`Store::data_version`), so an unchanged
-//! list is served from memory. With PostgreSQL, other instances write too,
-//! so nothing is cached and every list reads the database.
+//! hundred rows decoded and serialized each time. `Store::data_version`
+//! tells cheaply whether anything changed since a body was built (on
+//! PostgreSQL including writes by other instances), and an unchanged list
+//! is served from memory.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

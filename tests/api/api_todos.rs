@@ -1,9 +1,12 @@
 //! The Todo-Backend style JSON API: happy paths.
 
 use serde_json::{Value, json};
+use sqlx::Connection;
+use todo_app::db::{Backend, DatabaseTarget};
+use todo_app::domain::NewTask;
 
 use crate::backend_tests;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, database_config};
 
 backend_tests!(
     create_answers_201_with_location_and_task,
@@ -20,6 +23,7 @@ backend_tests!(
     export_then_import_round_trips,
     import_is_all_or_nothing,
     cors_preflight_is_answered,
+    lists_see_writes_from_other_instances_and_tools,
 );
 
 async fn create_answers_201_with_location_and_task(app: TestApp) {
@@ -427,4 +431,43 @@ async fn cors_preflight_is_answered(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(simple.headers()["access-control-allow-origin"], "*");
+}
+
+/// Lists are served from memory while the data is unchanged; a change made
+/// elsewhere (another instance on the same database, or SQL from a tool) must
+/// show up in the very next list.
+async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
+    app.create_titled("mine").await;
+    assert_eq!(app.titles("").await, ["mine"]);
+    assert_eq!(app.titles("?completed=false").await, ["mine"]);
+
+    let db_config = database_config(app.database.url());
+    let other_instance = DatabaseTarget::from_config(&db_config)
+        .unwrap()
+        .connect(2, db_config.acquire_timeout);
+    other_instance
+        .create_task(NewTask::from_json(json!({"title": "theirs"}).as_object().unwrap()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(app.titles("").await, ["mine", "theirs"]);
+    assert_eq!(app.titles("?completed=false").await, ["mine", "theirs"]);
+    other_instance.close().await;
+
+    let sql = "UPDATE tasks SET completed = TRUE WHERE title = 'theirs'";
+    match app.store.backend() {
+        Backend::Sqlite => {
+            let mut tool = sqlx::SqliteConnection::connect(app.database.url())
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut tool).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut tool = sqlx::PgConnection::connect(app.database.url())
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut tool).await.unwrap();
+        }
+    }
+    assert_eq!(app.titles("?completed=false").await, ["mine"]);
+    assert_eq!(app.titles("?completed=true").await, ["theirs"]);
 }
