@@ -8,6 +8,7 @@
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
+mod group_commit;
 mod tasks;
 
 use std::fmt;
@@ -41,6 +42,14 @@ struct LocalState {
     sqlite_writer: tokio::sync::Mutex<()>,
     /// The SQLite database file and its write-ahead log.
     sqlite_files: Option<[PathBuf; 2]>,
+    /// SQLite creates, committed in batches; started on first use.
+    create_queue: std::sync::OnceLock<group_commit::CreateQueue>,
+}
+
+impl LocalState {
+    fn note_write(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
 }
 
 /// Identifies the state of the data a read saw; equal versions mean no
@@ -62,12 +71,12 @@ pub enum DataVersion {
 /// Held during a write; on drop (after the commit) bumps the generation.
 pub(crate) struct WriteGuard<'a> {
     _sqlite_writer: Option<tokio::sync::MutexGuard<'a, ()>>,
-    generation: &'a AtomicU64,
+    local: &'a LocalState,
 }
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
-        self.generation.fetch_add(1, Ordering::Release);
+        self.local.note_write();
     }
 }
 
@@ -169,6 +178,13 @@ impl Store {
         }
     }
 
+    /// The SQLite create queue, started on first use (it needs the runtime).
+    fn create_queue(&self, pool: &SqlitePool) -> &group_commit::CreateQueue {
+        self.local
+            .create_queue
+            .get_or_init(|| group_commit::CreateQueue::start(pool.clone(), &self.local))
+    }
+
     /// Takes the write turn (SQLite) and marks the data as changed once the
     /// write is over.
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
@@ -178,7 +194,7 @@ impl Store {
         };
         WriteGuard {
             _sqlite_writer: sqlite_writer,
-            generation: &self.local.generation,
+            local: &self.local,
         }
     }
 

@@ -4,11 +4,11 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
-use super::{Backend, Store, StoreError, StoreResult, with_pool};
+use super::{Backend, Pool, Store, StoreError, StoreResult, with_pool};
 use crate::domain::{NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title};
 
 #[derive(FromRow)]
-struct TaskRow {
+pub(super) struct TaskRow {
     id: i64,
     title: String,
     priority: i16,
@@ -91,9 +91,15 @@ fn like_pattern(needle: &str) -> String {
 
 /// The current time at the precision both databases keep (PostgreSQL
 /// stores microseconds), so a task reads back the same from either.
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
+
+/// Inserts one task, by default after the last one. Binds: title, priority,
+/// completed, order (or NULL), due, now.
+pub(super) const INSERT_TASK: &str = "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) \
+     VALUES ($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks)), $5, 1, $6, $6) \
+     RETURNING id, title, priority, completed, position, due, version, created_at, updated_at";
 
 /// Counts shown in the UI footer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,28 +172,23 @@ impl Store {
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
+    /// Adds a task at the end of the list (unless it names its `order`).
     pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        let _write = self.write_guard().await;
-        let now = now();
-        let row: TaskRow = self.observe(with_pool!(self, pool => {
-            sqlx::query_as(
-                "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks)), \
-                         $5, 1, $6, $6) \
-                 RETURNING id, title, priority, completed, position, due, version, created_at, updated_at",
-            )
-            .bind(new.title.as_str())
-            .bind(new.priority.value())
-            .bind(new.completed)
-            .bind(new.order)
-            .bind(new.due)
-            .bind(now)
-            .fetch_one(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to insert task")))
-        .await?;
-        Ok(row.into())
+        let row = match &self.pool {
+            // Batched with concurrent creates into one transaction.
+            Pool::Sqlite(pool) => self.create_queue(pool).create(new).await,
+            Pool::Postgres(pool) => sqlx::query_as(INSERT_TASK)
+                .bind(new.title.as_str())
+                .bind(new.priority.value())
+                .bind(new.completed)
+                .bind(new.order)
+                .bind(new.due)
+                .bind(now())
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::db("failed to insert task")),
+        };
+        Ok(self.observe(row).await?.into())
     }
 
     /// Applies `changes`. With `expected_version`, only if the task is still

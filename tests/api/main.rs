@@ -7,6 +7,7 @@ mod helpers;
 mod api_errors;
 mod api_todos;
 mod cli;
+mod concurrent_writes;
 mod openapi;
 mod ops;
 mod rotation;

@@ -1,0 +1,140 @@
+//! Many creates at once. On SQLite they are committed in batches (one fsync
+//! for many tasks); every caller must still get its own task back, only after
+//! it is stored, and one failing insert must not take its batch down.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use todo_app::db::Backend;
+
+use crate::backend_tests;
+use crate::helpers::TestApp;
+
+backend_tests!(
+    concurrent_creates_all_land_in_order,
+    a_failing_create_does_not_spoil_the_others,
+);
+
+const CREATES: usize = 200;
+
+/// Sends all `titles` at once; returns each answer's status and body.
+async fn create_all(app: &TestApp, titles: Vec<String>) -> Vec<(String, u16, Value)> {
+    let mut creates = tokio::task::JoinSet::new();
+    for title in titles {
+        let client = app.client.clone();
+        let url = app.url("/api/todos");
+        creates.spawn(async move {
+            let response = client
+                .post(url)
+                .json(&json!({ "title": title }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (title, status, response.json::<Value>().await.unwrap())
+        });
+    }
+    creates.join_all().await
+}
+
+/// Runs SQL on a connection of its own, as another process would.
+async fn run_sql(app: &TestApp, sql: &str) {
+    match app.store.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(app.database.url())
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(app.database.url())
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn concurrent_creates_all_land_in_order(app: TestApp) {
+    let titles = (0..CREATES).map(|i| format!("task {i}")).collect();
+    let answers = create_all(&app, titles).await;
+
+    let mut ids = HashSet::new();
+    for (title, status, task) in &answers {
+        assert_eq!(*status, 201, "{title}: {task}");
+        assert_eq!(task["title"], *title, "each caller gets its own task");
+        assert!(ids.insert(task["id"].as_i64().unwrap()), "ids are unique");
+    }
+
+    // Everything acknowledged is stored. SQLite has one writer, so the list
+    // is in id order with increasing positions. On PostgreSQL racing
+    // creates each read the last position before the others commit: which
+    // of them lists first is arbitrary, as is which request came first.
+    let listed = app.list("?limit=1000").await;
+    assert_eq!(listed.len(), CREATES);
+    if app.store.backend() == Backend::Sqlite {
+        for pair in listed.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(a["id"].as_i64() < b["id"].as_i64(), "{a} before {b}");
+            assert!(a["order"].as_i64() < b["order"].as_i64(), "{a} before {b}");
+        }
+    }
+    let stored: HashSet<i64> = listed.iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert_eq!(stored, ids);
+}
+
+async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
+    // The database itself refuses one title, as a constraint would.
+    run_sql(
+        &app,
+        match app.store.backend() {
+            Backend::Sqlite => {
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'poison' \
+                 BEGIN SELECT RAISE(ABORT, 'poison refused'); END"
+            }
+            Backend::Postgres => {
+                "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; \
+                 RETURN NEW; END $$; \
+                 CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+            }
+        },
+    )
+    .await;
+
+    let titles = (0..CREATES)
+        .map(|i| {
+            if i % 10 == 5 {
+                "poison".to_owned()
+            } else {
+                format!("task {i}")
+            }
+        })
+        .collect();
+    let answers = create_all(&app, titles).await;
+
+    let mut acknowledged = HashSet::new();
+    for (title, status, body) in &answers {
+        if title == "poison" {
+            assert_eq!(*status, 500, "{body}");
+            assert_eq!(body["code"], "internal_error");
+        } else {
+            assert_eq!(*status, 201, "{title}: {body}");
+            acknowledged.insert(title.clone());
+        }
+    }
+    assert_eq!(acknowledged.len(), CREATES - CREATES / 10);
+    let stored: HashSet<String> = app.titles("?limit=1000").await.into_iter().collect();
+    assert_eq!(
+        stored, acknowledged,
+        "exactly the acknowledged tasks are stored"
+    );
+}
