@@ -1,26 +1,28 @@
-//! Group commit for creates on SQLite.
+//! Group commit for creates.
 //!
-//! With `synchronous = FULL` every SQLite commit waits for an fsync, so one
-//! insert per transaction caps creates at the disk's fsync rate. Instead,
-//! creates are queued to one writer task that runs whatever is waiting (up to
-//! `MAX_BATCH`) in a single transaction: one fsync for the lot. Nobody is
-//! answered before the commit that holds their task, so durability is the
-//! same as before; only the number of fsyncs changes.
+//! Creating a task is the one write that arrives in floods (an import by
+//! script, many users at once), and each one alone costs a transaction: on
+//! SQLite an fsync (`synchronous = FULL`), on PostgreSQL a round trip, a
+//! trigger and a WAL flush. So creates go to one writer task per process,
+//! which stores whatever is waiting (up to `MAX_BATCH`) with a single
+//! multi-row INSERT in a single transaction. Nobody is answered before the
+//! commit that holds their task: durability is unchanged, only the number of
+//! commits goes down. A lone create is still one plain INSERT.
 //!
-//! A failed insert does not spoil the batch: SQLite undoes just the failing
-//! statement, so the others still commit and only that caller gets the error.
+//! If the batch's INSERT fails (one row refused, say), the transaction is
+//! rolled back and each task is inserted on its own, so only the caller
+//! whose task is at fault gets the error.
 
 use std::sync::{Arc, Weak};
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::tasks::{INSERT_TASK, TaskRow, now};
-use super::{LocalState, StoreError, StoreResult};
+use super::tasks::{TaskRow, insert_sql, now};
+use super::{LocalState, Pool, StoreError, StoreResult, is_connection_error};
 use crate::domain::NewTask;
 
-/// Enough to absorb a burst from many connections, small enough that the
-/// write lock is not held long (a batch of 64 takes a few milliseconds).
+/// Enough to absorb a burst from many connections, small enough that a
+/// batch (and SQLite's write lock) is over in a few milliseconds.
 const MAX_BATCH: usize = 64;
 
 struct Job {
@@ -36,9 +38,13 @@ pub(super) struct CreateQueue {
 impl CreateQueue {
     /// Starts the writer task. It holds the state weakly so that dropping
     /// the store (and with it this queue) stops it.
-    pub(super) fn start(pool: SqlitePool, local: &Arc<LocalState>) -> Self {
+    pub(super) fn start(pool: Pool, local: &Arc<LocalState>) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(pool, Arc::downgrade(local), receiver));
+        tokio::spawn(write_batches(
+            Writer { pool },
+            Arc::downgrade(local),
+            receiver,
+        ));
         Self { jobs }
     }
 
@@ -53,58 +59,112 @@ impl CreateQueue {
     }
 }
 
+/// What `with_pool!` needs: the pool, without the rest of the store (which
+/// owns the queue and must not be kept alive by its own writer).
+struct Writer {
+    pool: Pool,
+}
+
 async fn write_batches(
-    pool: SqlitePool,
+    writer: Writer,
     local: Weak<LocalState>,
     mut receiver: mpsc::UnboundedReceiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let Some(local) = local.upgrade() else { break };
-        {
-            // Other writes of this process queue on the same turn.
-            let _turn = local.sqlite_writer.lock().await;
-            write_batch(&pool, &mut batch).await;
-        }
+        let results = {
+            // Other writes of this process wait for their SQLite turn here too.
+            let _turn = match writer.pool {
+                Pool::Sqlite(_) => Some(local.sqlite_writer.lock().await),
+                Pool::Postgres(_) => None,
+            };
+            writer.insert(&batch).await
+        };
         local.note_write();
+        for (job, result) in batch.drain(..).zip(results) {
+            let _ = job
+                .reply
+                .send(result.map_err(StoreError::db("failed to insert task")));
+        }
     }
 }
 
-/// Inserts every job's task in one transaction and answers each.
-async fn write_batch(pool: &SqlitePool, batch: &mut Vec<Job>) {
-    let fail_all = |batch: &mut Vec<Job>, context: &'static str, err: sqlx::Error| {
-        for job in batch.drain(..) {
-            let _ = job
-                .reply
-                .send(Err(StoreError::db(context)(copy_error(&err))));
+/// Binds the tasks of `$jobs` to a multi-row INSERT and runs it on `$executor`.
+macro_rules! insert_rows {
+    ($executor:expr, $jobs:expr) => {{
+        let jobs: &[Job] = $jobs;
+        let now = now();
+        let mut query = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(insert_sql(jobs.len())));
+        for Job { task, .. } in jobs {
+            query = query
+                .bind(task.title.as_str())
+                .bind(task.priority.value())
+                .bind(task.completed)
+                .bind(task.order)
+                .bind(task.due)
+                .bind(now);
         }
-    };
-    let mut tx = match pool.begin().await {
-        Ok(tx) => tx,
-        Err(err) => return fail_all(batch, "failed to start a transaction", err),
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch.iter() {
-        let task = &job.task;
-        let row = sqlx::query_as::<_, TaskRow>(INSERT_TASK)
-            .bind(task.title.as_str())
-            .bind(task.priority.value())
-            .bind(task.completed)
-            .bind(task.order)
-            .bind(task.due)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await;
-        results.push(row);
+        query.fetch_all($executor).await
+    }};
+}
+
+impl Writer {
+    /// Stores every job's task; one result per job, in order.
+    async fn insert(&self, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> {
+        if jobs.len() > 1 {
+            match self.insert_together(jobs).await {
+                Together::Stored(rows) => return rows.into_iter().map(Ok).collect(),
+                Together::CommitFailed(err) => {
+                    return jobs.iter().map(|_| Err(copy_error(&err))).collect();
+                }
+                // The database is away: one at a time would not fare better.
+                Together::InsertFailed(err) if is_connection_error(&err) => {
+                    return jobs.iter().map(|_| Err(copy_error(&err))).collect();
+                }
+                // Rolled back: nothing stored; find the culprit below.
+                Together::InsertFailed(_) => {}
+            }
+        }
+        let mut results: Vec<Result<TaskRow, sqlx::Error>> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let row = match results.last() {
+                Some(Err(err)) if is_connection_error(err) => Err(copy_error(err)),
+                _ => super::with_pool!(self, pool => {
+                    insert_rows!(pool, std::slice::from_ref(job)).map(|mut rows| rows.remove(0))
+                }),
+            };
+            results.push(row);
+        }
+        results
     }
-    if let Err(err) = tx.commit().await {
-        return fail_all(batch, "failed to commit new tasks", err);
+
+    async fn insert_together(&self, jobs: &[Job]) -> Together {
+        super::with_pool!(self, pool => {
+            let mut tx = match pool.begin().await {
+                Ok(tx) => tx,
+                Err(err) => return Together::CommitFailed(err),
+            };
+            let mut rows = match insert_rows!(&mut *tx, jobs) {
+                Ok(rows) => rows,
+                Err(err) => return Together::InsertFailed(err),
+            };
+            if let Err(err) = tx.commit().await {
+                return Together::CommitFailed(err);
+            }
+            // The rows are inserted in VALUES order, so ids rise with it;
+            // RETURNING itself promises no order.
+            rows.sort_unstable_by_key(|row| row.id);
+            Together::Stored(rows)
+        })
     }
-    for (job, row) in batch.drain(..).zip(results) {
-        let _ = job
-            .reply
-            .send(row.map_err(StoreError::db("failed to insert task")));
-    }
+}
+
+enum Together {
+    Stored(Vec<TaskRow>),
+    InsertFailed(sqlx::Error),
+    /// Or could not begin: either way, nothing is known to be stored.
+    CommitFailed(sqlx::Error),
 }
 
 /// `sqlx::Error` is not `Clone`; every caller of a failed batch gets an

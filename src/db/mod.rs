@@ -42,7 +42,7 @@ struct LocalState {
     sqlite_writer: tokio::sync::Mutex<()>,
     /// The SQLite database file and its write-ahead log.
     sqlite_files: Option<[PathBuf; 2]>,
-    /// SQLite creates, committed in batches; started on first use.
+    /// Creates, committed in batches; started on first use.
     create_queue: std::sync::OnceLock<group_commit::CreateQueue>,
 }
 
@@ -178,11 +178,11 @@ impl Store {
         }
     }
 
-    /// The SQLite create queue, started on first use (it needs the runtime).
-    fn create_queue(&self, pool: &SqlitePool) -> &group_commit::CreateQueue {
+    /// The create queue, started on first use (it needs the runtime).
+    fn create_queue(&self) -> &group_commit::CreateQueue {
         self.local
             .create_queue
-            .get_or_init(|| group_commit::CreateQueue::start(pool.clone(), &self.local))
+            .get_or_init(|| group_commit::CreateQueue::start(self.pool.clone(), &self.local))
     }
 
     /// Takes the write turn (SQLite) and marks the data as changed once the

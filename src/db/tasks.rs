@@ -4,12 +4,12 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
-use super::{Backend, Pool, Store, StoreError, StoreResult, with_pool};
+use super::{Backend, Store, StoreError, StoreResult, with_pool};
 use crate::domain::{NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title};
 
 #[derive(FromRow)]
 pub(super) struct TaskRow {
-    id: i64,
+    pub(super) id: i64,
     title: String,
     priority: i16,
     completed: bool,
@@ -95,11 +95,35 @@ pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Inserts one task, by default after the last one. Binds: title, priority,
-/// completed, order (or NULL), due, now.
-pub(super) const INSERT_TASK: &str = "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) \
-     VALUES ($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) + 1 FROM tasks)), $5, 1, $6, $6) \
-     RETURNING id, title, priority, completed, position, due, version, created_at, updated_at";
+/// Inserts `rows` tasks, each by default after the last one, and returns
+/// them. Binds per row: title, priority, completed, order (or NULL), due, now.
+pub(super) fn insert_sql(rows: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::from(
+        "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let p = row * 6;
+        // Row k of a batch goes k places after the last task.
+        let _ = write!(
+            sql,
+            "{comma}(${title}, ${priority}, ${completed}, \
+             COALESCE(${order}, (SELECT COALESCE(MAX(position), 0) FROM tasks) + {k}), ${due}, 1, ${now}, ${now})",
+            comma = if row == 0 { "" } else { ", " },
+            title = p + 1,
+            priority = p + 2,
+            completed = p + 3,
+            order = p + 4,
+            due = p + 5,
+            now = p + 6,
+            k = row + 1,
+        );
+    }
+    sql.push_str(
+        " RETURNING id, title, priority, completed, position, due, version, created_at, updated_at",
+    );
+    sql
+}
 
 /// Counts shown in the UI footer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,21 +197,9 @@ impl Store {
     }
 
     /// Adds a task at the end of the list (unless it names its `order`).
+    /// Concurrent creates are committed together (see `group_commit`).
     pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        let row = match &self.pool {
-            // Batched with concurrent creates into one transaction.
-            Pool::Sqlite(pool) => self.create_queue(pool).create(new).await,
-            Pool::Postgres(pool) => sqlx::query_as(INSERT_TASK)
-                .bind(new.title.as_str())
-                .bind(new.priority.value())
-                .bind(new.completed)
-                .bind(new.order)
-                .bind(new.due)
-                .bind(now())
-                .fetch_one(pool)
-                .await
-                .map_err(StoreError::db("failed to insert task")),
-        };
+        let row = self.create_queue().create(new).await;
         Ok(self.observe(row).await?.into())
     }
 
@@ -404,6 +416,13 @@ fn check_version(task: Task, expected: Option<i64>) -> StoreResult<Task> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_inserts_number_their_parameters_per_row() {
+        let sql = insert_sql(2);
+        assert!(sql.contains("($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) FROM tasks) + 1), $5, 1, $6, $6)"), "{sql}");
+        assert!(sql.contains(", ($7, $8, $9, COALESCE($10, (SELECT COALESCE(MAX(position), 0) FROM tasks) + 2), $11, 1, $12, $12) RETURNING"), "{sql}");
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {
