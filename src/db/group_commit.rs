@@ -5,13 +5,13 @@
 //! SQLite an fsync (`synchronous = FULL`), on PostgreSQL a round trip, a
 //! trigger and a WAL flush. So creates go to one writer task per process,
 //! which stores whatever is waiting (up to `MAX_BATCH`) with a single
-//! multi-row INSERT in a single transaction. Nobody is answered before the
-//! commit that holds their task: durability is unchanged, only the number of
-//! commits goes down. A lone create is still one plain INSERT.
+//! multi-row INSERT: one statement, so one transaction. Nobody is answered
+//! before the commit that holds their task: durability is unchanged, only
+//! the number of commits goes down. A lone create is one plain INSERT.
 //!
-//! If the batch's INSERT fails (one row refused, say), the transaction is
-//! rolled back and each task is inserted on its own, so only the caller
-//! whose task is at fault gets the error.
+//! If the batch's INSERT fails (one row refused, say), nothing of it is
+//! stored, and each task is inserted on its own, so only the caller whose
+//! task is at fault gets the error.
 
 use std::sync::{Arc, Weak};
 
@@ -113,17 +113,20 @@ impl Writer {
     /// Stores every job's task; one result per job, in order.
     async fn insert(&self, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> {
         if jobs.len() > 1 {
-            match self.insert_together(jobs).await {
-                Together::Stored(rows) => return rows.into_iter().map(Ok).collect(),
-                Together::CommitFailed(err) => {
-                    return jobs.iter().map(|_| Err(copy_error(&err))).collect();
+            // One statement is one transaction: all rows are stored or none.
+            match super::with_pool!(self, pool => insert_rows!(pool, jobs)) {
+                Ok(mut rows) => {
+                    // The rows are inserted in VALUES order, so ids rise with
+                    // it; RETURNING itself promises no order.
+                    rows.sort_unstable_by_key(|row| row.id);
+                    return rows.into_iter().map(Ok).collect();
                 }
                 // The database is away: one at a time would not fare better.
-                Together::InsertFailed(err) if is_connection_error(&err) => {
+                Err(err) if is_connection_error(&err) => {
                     return jobs.iter().map(|_| Err(copy_error(&err))).collect();
                 }
-                // Rolled back: nothing stored; find the culprit below.
-                Together::InsertFailed(_) => {}
+                // Nothing stored; find the culprit below.
+                Err(_) => {}
             }
         }
         let mut results: Vec<Result<TaskRow, sqlx::Error>> = Vec::with_capacity(jobs.len());
@@ -138,33 +141,6 @@ impl Writer {
         }
         results
     }
-
-    async fn insert_together(&self, jobs: &[Job]) -> Together {
-        super::with_pool!(self, pool => {
-            let mut tx = match pool.begin().await {
-                Ok(tx) => tx,
-                Err(err) => return Together::CommitFailed(err),
-            };
-            let mut rows = match insert_rows!(&mut *tx, jobs) {
-                Ok(rows) => rows,
-                Err(err) => return Together::InsertFailed(err),
-            };
-            if let Err(err) = tx.commit().await {
-                return Together::CommitFailed(err);
-            }
-            // The rows are inserted in VALUES order, so ids rise with it;
-            // RETURNING itself promises no order.
-            rows.sort_unstable_by_key(|row| row.id);
-            Together::Stored(rows)
-        })
-    }
-}
-
-enum Together {
-    Stored(Vec<TaskRow>),
-    InsertFailed(sqlx::Error),
-    /// Or could not begin: either way, nothing is known to be stored.
-    CommitFailed(sqlx::Error),
 }
 
 /// `sqlx::Error` is not `Clone`; every caller of a failed batch gets an
