@@ -4,6 +4,11 @@
 //! two can only drift apart in their migrations, which are kept side by side
 //! in `migrations/sqlite` and `migrations/postgres`. A `Pool` enum rather than a
 //! trait object keeps the queries monomorphic and the call sites simple.
+//!
+//! Two things here exist for throughput and keep their promises: creates are
+//! committed in batches by one writer task (`group_commit`), and
+//! `Store::data_version` tells readers cheaply whether anything changed, so
+//! list responses can be reused until a write commits anywhere.
 
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
