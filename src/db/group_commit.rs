@@ -73,6 +73,12 @@ async fn write_batches(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let Some(local) = local.upgrade() else { break };
+        // A caller that gave up while queued (its request timed out and was
+        // answered 503) must not find its task created after all.
+        batch.retain(|job| !job.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let results = {
             // Other writes of this process wait for their SQLite turn here too.
             let _turn = match writer.pool {

@@ -136,3 +136,52 @@ async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
         "exactly the acknowledged tasks are stored"
     );
 }
+
+/// A create that times out while waiting for the writer is answered 503 and
+/// must not be stored later, when the writer gets to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_abandoned_in_the_queue_are_not_stored() {
+    let mut config = crate::helpers::server_config();
+    config.request_timeout = std::time::Duration::from_millis(300);
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
+        .await
+        .unwrap();
+
+    // Another process holds SQLite's write lock, so the writer's first
+    // insert waits (busy timeout) and everything after it queues.
+    let mut blocker = sqlx::SqliteConnection::connect(app.database.url())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let in_flight = app
+        .post_json("/api/todos", &json!({"title": "in flight"}))
+        .await;
+    assert_eq!(
+        in_flight.status(),
+        503,
+        "the first create waits on the lock"
+    );
+    let queued = create_all(&app, (0..5).map(|i| format!("queued {i}")).collect()).await;
+    for (title, status, body) in &queued {
+        assert_eq!(*status, 503, "{title}: {body}");
+    }
+
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    // Once the lock is free the writer finishes the insert it had started
+    // (its caller already got a 503, as with any request cut off mid-write)
+    // and must skip the abandoned ones.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.titles("").await.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A create after that proves the writer has moved past the queue.
+    let after = app
+        .post_json("/api/todos", &json!({"title": "after"}))
+        .await;
+    assert_eq!(after.status(), 201);
+    assert_eq!(app.titles("").await, ["in flight", "after"]);
+}

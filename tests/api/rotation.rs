@@ -110,7 +110,6 @@ impl Fixture {
             .env("LOG_FORMAT", "json")
             .env("SHUTDOWN_DRAIN_DELAY", "0s")
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap()
@@ -175,8 +174,18 @@ async fn rotate_while_serving(secret_lags_by: Duration) {
     };
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = fixture.spawn_app(port);
+    let mut child = fixture.spawn_app(port);
     let pid = child.id().unwrap();
+    // Read the log as it comes: a full pipe would block the app's writes.
+    let log = tokio::spawn({
+        let mut stdout = child.stdout.take().unwrap();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let mut log = Vec::new();
+            stdout.read_to_end(&mut log).await.unwrap();
+            String::from_utf8_lossy(&log).into_owned()
+        }
+    });
     wait_ready(&url).await;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -221,11 +230,12 @@ async fn rotate_while_serving(secret_lags_by: Duration) {
         .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
         .await
-        .unwrap()
+        .expect("the app did not stop")
         .unwrap();
-    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(status.success(), "{status}");
+    let log = log.await.unwrap();
     assert!(
         log.contains("reloaded the credentials from Secrets Manager"),
         "{log}"
