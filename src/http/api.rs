@@ -214,7 +214,19 @@ async fn list_tasks(
     let filter = params.parse()?;
     // Taken before reading, so a write during the read invalidates it.
     let version = state.store.data_version().await?;
-    let list = match state.list_cache.get(&version, &base.0, &filter) {
+    let cache = &state.list_cache;
+    let (version, list, _turn) = match cache.get(&version, &base.0, &filter) {
+        Some(list) => (version, Some(list), None),
+        None => {
+            // After a write many lists miss at once: one rebuilds, the rest
+            // wait for their turn and then find its body.
+            let turn = cache.rebuild_turn(&base.0, &filter).await;
+            let version = state.store.data_version().await?;
+            let list = cache.get(&version, &base.0, &filter);
+            (version, list, Some(turn))
+        }
+    };
+    let list = match list {
         Some(list) => list,
         None => {
             let (tasks, has_more) = state.store.list_tasks(&filter).await?;
@@ -229,9 +241,7 @@ async fn list_tasks(
                 body: body.into(),
                 link,
             };
-            state
-                .list_cache
-                .put(version, base.0.clone(), filter, list.clone());
+            cache.put(version, base.0.clone(), filter, list.clone());
             list
         }
     };

@@ -7,6 +7,7 @@
 //! is served from memory.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -19,9 +20,16 @@ use crate::domain::TaskFilter;
 /// the memory a client cycling through query strings can pin.
 const MAX_ENTRIES: usize = 256;
 
+/// Locks that let one request per list rebuild it while the others for
+/// the same list wait and reuse its body (striped: different lists rarely
+/// share one, and nothing needs cleaning up).
+const REBUILD_LOCKS: usize = 16;
+
 #[derive(Clone, Default)]
 pub struct ListCache {
     inner: Arc<Mutex<Entries>>,
+    rebuilding: Arc<[tokio::sync::Mutex<()>; REBUILD_LOCKS]>,
+    hasher: std::collections::hash_map::RandomState,
 }
 
 #[derive(Default)]
@@ -57,6 +65,19 @@ impl ListCache {
             .bodies
             .get(&(base.to_owned(), filter.clone()))
             .cloned()
+    }
+
+    /// Held while rebuilding the list for `base` and `filter`. After a
+    /// write, many requests miss at once; the first rebuilds, the rest wait
+    /// here, then find its body (they must take the data version again
+    /// after waiting, before looking).
+    pub async fn rebuild_turn(
+        &self,
+        base: &str,
+        filter: &TaskFilter,
+    ) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = (self.hasher.hash_one((base, filter)) % REBUILD_LOCKS as u64) as usize;
+        self.rebuilding[stripe].lock().await
     }
 
     /// Stores a body read at `version`. Entries of older versions go.

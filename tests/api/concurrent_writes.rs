@@ -14,6 +14,7 @@ use crate::helpers::TestApp;
 backend_tests!(
     concurrent_creates_all_land_in_order,
     a_failing_create_does_not_spoil_the_others,
+    concurrent_lists_after_each_write_all_see_it,
 );
 
 const CREATES: usize = 200;
@@ -185,4 +186,23 @@ async fn creates_abandoned_in_the_queue_are_not_stored() {
         "{titles:?}"
     );
     assert_eq!(titles.last().map(String::as_str), Some("after"));
+}
+
+/// After a write, the many lists that miss the cache at once share one
+/// rebuild; every one of them must still include the write.
+async fn concurrent_lists_after_each_write_all_see_it(app: TestApp) {
+    for round in 0..20 {
+        app.create_titled(&format!("task {round}")).await;
+        let mut lists = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let (client, url) = (app.client.clone(), app.url("/api/todos"));
+            lists.spawn(async move {
+                let tasks: Vec<Value> = client.get(url).send().await.unwrap().json().await.unwrap();
+                tasks.len()
+            });
+        }
+        for seen in lists.join_all().await {
+            assert_eq!(seen, round + 1, "a list missed a create it followed");
+        }
+    }
 }
