@@ -80,14 +80,10 @@ async fn write_batches(
             continue;
         }
         let results = {
-            // Other writes of this process wait for their SQLite turn here too.
-            let _turn = match writer.pool {
-                Pool::Sqlite(_) => Some(local.sqlite_writer.lock().await),
-                Pool::Postgres(_) => None,
-            };
+            // Takes the same SQLite turn as the other writes of this process.
+            let _write = local.write_guard(&writer.pool).await;
             writer.insert(&batch).await
         };
-        local.note_write();
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job
                 .reply

@@ -52,8 +52,17 @@ struct LocalState {
 }
 
 impl LocalState {
-    fn note_write(&self) {
-        self.generation.fetch_add(1, Ordering::Release);
+    /// Takes the write turn (SQLite) and marks the data as changed once the
+    /// write is over.
+    async fn write_guard(&self, pool: &Pool) -> WriteGuard<'_> {
+        let sqlite_writer = match pool {
+            Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),
+            Pool::Postgres(_) => None,
+        };
+        WriteGuard {
+            _sqlite_writer: sqlite_writer,
+            local: self,
+        }
     }
 }
 
@@ -81,7 +90,7 @@ pub(crate) struct WriteGuard<'a> {
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
-        self.local.note_write();
+        self.local.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -193,14 +202,7 @@ impl Store {
     /// Takes the write turn (SQLite) and marks the data as changed once the
     /// write is over.
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
-        let sqlite_writer = match self.pool {
-            Pool::Sqlite(_) => Some(self.local.sqlite_writer.lock().await),
-            Pool::Postgres(_) => None,
-        };
-        WriteGuard {
-            _sqlite_writer: sqlite_writer,
-            local: &self.local,
-        }
+        self.local.write_guard(&self.pool).await
     }
 
     /// The current data version, for caching reads. Take it *before*
