@@ -1,8 +1,7 @@
 //! The Todo-Backend style JSON API: happy paths.
 
 use serde_json::{Value, json};
-use sqlx::Connection;
-use todo_app::db::{Backend, DatabaseTarget};
+use todo_app::db::DatabaseTarget;
 use todo_app::domain::NewTask;
 
 use crate::backend_tests;
@@ -453,21 +452,9 @@ async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
     assert_eq!(app.titles("?completed=false").await, ["mine", "theirs"]);
     other_instance.close().await;
 
-    let sql = "UPDATE tasks SET completed = TRUE WHERE title = 'theirs'";
-    match app.store.backend() {
-        Backend::Sqlite => {
-            let mut tool = sqlx::SqliteConnection::connect(app.database.url())
-                .await
-                .unwrap();
-            sqlx::query(sql).execute(&mut tool).await.unwrap();
-        }
-        Backend::Postgres => {
-            let mut tool = sqlx::PgConnection::connect(app.database.url())
-                .await
-                .unwrap();
-            sqlx::query(sql).execute(&mut tool).await.unwrap();
-        }
-    }
+    app.database
+        .execute("UPDATE tasks SET completed = TRUE WHERE title = 'theirs'")
+        .await;
     assert_eq!(app.titles("?completed=false").await, ["mine"]);
     assert_eq!(app.titles("?completed=true").await, ["theirs"]);
 }

@@ -311,21 +311,13 @@ async fn lists_see_writes_made_by_another_process() {
     );
 
     // Another process writes straight into the file.
-    let mut other = sqlx::SqliteConnection::connect(app.database.url())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE tasks SET title = 'changed elsewhere'")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    app.database
+        .execute("UPDATE tasks SET title = 'changed elsewhere'")
+        .await;
     let titles = app.titles("").await;
     assert_eq!(titles, ["changed elsewhere"]);
-    sqlx::query("DELETE FROM tasks")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    app.database.execute("DELETE FROM tasks").await;
     assert!(app.list("").await.is_empty());
-    drop(other);
 
     // And the CLI's import.
     let dir = std::env::temp_dir().join(format!("todo-import-{}", uuid::Uuid::new_v4()));

@@ -39,30 +39,6 @@ async fn create_all(app: &TestApp, titles: Vec<String>) -> Vec<(String, u16, Val
     creates.join_all().await
 }
 
-/// Runs SQL on a connection of its own, as another process would.
-async fn run_sql(app: &TestApp, sql: &str) {
-    match app.store.backend() {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(app.database.url())
-                .await
-                .unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(app.database.url())
-                .await
-                .unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
-}
-
 async fn concurrent_creates_all_land_in_order(app: TestApp) {
     let titles = (0..CREATES).map(|i| format!("task {i}")).collect();
     let answers = create_all(&app, titles).await;
@@ -91,9 +67,8 @@ async fn concurrent_creates_all_land_in_order(app: TestApp) {
 
 async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
     // The database itself refuses one title, as a constraint would.
-    run_sql(
-        &app,
-        match app.store.backend() {
+    app.database
+        .execute(match app.store.backend() {
             Backend::Sqlite => {
                 "CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'poison' \
                  BEGIN SELECT RAISE(ABORT, 'poison refused'); END"
@@ -105,9 +80,8 @@ async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
                  CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks \
                  FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
             }
-        },
-    )
-    .await;
+        })
+        .await;
 
     let titles = (0..CREATES)
         .map(|i| {

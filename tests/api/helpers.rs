@@ -120,6 +120,22 @@ impl TestDatabase {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }
     }
+
+    /// Runs `sql` (one or more statements) on a connection of its own, as
+    /// another process or an operator's tool would.
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+        match self {
+            Self::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sql.execute(&mut conn).await.unwrap();
+            }
+            Self::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sql.execute(&mut conn).await.unwrap();
+            }
+        }
+    }
 }
 
 impl Drop for TestDatabase {
