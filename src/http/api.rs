@@ -217,14 +217,16 @@ async fn list_tasks(
     let cache = &state.list_cache;
     let (version, list, _turn) = match cache.get(&version, &base.0, &filter) {
         Some(list) => (version, Some(list), None),
-        None => {
-            // After a write many lists miss at once: one rebuilds, the rest
-            // wait for their turn and then find its body.
-            let turn = cache.rebuild_turn(&base.0, &filter).await;
-            let version = state.store.data_version().await?;
-            let list = cache.get(&version, &base.0, &filter);
-            (version, list, Some(turn))
-        }
+        // After a write many lists miss at once: one rebuilds, the rest
+        // wait for their turn and then find its body.
+        None => match cache.rebuild_turn(&base.0, &filter).await {
+            (turn, true) => {
+                let version = state.store.data_version().await?;
+                let list = cache.get(&version, &base.0, &filter);
+                (version, list, Some(turn))
+            }
+            (turn, false) => (version, None, Some(turn)),
+        },
     };
     let list = match list {
         Some(list) => list,

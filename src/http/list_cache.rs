@@ -69,15 +69,19 @@ impl ListCache {
 
     /// Held while rebuilding the list for `base` and `filter`. After a
     /// write, many requests miss at once; the first rebuilds, the rest wait
-    /// here, then find its body (they must take the data version again
-    /// after waiting, before looking).
+    /// here, then find its body. The flag says whether this one waited: only
+    /// then is it worth taking the data version again and looking.
     pub async fn rebuild_turn(
         &self,
         base: &str,
         filter: &TaskFilter,
-    ) -> tokio::sync::MutexGuard<'_, ()> {
+    ) -> (tokio::sync::MutexGuard<'_, ()>, bool) {
         let stripe = (self.hasher.hash_one((base, filter)) % REBUILD_LOCKS as u64) as usize;
-        self.rebuilding[stripe].lock().await
+        let lock = &self.rebuilding[stripe];
+        match lock.try_lock() {
+            Ok(turn) => (turn, false),
+            Err(_) => (lock.lock().await, true),
+        }
     }
 
     /// Stores a body read at `version`. Entries of older versions go.
