@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { output } => {
             let store = open_store(&cli.database).await?;
             store.migrate().await?;
-            let tasks = store.all_tasks().await?;
+            let tasks = store.all_tasks(crate::domain::Owner::SHARED).await?;
             let count = tasks.len();
             let json = serde_json::to_vec_pretty(&export_document(tasks))?;
             match output.as_deref().filter(|p| *p != Path::new("-")) {
@@ -65,7 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let tasks = parse_export_document(value)?;
             let store = open_store(&cli.database).await?;
             store.migrate().await?;
-            let imported = store.import_tasks(&tasks, replace).await?;
+            let imported = store.import_tasks(crate::domain::Owner::SHARED, &tasks, replace).await?;
             tracing::info!(tasks = imported, "imported");
             store.close().await;
             Ok(())

@@ -46,6 +46,7 @@ impl Application {
             store,
             lifecycle: Lifecycle::default(),
             list_cache: Default::default(),
+            auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
         };
         let router = http::router(state.clone(), &server);
         Ok(Self {
@@ -78,7 +79,10 @@ impl Application {
         } = self;
         let lifecycle = state.lifecycle.clone();
         let drain_delay = server.drain_delay;
-        let serve = axum::serve(listener, router)
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move { lifecycle.stop_accepting(drain_delay).await })
             .into_future();
         let mut serve = std::pin::pin!(serve);

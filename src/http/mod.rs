@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per concern, merged here under shared layers.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod extract;
 mod list_cache;
@@ -28,18 +29,25 @@ pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
     pub list_cache: list_cache::ListCache,
+    pub auth: auth::Auth,
 }
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let api = api::router(config.import_body_limit)
+        .merge(auth::tokens::router())
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(cors_layer(&config.cors_origins));
+        .layer(cors_layer(&cors_origins(config)));
 
     Router::new()
         .merge(api)
         .merge(ui::router())
+        .merge(auth::pages::router())
         .merge(ops::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
         // A request that outlives the timeout gets our JSON 503, not an
@@ -67,7 +75,19 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-/// CORS for the API: any origin by default (`*`), or a list.
+/// The origins the API answers cross-origin calls from. Unset: any with
+/// `AUTH_MODE=none` (the Todo-Backend clients run on other origins), none
+/// with accounts. Credentials (cookies) are never allowed cross-origin:
+/// other sites' pages use bearer tokens.
+fn cors_origins(config: &ServerConfig) -> String {
+    match (&config.cors_origins, config.auth.mode) {
+        (Some(origins), _) => origins.clone(),
+        (None, crate::config::AuthMode::None) => "*".to_owned(),
+        (None, crate::config::AuthMode::Accounts) => String::new(),
+    }
+}
+
+/// CORS for the API: `*`, or a comma-separated list (empty: none).
 fn cors_layer(origins: &str) -> CorsLayer {
     let allow_origin = if origins.trim() == "*" {
         AllowOrigin::any()
@@ -93,12 +113,15 @@ fn cors_layer(origins: &str) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
             HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             header::LOCATION,
             header::ETAG,
             header::LINK,
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(Duration::from_secs(3600))

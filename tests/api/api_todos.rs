@@ -445,7 +445,7 @@ async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
         .unwrap()
         .connect(2, db_config.acquire_timeout);
     other_instance
-        .create_task(NewTask::from_json(json!({"title": "theirs"}).as_object().unwrap()).unwrap())
+        .create_task(todo_app::domain::Owner::SHARED, NewTask::from_json(json!({"title": "theirs"}).as_object().unwrap()).unwrap())
         .await
         .unwrap();
     assert_eq!(app.titles("").await, ["mine", "theirs"]);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Connection;
-use todo_app::config::{DatabaseConfig, ServerConfig};
+use todo_app::config::{AuthMode, DatabaseConfig, ServerConfig};
 use todo_app::db::{DatabaseTarget, Store};
 use todo_app::lifecycle::Lifecycle;
 use todo_app::startup::Application;
@@ -43,17 +43,20 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// The server settings of the tests: clap's defaults (as a user gets them),
+/// on a free loopback port, with the shared list of `AUTH_MODE=none` that
+/// the tests written before accounts use. Account tests switch it on.
 pub fn server_config() -> ServerConfig {
-    ServerConfig {
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        drain_delay: Duration::ZERO,
-        shutdown_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        cors_origins: "*".to_owned(),
-        body_limit: 64 * 1024,
-        import_body_limit: 4 * 1024 * 1024,
-    }
+    use clap::Parser;
+    let mut config = todo_app::config::Cli::parse_from(["todo-app"]).server;
+    config.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    config.port = 0;
+    config.drain_delay = Duration::ZERO;
+    config.shutdown_timeout = Duration::from_secs(5);
+    config.request_timeout = Duration::from_secs(10);
+    config.import_body_limit = 4 * 1024 * 1024;
+    config.auth.mode = AuthMode::None;
+    config
 }
 
 pub fn database_config(url: &str) -> DatabaseConfig {

@@ -67,7 +67,7 @@ async fn in_flight_request_finishes_during_shutdown(app: TestApp) {
     let store = todo_app::db::DatabaseTarget::from_url(&reopened, "prefer")
         .unwrap()
         .connect(1, Duration::from_secs(5));
-    let tasks = store.all_tasks().await.unwrap();
+    let tasks = store.all_tasks(todo_app::domain::Owner::SHARED).await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "sent during shutdown");
     store.close().await;

@@ -25,11 +25,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::AppState;
+use super::auth::{Caller, PageOwner};
 use super::api::parse_bool;
 use super::error::ApiError;
 use crate::db::StoreError;
-use crate::domain::{Due, FieldError, NewTask, Priority, TaskChanges, Title};
-use assets::ASSETS;
+use crate::domain::{Due, FieldError, NewTask, Owner, Priority, TaskChanges, Title};
+pub(crate) use assets::{ASSETS, Assets};
+pub(crate) use page::sentence;
 use page::{EditForm, FormState, MessagePage, Page};
 use view::{Filter, View, ViewParams};
 
@@ -54,7 +56,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
 
-fn html_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn html_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -103,7 +105,7 @@ impl IntoResponse for UiError {
 
 type UiResult<T = Response> = Result<T, UiError>;
 
-fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+pub(crate) fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
     let page = MessagePage {
         assets: &ASSETS,
         heading,
@@ -130,25 +132,46 @@ pub fn not_found_page() -> Response {
 
 type ParamsResult = Result<Query<ViewParams>, QueryRejection>;
 
-async fn show_all(State(state): State<AppState>, params: ParamsResult) -> UiResult {
-    show(state, Filter::All, params).await
+async fn show_all(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    caller: Caller,
+    params: ParamsResult,
+) -> UiResult {
+    show(state, owner, &caller, Filter::All, params).await
 }
 
-async fn show_active(State(state): State<AppState>, params: ParamsResult) -> UiResult {
-    show(state, Filter::Active, params).await
+async fn show_active(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    caller: Caller,
+    params: ParamsResult,
+) -> UiResult {
+    show(state, owner, &caller, Filter::Active, params).await
 }
 
-async fn show_completed(State(state): State<AppState>, params: ParamsResult) -> UiResult {
-    show(state, Filter::Completed, params).await
+async fn show_completed(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    caller: Caller,
+    params: ParamsResult,
+) -> UiResult {
+    show(state, owner, &caller, Filter::Completed, params).await
 }
 
-async fn show(state: AppState, filter: Filter, params: ParamsResult) -> UiResult {
+async fn show(
+    state: AppState,
+    owner: Owner,
+    caller: &Caller,
+    filter: Filter,
+    params: ParamsResult,
+) -> UiResult {
     // A malformed query string still shows the list, unfiltered.
     let params = params.map(|Query(p)| p).unwrap_or_default();
     let view = View::new(filter, &params);
     // `?edit=ID` is the edit page for browsers without JavaScript.
     let edit = match params.edit.as_deref().and_then(|raw| raw.parse().ok()) {
-        Some(id) => match state.store.get_task(id).await {
+        Some(id) => match state.store.get_task(owner, id).await {
             Ok(task) => Some(EditForm {
                 id,
                 form: FormState {
@@ -163,28 +186,41 @@ async fn show(state: AppState, filter: Filter, params: ParamsResult) -> UiResult
         },
         None => None,
     };
-    render(&state, &view, FormState::default(), edit, StatusCode::OK).await
+    let page = PageContext { owner, caller };
+    render(&state, &page, &view, FormState::default(), edit, StatusCode::OK).await
+}
+
+/// Whose list a page shows, and what its forms must carry.
+struct PageContext<'a> {
+    owner: Owner,
+    caller: &'a Caller,
 }
 
 async fn render(
     state: &AppState,
+    context: &PageContext<'_>,
     view: &View,
     new_todo: FormState,
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
     let filter = view.task_filter();
-    let ((tasks, truncated), counts) =
-        tokio::try_join!(state.store.list_tasks(&filter), state.store.count_tasks())?;
+    let owner = context.owner;
+    let ((tasks, truncated), counts) = tokio::try_join!(
+        state.store.list_tasks(owner, &filter),
+        state.store.count_tasks(owner, filter.query.as_deref())
+    )?;
     let today = chrono::Local::now().date_naive();
     // 0: no valid priority was sent; the picker shows the default.
     let new_todo = FormState {
         priority: new_todo.priority.max(Priority::default().value()),
         ..new_todo
     };
-    let page = Page::new(
+    let mut page = Page::new(
         &ASSETS, view, &tasks, counts, truncated, new_todo, edit, today,
     );
+    page.csrf_token = context.caller.csrf_token();
+    page.username = context.caller.username().map(str::to_owned);
     let body = page.render().map_err(|e| {
         ApiError::Internal(anyhow::Error::new(e).context("failed to render the page"))
     })?;
@@ -278,7 +314,12 @@ fn collect<A, B, C>(
     }
 }
 
-async fn create(State(state): State<AppState>, form: FieldsResult) -> UiResult {
+async fn create(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    caller: Caller,
+    form: FieldsResult,
+) -> UiResult {
     let form = fields(form)?;
     let view = form.view();
     let parsed = collect(
@@ -291,13 +332,18 @@ async fn create(State(state): State<AppState>, form: FieldsResult) -> UiResult {
             let mut new = NewTask::new(title);
             new.priority = priority.unwrap_or_default();
             new.due = due.flatten();
-            state.store.create_task(new).await?;
+            state.store.create_task(owner, new).await?;
             Ok(back_to(&view))
         }
         Err(errors) => {
             let new_todo = form.rejected(errors);
+            let page = PageContext {
+                owner,
+                caller: &caller,
+            };
             render(
                 &state,
+                &page,
                 &view,
                 new_todo,
                 None,
@@ -311,6 +357,8 @@ async fn create(State(state): State<AppState>, form: FieldsResult) -> UiResult {
 /// Saves an edit. As in TodoMVC, an empty title deletes the task.
 async fn edit(
     State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    caller: Caller,
     Path(id): Path<String>,
     form: FieldsResult,
 ) -> UiResult {
@@ -319,7 +367,7 @@ async fn edit(
     let view = form.view();
     let title = form.title.as_deref().unwrap_or_default();
     if title.trim().is_empty() {
-        return delete_quietly(&state, id, &view).await;
+        return delete_quietly(&state, owner, id, &view).await;
     }
     match collect(Title::parse(title), form.priority(), form.due()) {
         Ok((title, priority, due)) => {
@@ -329,7 +377,7 @@ async fn edit(
                 due,
                 ..TaskChanges::default()
             };
-            state.store.update_task(id, &changes, None).await?;
+            state.store.update_task(owner, id, &changes, None).await?;
             Ok(back_to(&view))
         }
         Err(errors) => {
@@ -337,8 +385,13 @@ async fn edit(
                 id,
                 form: form.rejected(errors),
             };
+            let page = PageContext {
+                owner,
+                caller: &caller,
+            };
             render(
                 &state,
+                &page,
                 &view,
                 FormState::default(),
                 Some(edit),
@@ -352,6 +405,7 @@ async fn edit(
 /// Sets `completed` as sent; without a value, flips it.
 async fn toggle(
     State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
     Path(id): Path<String>,
     form: FieldsResult,
 ) -> UiResult {
@@ -359,30 +413,31 @@ async fn toggle(
     let form = fields(form)?;
     let completed = match form.completed()? {
         Some(completed) => completed,
-        None => !state.store.get_task(id).await?.completed,
+        None => !state.store.get_task(owner, id).await?.completed,
     };
     let changes = TaskChanges {
         completed: Some(completed),
         ..TaskChanges::default()
     };
-    state.store.update_task(id, &changes, None).await?;
+    state.store.update_task(owner, id, &changes, None).await?;
     Ok(back_to(&form.view()))
 }
 
 async fn delete(
     State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
     Path(id): Path<String>,
     form: FieldsResult,
 ) -> UiResult {
     let id = task_id(&id)?;
     let form = fields(form)?;
-    delete_quietly(&state, id, &form.view()).await
+    delete_quietly(&state, owner, id, &form.view()).await
 }
 
 /// Deleting what is already gone (a double click, another tab) is no error
 /// worth a page of its own: the list the user returns to shows it is gone.
-async fn delete_quietly(state: &AppState, id: i64, view: &View) -> UiResult {
-    match state.store.delete_task(id, None).await {
+async fn delete_quietly(state: &AppState, owner: Owner, id: i64, view: &View) -> UiResult {
+    match state.store.delete_task(owner, id, None).await {
         Ok(()) | Err(StoreError::NotFound(_)) => Ok(back_to(view)),
         Err(err) => Err(err.into()),
     }
@@ -390,18 +445,26 @@ async fn delete_quietly(state: &AppState, id: i64, view: &View) -> UiResult {
 
 /// Marks every task done, or every task active again. Without a value:
 /// done, unless everything already is (what the checkbox would do).
-async fn toggle_all(State(state): State<AppState>, form: FieldsResult) -> UiResult {
+async fn toggle_all(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    form: FieldsResult,
+) -> UiResult {
     let form = fields(form)?;
     let completed = match form.completed()? {
         Some(completed) => completed,
-        None => state.store.count_tasks().await?.active > 0,
+        None => state.store.count_tasks(owner, None).await?.active > 0,
     };
-    state.store.set_all_completed(completed).await?;
+    state.store.set_all_completed(owner, completed).await?;
     Ok(back_to(&form.view()))
 }
 
-async fn clear_completed(State(state): State<AppState>, form: FieldsResult) -> UiResult {
+async fn clear_completed(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    form: FieldsResult,
+) -> UiResult {
     let form = fields(form)?;
-    state.store.clear_completed().await?;
+    state.store.clear_completed(owner).await?;
     Ok(back_to(&form.view()))
 }

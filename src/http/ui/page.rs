@@ -27,6 +27,10 @@ pub struct Page<'a> {
     pub filters: Vec<FilterLink>,
     /// Whether the user's own edit (a 422, or `?edit=`) asks for focus.
     pub editing_focus: bool,
+    /// The CSRF token every form carries (accounts mode).
+    pub csrf_token: Option<String>,
+    /// Who is signed in (accounts mode).
+    pub username: Option<String>,
 }
 
 /// A page that is not the list: 404s and errors.
@@ -212,6 +216,8 @@ impl<'a> Page<'a> {
             new_todo,
             filters,
             editing_focus,
+            csrf_token: None,
+            username: None,
         }
     }
 
