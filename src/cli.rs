@@ -65,7 +65,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let tasks = parse_export_document(value)?;
             let store = open_store(&cli.database).await?;
             store.migrate().await?;
-            let imported = store.import_tasks(crate::domain::Owner::SHARED, &tasks, replace).await?;
+            let imported = store
+                .import_tasks(crate::domain::Owner::SHARED, &tasks, replace)
+                .await?;
             tracing::info!(tasks = imported, "imported");
             store.close().await;
             Ok(())

@@ -372,21 +372,32 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("soon").is_err());
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert!(parse_duration("5w").is_err());
     }
 
     #[test]
     fn public_urls_are_origins() {
         assert_eq!(
-            parse_public_url("HTTPS://Todo.Example.com/").unwrap().origin(),
+            parse_public_url("HTTPS://Todo.Example.com/")
+                .unwrap()
+                .origin(),
             "https://todo.example.com"
         );
         assert_eq!(
             parse_public_url("http://localhost:8080").unwrap().origin(),
             "http://localhost:8080"
         );
-        for bad in ["todo.example.com", "ftp://x", "https://x/app", "https://", "https://a@b"] {
+        for bad in [
+            "todo.example.com",
+            "ftp://x",
+            "https://x/app",
+            "https://",
+            "https://a@b",
+        ] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }
     }

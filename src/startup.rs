@@ -83,8 +83,8 @@ impl Application {
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(async move { lifecycle.stop_accepting(drain_delay).await })
-            .into_future();
+        .with_graceful_shutdown(async move { lifecycle.stop_accepting(drain_delay).await })
+        .into_future();
         let mut serve = std::pin::pin!(serve);
 
         tokio::select! {

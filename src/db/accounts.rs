@@ -92,7 +92,11 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 impl Store {
     /// Creates an account. The first account ever created also takes the
     /// tasks of the shared list (those from before accounts were used).
-    pub async fn create_user(&self, username: &Username, password_hash: &str) -> StoreResult<NewAccount> {
+    pub async fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+    ) -> StoreResult<NewAccount> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
         let backend = self.backend();
@@ -144,7 +148,7 @@ impl Store {
             })
         }
         .await))
-        .await
+            .await
     }
 
     /// The account named `username` (in any case), with its password hash.
@@ -161,18 +165,25 @@ impl Store {
 
     /// The password hash of an account, to check it before a change.
     pub async fn password_hash(&self, user: UserId) -> StoreResult<Option<String>> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-                .bind(user.0)
-                .fetch_optional(pool)
-                .await
-        })
-        .map_err(StoreError::db("failed to read a password hash")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                    .bind(user.0)
+                    .fetch_optional(pool)
+                    .await
+            })
+            .map_err(StoreError::db("failed to read a password hash")),
+        )
         .await
     }
 
     /// Sets a new password hash and ends every other session of the account.
-    pub async fn set_password(&self, user: UserId, password_hash: &str, keep_session: &[u8]) -> StoreResult<()> {
+    pub async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep_session: &[u8],
+    ) -> StoreResult<()> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
         self.observe(with_pool!(self, pool => async {
@@ -193,7 +204,7 @@ impl Store {
             tx.commit().await.map_err(ctx("failed to commit a password change"))
         }
         .await))
-        .await
+            .await
     }
 
     /// Deletes an account with all its tasks, sessions and tokens.
@@ -218,21 +229,28 @@ impl Store {
             Ok(tasks)
         }
         .await))
-        .await
+            .await
     }
 
     /// How many accounts exist.
     pub async fn count_users(&self) -> StoreResult<i64> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
-        })
-        .map_err(StoreError::db("failed to count accounts")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+            })
+            .map_err(StoreError::db("failed to count accounts")),
+        )
         .await
     }
 
     // ---- Sessions -----------------------------------------------------
 
-    pub async fn create_session(&self, user: UserId, token_hash: &[u8], expires_at: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let now = now();
         self.observe(with_pool!(self, pool => {
             sqlx::query(
@@ -253,19 +271,25 @@ impl Store {
 
     /// The session of a cookie, expired or not (the caller decides).
     pub async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<SessionRow> = self.observe(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT s.user_id, u.username, s.created_at, s.last_seen_at, s.expires_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        let row: Option<SessionRow> = self
+            .observe(
+                with_pool!(self, pool => {
+                    sqlx::query_as(
+                        "SELECT s.user_id, u.username, s.created_at, s.last_seen_at, s.expires_at \
+                         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                    )
+                    .bind(token_hash)
+                    .fetch_optional(pool)
+                    .await
+                })
+                .map_err(StoreError::db("failed to read a session")),
             )
-            .bind(token_hash)
-            .fetch_optional(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to read a session")))
-        .await?;
+            .await?;
         Ok(row.map(|r| SessionRecord {
-            user: User { id: UserId(r.user_id), username: r.username },
+            user: User {
+                id: UserId(r.user_id),
+                username: r.username,
+            },
             created_at: r.created_at,
             last_seen_at: r.last_seen_at,
             expires_at: r.expires_at,
@@ -274,54 +298,62 @@ impl Store {
 
     /// Records that a session was used (for its idle expiry).
     pub async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> StoreResult<()> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-                .bind(token_hash)
-                .bind(at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .map_err(StoreError::db("failed to refresh a session")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(at)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .map_err(StoreError::db("failed to refresh a session")),
+        )
         .await
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                .bind(token_hash)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .map_err(StoreError::db("failed to delete a session")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .map_err(StoreError::db("failed to delete a session")),
+        )
         .await
     }
 
     /// Ends every session of an account ("log out everywhere").
     pub async fn delete_sessions(&self, user: UserId) -> StoreResult<u64> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.0)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to delete sessions")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })
+            .map_err(StoreError::db("failed to delete sessions")),
+        )
         .await
     }
 
     /// Removes sessions past their absolute lifetime or idle limit.
     pub async fn delete_stale_sessions(&self, idle_since: DateTime<Utc>) -> StoreResult<u64> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
-                .bind(now())
-                .bind(idle_since)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
-        .map_err(StoreError::db("failed to delete stale sessions")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+                    .bind(now())
+                    .bind(idle_since)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })
+            .map_err(StoreError::db("failed to delete stale sessions")),
+        )
         .await
     }
 
@@ -334,49 +366,55 @@ impl Store {
         token_hash: &[u8],
         expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenInfo> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query_as(
-                "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 RETURNING id, name, created_at, last_used_at, expires_at",
-            )
-            .bind(user.0)
-            .bind(name)
-            .bind(token_hash)
-            .bind(now())
-            .bind(expires_at)
-            .fetch_one(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to create an API token")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query_as(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING id, name, created_at, last_used_at, expires_at",
+                )
+                .bind(user.0)
+                .bind(name)
+                .bind(token_hash)
+                .bind(now())
+                .bind(expires_at)
+                .fetch_one(pool)
+                .await
+            })
+            .map_err(StoreError::db("failed to create an API token")),
+        )
         .await
     }
 
     pub async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<TokenInfo>> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
-                 WHERE user_id = $1 ORDER BY id",
-            )
-            .bind(user.0)
-            .fetch_all(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to list API tokens")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
+                     WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user.0)
+                .fetch_all(pool)
+                .await
+            })
+            .map_err(StoreError::db("failed to list API tokens")),
+        )
         .await
     }
 
     /// Revokes one of `user`'s tokens; false when they have no such token.
     pub async fn delete_token(&self, user: UserId, id: i64) -> StoreResult<bool> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-                .bind(id)
-                .bind(user.0)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected() > 0)
-        })
-        .map_err(StoreError::db("failed to revoke an API token")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user.0)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected() > 0)
+            })
+            .map_err(StoreError::db("failed to revoke an API token")),
+        )
         .await
     }
 
@@ -394,7 +432,10 @@ impl Store {
         .map_err(StoreError::db("failed to read an API token")))
         .await?;
         Ok(row.map(|r| TokenRecord {
-            user: User { id: UserId(r.user_id), username: r.username },
+            user: User {
+                id: UserId(r.user_id),
+                username: r.username,
+            },
             token_id: r.id,
             last_used_at: r.last_used_at,
             expires_at: r.expires_at,
@@ -402,15 +443,17 @@ impl Store {
     }
 
     pub async fn touch_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(at)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .map_err(StoreError::db("failed to record an API token's use")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .map_err(StoreError::db("failed to record an API token's use")),
+        )
         .await
     }
 
@@ -446,14 +489,16 @@ impl Store {
     }
 
     pub async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
-                .bind(key)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .map_err(StoreError::db("failed to clear the login throttle")))
+        self.observe(
+            with_pool!(self, pool => {
+                sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
+                    .bind(key)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })
+            .map_err(StoreError::db("failed to clear the login throttle")),
+        )
         .await
     }
 }

@@ -55,7 +55,9 @@ impl CreateQueue {
             context: "the task writer has stopped",
             source: sqlx::Error::PoolClosed,
         };
-        self.jobs.send(Job { owner, task, reply }).map_err(|_| gone())?;
+        self.jobs
+            .send(Job { owner, task, reply })
+            .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }

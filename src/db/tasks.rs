@@ -453,21 +453,30 @@ impl Store {
                 }
             }
             for task in tasks {
-                sqlx::query(
-                    "INSERT INTO tasks (id, owner, title, priority, completed, position, due, version, created_at, updated_at) \
-                     VALUES (CASE WHEN $10 THEN $1 ELSE NULL END, $9, $2, $3, $4, $5, $6, $11, $7, $8)",
-                )
-                .bind(task.id)
-                .bind(task.title.as_str())
-                .bind(task.priority.value())
-                .bind(task.completed)
-                .bind(task.order)
-                .bind(task.due)
-                .bind(task.created_at.trunc_subsecs(6))
-                .bind(task.updated_at.trunc_subsecs(6))
-                .bind(owner.value())
-                .bind(keep_ids)
-                .bind(version)
+                // With new ids, the id column is left to the database.
+                let query = if keep_ids {
+                    sqlx::query(
+                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at, id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                } else {
+                    sqlx::query(
+                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                };
+                let query = query
+                    .bind(owner.value())
+                    .bind(task.title.as_str())
+                    .bind(task.priority.value())
+                    .bind(task.completed)
+                    .bind(task.order)
+                    .bind(task.due)
+                    .bind(version)
+                    .bind(task.created_at.trunc_subsecs(6))
+                    .bind(task.updated_at.trunc_subsecs(6));
+                let query = if keep_ids { query.bind(task.id) } else { query };
+                query
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to insert an imported task"))?;
@@ -509,7 +518,9 @@ mod tests {
     #[test]
     fn batch_inserts_number_their_parameters_per_row() {
         let sql = insert_sql(2);
-        let last = |owner| format!("(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})");
+        let last = |owner| {
+            format!("(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})")
+        };
         assert!(sql.starts_with("INSERT INTO tasks (owner, title,"), "{sql}");
         assert!(sql.contains(&format!("($1, $2, $3, $4, COALESCE($5, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $6, 1, $7, $7)", last(1))), "{sql}");
         assert!(sql.contains(&format!(", ($8, $9, $10, $11, COALESCE($12, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $13, 1, $14, $14) RETURNING", last(8))), "{sql}");

@@ -55,9 +55,7 @@ impl Username {
         {
             return Err(FieldError::new(
                 "username",
-                format!(
-                    "a username may hold letters, digits, '.', '_' and '-', not {bad:?}"
-                ),
+                format!("a username may hold letters, digits, '.', '_' and '-', not {bad:?}"),
             ));
         }
         Ok(Self(name.to_owned()))
@@ -126,7 +124,10 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse(" Ada.L_1-x ").unwrap().as_str(), "Ada.L_1-x");
+        assert_eq!(
+            Username::parse(" Ada.L_1-x ").unwrap().as_str(),
+            "Ada.L_1-x"
+        );
         assert_eq!(Username::parse("Ada").unwrap().key(), "ada");
         for bad in ["ab", "a b c", "ada@example", "", &"x".repeat(41), "ädä"] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");

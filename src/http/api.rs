@@ -508,7 +508,10 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
             if t.id > MAX_IMPORTED {
                 return Err(at(FieldError::new(
                     "id",
-                    format!("id {} is out of range; use a whole number from 1 to {MAX_IMPORTED}", t.id),
+                    format!(
+                        "id {} is out of range; use a whole number from 1 to {MAX_IMPORTED}",
+                        t.id
+                    ),
                 )));
             }
             check_range("order", t.order, MAX_SAFE_INTEGER).map_err(at)?;

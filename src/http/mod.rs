@@ -50,6 +50,13 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimits {
+                body: config.body_limit,
+                import: config.import_body_limit,
+            },
+            refuse_oversized,
+        ))
         // A request that outlives the timeout gets our JSON 503, not an
         // empty body.
         .layer(
@@ -65,6 +72,45 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         )
         // Outermost, so the log line sees the final status of every response.
         .layer(axum::middleware::from_fn(request_log::log_request))
+}
+
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    import: usize,
+}
+
+/// A body announced larger than the route accepts is refused before
+/// anything waits for it (the limit layers only notice once they read
+/// that far, which a client that sends nothing makes a timeout).
+async fn refuse_oversized(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = if req.uri().path() == "/api/import" {
+        limits.import
+    } else {
+        limits.body
+    };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        let message = format!("the request body is too large; the limit is {limit} bytes");
+        return if req.uri().path().starts_with("/api/") {
+            ApiError::PayloadTooLarge(message).into_response()
+        } else {
+            ui::message_page(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                &ui::sentence(&message),
+            )
+        };
+    }
+    next.run(req).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

@@ -269,13 +269,243 @@ pub fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// `server_config()` with accounts on, as `cargo run` and the image start.
+pub fn accounts_config() -> ServerConfig {
+    let mut config = server_config();
+    config.auth.mode = AuthMode::Accounts;
+    config
+}
+
+/// A browser of one signed-in user: its cookies, and the CSRF token its
+/// pages carry.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub address: String,
+}
+
+/// The value of the first `name="csrf_token"` field in a page.
+pub fn csrf_field(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Loads `path` and keeps the CSRF token of the page.
+    pub async fn open(&mut self, path: &str) -> reqwest::Response {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        response
+    }
+
+    /// Submits a form as the page would: fields plus the CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &self.csrf));
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The titles on the list page, in order.
+    pub async fn page_titles(&self) -> Vec<String> {
+        let html = self
+            .client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        html.split(" id=\"title-")
+            .skip(1)
+            .filter_map(|rest| {
+                let start = rest.find('>')? + 1;
+                let end = rest[start..].find("</label>")? + start;
+                let text = rest[start..end].trim();
+                Some(
+                    text.replace("&#39;", "'")
+                        .replace("&quot;", "\"")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&amp;", "&"),
+                )
+            })
+            .collect()
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, server_config()).await
     }
 
+    /// With accounts on, and `client` signed in as a fresh account by an API
+    /// token, so the helpers below act as that user.
+    pub async fn spawn_signed_in(backend: Backend) -> Option<Self> {
+        let mut app = Self::spawn_with(backend, accounts_config()).await?;
+        let token = app.sign_up_with_token("owner", "owner passphrase").await;
+        app.client = token_client(&token);
+        Some(app)
+    }
+
     pub async fn spawn_with(backend: Backend, server: ServerConfig) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
+        Some(Self::spawn_on(database, server).await)
+    }
+
+    /// Another instance over the same database, as behind a load balancer.
+    pub async fn second_instance(
+        &self,
+        server: ServerConfig,
+    ) -> (String, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let db_config = database_config(self.database.url());
+        let target = DatabaseTarget::from_config(&db_config).unwrap();
+        let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
+        let app = Application::build_with_store(server, store).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.local_addr().port());
+        (address, tokio::spawn(app.run_until_stopped()))
+    }
+
+    /// Signs `name` up through the sign-up form, as a browser does.
+    pub async fn sign_up(&self, name: &str, password: &str) -> Browser {
+        let client = cookie_client();
+        let page = client
+            .get(self.url("/signup"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form_csrf = csrf_field(&page).expect("the sign-up page has a CSRF field");
+        let response = client
+            .post(self.url("/signup"))
+            .form(&[
+                ("username", name),
+                ("password", password),
+                ("csrf_token", &form_csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            303,
+            "sign-up of {name} failed: {}",
+            response.text().await.unwrap()
+        );
+        let page = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_field(&page).expect("the list page has a CSRF field");
+        Browser {
+            client,
+            csrf,
+            address: self.address.clone(),
+        }
+    }
+
+    /// Logs `name` in through the login form.
+    pub async fn log_in(&self, name: &str, password: &str) -> Result<Browser, reqwest::Response> {
+        let client = cookie_client();
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form_csrf = csrf_field(&page).expect("the login page has a CSRF field");
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", name),
+                ("password", password),
+                ("csrf_token", &form_csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 303 {
+            return Err(response);
+        }
+        let page = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_field(&page).expect("the list page has a CSRF field");
+        Ok(Browser {
+            client,
+            csrf,
+            address: self.address.clone(),
+        })
+    }
+
+    /// `POST /api/tokens` with a username and password.
+    pub async fn token_for(&self, name: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/tokens"))
+            .json(&json!({"username": name, "password": password, "name": "tests"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn sign_up_with_token(&self, name: &str, password: &str) -> String {
+        self.sign_up(name, password).await;
+        self.token_for(name, password).await
+    }
+}
+
+/// A client that sends `Authorization: Bearer TOKEN` with every request.
+pub fn token_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// The app over an existing database (say, one an earlier app used).
+    pub async fn spawn_on(database: TestDatabase, server: ServerConfig) -> Self {
         let db_config = database_config(database.url());
         let target = DatabaseTarget::from_config(&db_config).unwrap();
         let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
@@ -286,7 +516,7 @@ impl TestApp {
         let port = app.local_addr().port();
         let lifecycle = app.lifecycle();
         let server = tokio::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             address: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -296,7 +526,22 @@ impl TestApp {
             lifecycle,
             database,
             server,
-        })
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.database {
+            TestDatabase::Sqlite { .. } => Backend::Sqlite,
+            TestDatabase::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Stops the server and hands back its database, for the next app.
+    pub async fn stop(self) -> TestDatabase {
+        self.lifecycle.begin_shutdown();
+        let _ = self.server.await;
+        self.store.close().await;
+        self.database
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -378,6 +623,43 @@ macro_rules! backend_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set");
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like `backend_tests!`, with accounts on (the default outside the tests).
+#[macro_export]
+macro_rules! account_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with(
+                        $crate::helpers::Backend::Sqlite,
+                        $crate::helpers::accounts_config(),
+                    )
+                    .await
+                    .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::helpers::TestApp::spawn_with(
+                        $crate::helpers::Backend::Postgres,
+                        $crate::helpers::accounts_config(),
+                    )
+                    .await else {
                         eprintln!("skipped: TEST_DATABASE_URL is not set");
                         return;
                     };

@@ -133,7 +133,8 @@ impl Client {
         let (https, origin) = match &config.public_url {
             Some(url) => (url.is_https(), url.origin().to_owned()),
             None => {
-                let https = trusted("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+                let https =
+                    trusted("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
                 let host = trusted("x-forwarded-host")
                     .filter(|h| is_valid_host(h))
                     .or_else(|| {
@@ -169,11 +170,17 @@ impl Client {
     }
 
     /// A `Set-Cookie` value for `name`; `None` deletes the cookie.
-    pub fn cookie(&self, name: &str, value: Option<&str>, max_age: Option<Duration>) -> HeaderValue {
+    pub fn cookie(
+        &self,
+        name: &str,
+        value: Option<&str>,
+        max_age: Option<Duration>,
+    ) -> HeaderValue {
         let secure = if self.https { "; Secure" } else { "" };
         let cookie = match value {
             Some(value) => {
-                let max_age = max_age.map_or(String::new(), |a| format!("; Max-Age={}", a.as_secs()));
+                let max_age =
+                    max_age.map_or(String::new(), |a| format!("; Max-Age={}", a.as_secs()));
                 format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}")
             }
             None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax{secure}; Max-Age=0"),
@@ -209,7 +216,9 @@ pub enum Caller {
     /// `AUTH_MODE=none`: everyone uses the shared list.
     Open,
     /// Accounts are on and this request names none.
-    Anonymous { form_secret: Option<String> },
+    Anonymous {
+        form_secret: Option<String>,
+    },
     SignedIn(SignedIn),
 }
 
@@ -222,8 +231,12 @@ pub struct SignedIn {
 #[derive(Debug, Clone)]
 pub enum Via {
     /// The session cookie's secret (its hash is the session's key).
-    Session { secret: String },
-    Token { id: i64 },
+    Session {
+        secret: String,
+    },
+    Token {
+        id: i64,
+    },
 }
 
 impl Caller {
@@ -270,7 +283,12 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     } else if let Some(token) = &bearer {
         match token_caller(&state.store, auth, token).await {
             Ok(Some(signed_in)) => Caller::SignedIn(signed_in),
-            Ok(None) => return ApiError::Unauthorized("the API token is invalid, expired or revoked".to_owned()).into_response(),
+            Ok(None) => {
+                return ApiError::Unauthorized(
+                    "the API token is invalid, expired or revoked".to_owned(),
+                )
+                .into_response();
+            }
             Err(err) => return ApiError::from(err).into_response(),
         }
     } else {
@@ -297,7 +315,10 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     if changes_state {
         let via_session = matches!(
             &caller,
-            Caller::SignedIn(SignedIn { via: Via::Session { .. }, .. })
+            Caller::SignedIn(SignedIn {
+                via: Via::Session { .. },
+                ..
+            })
         );
         // Forms ride on the cookie; so does the API called with one. The API
         // with a bearer token, or with nothing, is not something a browser
@@ -306,10 +327,17 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
             && let Some(reason) = cross_site(req.headers(), &client.origin)
         {
             tracing::warn!(reason, "refused a cross-site request");
-            return forbidden(is_api, "this request came from another web site and was refused");
+            return forbidden(
+                is_api,
+                "this request came from another web site and was refused",
+            );
         }
         let expected_csrf = match &caller {
-            Caller::Open | Caller::SignedIn(SignedIn { via: Via::Token { .. }, .. }) => None,
+            Caller::Open
+            | Caller::SignedIn(SignedIn {
+                via: Via::Token { .. },
+                ..
+            }) => None,
             Caller::Anonymous { .. } if is_api => None,
             other => Some(other.csrf_token()),
         };
@@ -328,13 +356,19 @@ fn forbidden(is_api: bool, message: &str) -> Response {
     if is_api {
         ApiError::Forbidden(message.to_owned()).into_response()
     } else {
-        super::ui::message_page(StatusCode::FORBIDDEN, "Forbidden", &format!("{}.", capitalise(message)))
+        super::ui::message_page(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!("{}.", capitalise(message)),
+        )
     }
 }
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Why a state-changing request looks cross-site, if it does.
@@ -366,7 +400,11 @@ async fn check_form(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let from_header = req
         .headers()
         .get(CSRF_HEADER)
@@ -376,32 +414,44 @@ async fn check_form(
         return Ok(req);
     }
     let (parts, body) = req.into_parts();
-    let bytes = if is_form {
+    let (bytes, body) = if is_form {
         match axum::body::to_bytes(body, limit).await {
-            Ok(bytes) => Some(bytes),
+            Ok(bytes) => (Some(bytes.clone()), Body::from(bytes)),
             Err(_) => {
                 return Err(if is_api {
-                    ApiError::PayloadTooLarge("the request body is too large".to_owned()).into_response()
+                    ApiError::PayloadTooLarge("the request body is too large".to_owned())
+                        .into_response()
                 } else {
-                    super::ui::message_page(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", "The form is too large.")
+                    super::ui::message_page(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "Payload Too Large",
+                        "The form is too large.",
+                    )
                 });
             }
         }
     } else {
-        None
+        (None, body)
     };
     let mut from_form = None;
     if let Some(bytes) = &bytes {
         match form_fields(bytes) {
             Ok(fields) => {
-                from_form = fields.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
+                from_form = fields
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v);
             }
             Err(field) => {
                 let message = format!("the form field {field:?} is not valid UTF-8 text");
                 return Err(if is_api {
                     ApiError::BadRequest(message).into_response()
                 } else {
-                    super::ui::message_page(StatusCode::BAD_REQUEST, "Bad Request", &format!("{}.", capitalise(&message)))
+                    super::ui::message_page(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request",
+                        &format!("{}.", capitalise(&message)),
+                    )
                 });
             }
         }
@@ -410,14 +460,16 @@ async fn check_form(
         let sent = from_header.or(from_form);
         let valid = matches!((&expected, &sent), (Some(e), Some(s)) if secrets::same_secret(e, s));
         if !valid {
-            tracing::warn!(has_token = sent.is_some(), "refused a request without a valid CSRF token");
+            tracing::warn!(
+                has_token = sent.is_some(),
+                "refused a request without a valid CSRF token"
+            );
             return Err(forbidden(
                 is_api,
                 "this form has expired or did not come from this site; reload the page and try again",
             ));
         }
     }
-    let body = bytes.map_or_else(Body::empty, Body::from);
     Ok(Request::from_parts(parts, body))
 }
 
@@ -425,7 +477,10 @@ async fn check_form(
 /// whose name or value is not UTF-8 after decoding, if any.
 pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, String> {
     let decode = |raw: &[u8]| -> Result<String, String> {
-        let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let spaced: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
         percent_encoding::percent_decode(&spaced)
             .decode_utf8()
             .map(|s| s.into_owned())
@@ -450,39 +505,57 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn token_caller(store: &Store, auth: &Auth, token: &str) -> Result<Option<SignedIn>, StoreError> {
-    let Some(secret) = token.strip_prefix(secrets::TOKEN_PREFIX).filter(|s| secrets::looks_like_secret(s)) else {
+async fn token_caller(
+    store: &Store,
+    auth: &Auth,
+    token: &str,
+) -> Result<Option<SignedIn>, StoreError> {
+    let Some(secret) = token
+        .strip_prefix(secrets::TOKEN_PREFIX)
+        .filter(|s| secrets::looks_like_secret(s))
+    else {
         return Ok(None);
     };
     let hash = secrets::storage_hash(&format!("{}{secret}", secrets::TOKEN_PREFIX));
-    let record = auth.tokens.get_or_fetch(&hash, || store.token(&hash)).await?;
-    let Some(record) = record else { return Ok(None) };
+    let record = auth
+        .tokens
+        .get_or_fetch(&hash, || store.token(&hash))
+        .await?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
     let now = Utc::now();
     if record.expires_at.is_some_and(|at| at <= now) {
         return Ok(None);
     }
     if record.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY) {
         auth.tokens.forget(&hash);
-        let store = store.clone();
-        let id = record.token_id;
-        tokio::spawn(async move {
-            if let Err(err) = store.touch_token(id, now).await {
-                tracing::warn!(error = %err, "failed to record an API token's use");
-            }
-        });
+        store.touch_token(record.token_id, now).await?;
     }
     Ok(Some(SignedIn {
         user: record.user,
-        via: Via::Token { id: record.token_id },
+        via: Via::Token {
+            id: record.token_id,
+        },
     }))
 }
 
-async fn session_caller(store: &Store, auth: &Auth, secret: &str) -> Result<Option<SignedIn>, StoreError> {
+async fn session_caller(
+    store: &Store,
+    auth: &Auth,
+    secret: &str,
+) -> Result<Option<SignedIn>, StoreError> {
     let hash = secrets::storage_hash(secret);
-    let record = auth.sessions.get_or_fetch(&hash, || store.session(&hash)).await?;
-    let Some(record) = record else { return Ok(None) };
+    let record = auth
+        .sessions
+        .get_or_fetch(&hash, || store.session(&hash))
+        .await?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
     let now = Utc::now();
-    let idle = chrono::Duration::from_std(auth.config.session_idle_timeout).unwrap_or(chrono::Duration::MAX);
+    let idle = chrono::Duration::from_std(auth.config.session_idle_timeout)
+        .unwrap_or(chrono::Duration::MAX);
     if record.expires_at <= now || now - record.last_seen_at > idle {
         auth.sessions.forget(&hash);
         store.delete_session(&hash).await?;
@@ -494,7 +567,9 @@ async fn session_caller(store: &Store, auth: &Auth, secret: &str) -> Result<Opti
     }
     Ok(Some(SignedIn {
         user: record.user,
-        via: Via::Session { secret: secret.to_owned() },
+        via: Via::Session {
+            secret: secret.to_owned(),
+        },
     }))
 }
 
@@ -507,10 +582,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiOwner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        caller(parts)
-            .owner()
-            .map(Self)
-            .ok_or_else(|| ApiError::Unauthorized("sign in: send Authorization: Bearer <API token>".to_owned()))
+        caller(parts).owner().map(Self).ok_or_else(|| {
+            ApiError::Unauthorized("sign in: send Authorization: Bearer <API token>".to_owned())
+        })
     }
 }
 
@@ -573,11 +647,17 @@ mod tests {
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert_eq!(cross_site(&h, origin), None);
         h.remove("sec-fetch-site");
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(cross_site(&h, origin).is_some());
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(cross_site(&h, origin).is_some());
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://todo.example.com"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://todo.example.com"),
+        );
         assert_eq!(cross_site(&h, origin), None);
     }
 
@@ -585,7 +665,10 @@ mod tests {
     fn form_fields_decode_and_refuse_invalid_utf8() {
         assert_eq!(
             form_fields(b"title=Buy+milk%21&csrf_token=ab").unwrap(),
-            vec![("title".into(), "Buy milk!".into()), ("csrf_token".into(), "ab".into())]
+            vec![
+                ("title".into(), "Buy milk!".into()),
+                ("csrf_token".into(), "ab".into())
+            ]
         );
         assert_eq!(form_fields(b"title=%FF%FE").unwrap_err(), "title");
     }
@@ -593,7 +676,10 @@ mod tests {
     #[test]
     fn bearer_tokens_are_read_case_insensitively() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
         assert_eq!(bearer_token(&h), Some("abc"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer_token(&h), None);

@@ -80,7 +80,11 @@ fn internal(err: impl Into<ApiError>) -> Response {
     err.log();
     let status = err.status();
     let message = crate::http::ui::sentence(&err.public_message());
-    message_page(status, status.canonical_reason().unwrap_or("Error"), &message)
+    message_page(
+        status,
+        status.canonical_reason().unwrap_or("Error"),
+        &message,
+    )
 }
 
 fn render(status: StatusCode, page: impl Template) -> Response {
@@ -144,7 +148,8 @@ fn signup_form(state: &AppState, caller: &Caller, client: &Client, view: FormVie
         new_password: true,
         password_autocomplete: "new-password",
         error: view.error,
-        notice: (!open).then_some("Sign-up is closed on this server: ask its administrator for an account."),
+        notice: (!open)
+            .then_some("Sign-up is closed on this server: ask its administrator for an account."),
         switch_text: "Already have an account?",
         switch_href: "/login",
         switch_link: "Log in",
@@ -164,20 +169,46 @@ async fn signup_page(State(state): State<AppState>, caller: Caller, client: Clie
     } else {
         StatusCode::FORBIDDEN
     };
-    signup_form(&state, &caller, &client, FormView { username: "", error: None, status })
+    signup_form(
+        &state,
+        &caller,
+        &client,
+        FormView {
+            username: "",
+            error: None,
+            status,
+        },
+    )
 }
 
-async fn signup(State(state): State<AppState>, caller: Caller, client: Client, body: axum::body::Bytes) -> Response {
+async fn signup(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
     let form = read_form(body).await;
     let raw_name = form.get("username").map(String::as_str).unwrap_or_default();
     let refuse = |status, error: String| {
-        signup_form(&state, &caller, &client, FormView { username: raw_name, error: Some(error), status })
+        signup_form(
+            &state,
+            &caller,
+            &client,
+            FormView {
+                username: raw_name,
+                error: Some(error),
+                status,
+            },
+        )
     };
     if state.auth.config.signup == Signup::Closed {
-        return refuse(StatusCode::FORBIDDEN, "Sign-up is closed on this server.".to_owned());
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "Sign-up is closed on this server.".to_owned(),
+        );
     }
     let keys = throttle::signup_keys(&client.ip.to_string());
     match throttle::blocked_for(&state.store, &keys).await {
@@ -187,11 +218,24 @@ async fn signup(State(state): State<AppState>, caller: Caller, client: Client, b
     }
     let username = match Username::parse(raw_name) {
         Ok(name) => name,
-        Err(e) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, crate::http::ui::sentence(&e.message)),
+        Err(e) => {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::http::ui::sentence(&e.message),
+            );
+        }
     };
-    let password = match NewPassword::parse(form.get("password").map(String::as_str).unwrap_or_default(), "password") {
+    let password = match NewPassword::parse(
+        form.get("password").map(String::as_str).unwrap_or_default(),
+        "password",
+    ) {
         Ok(p) => p,
-        Err(e) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, crate::http::ui::sentence(&e.message)),
+        Err(e) => {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::http::ui::sentence(&e.message),
+            );
+        }
     };
     match create_account(&state, &client, &username, &password).await {
         Ok(user) => match start_session(&state, &client, &user).await {
@@ -202,7 +246,9 @@ async fn signup(State(state): State<AppState>, caller: Caller, client: Client, b
             StatusCode::CONFLICT,
             "That username is taken; choose another.".to_owned(),
         ),
-        Err(ApiError::TooManyRequests { message, .. }) => refuse(StatusCode::TOO_MANY_REQUESTS, message),
+        Err(ApiError::TooManyRequests { message, .. }) => {
+            refuse(StatusCode::TOO_MANY_REQUESTS, message)
+        }
         Err(err) => internal(err),
     }
 }
@@ -217,7 +263,12 @@ pub async fn create_account(
     username: &Username,
     password: &NewPassword,
 ) -> Result<User, ApiError> {
-    let hash = state.auth.hasher.hash(password.expose()).await.map_err(hash_error)?;
+    let hash = state
+        .auth
+        .hasher
+        .hash(password.expose())
+        .await
+        .map_err(hash_error)?;
     throttle::record_failure(&state.store, &throttle::signup_keys(&client.ip.to_string())).await?;
     let account = state.store.create_user(username, &hash).await?;
     tracing::info!(username = %username, "account created");
@@ -233,9 +284,9 @@ pub async fn create_account(
 
 pub fn hash_error(err: super::password::HashError) -> ApiError {
     match err {
-        super::password::HashError::Busy => {
-            ApiError::Unavailable("too many sign-ins are being checked right now; retry in a moment".to_owned())
-        }
+        super::password::HashError::Busy => ApiError::Unavailable(
+            "too many sign-ins are being checked right now; retry in a moment".to_owned(),
+        ),
         super::password::HashError::Failed(msg) => ApiError::Internal(anyhow::anyhow!(msg)),
     }
 }
@@ -249,10 +300,19 @@ pub fn too_many(wait: std::time::Duration) -> String {
 
 /// Starts a session for `user`: a new random secret every time (so a
 /// session id planted before login is worthless). Returns its cookie.
-pub async fn start_session(state: &AppState, client: &Client, user: &User) -> Result<HeaderValue, ApiError> {
+pub async fn start_session(
+    state: &AppState,
+    client: &Client,
+    user: &User,
+) -> Result<HeaderValue, ApiError> {
     let secret = secrets::random_secret();
     let lifetime = state.auth.config.session_lifetime;
-    let expires_at = Utc::now() + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(30));
+    // Logins are rare enough to sweep out sessions nobody will present again.
+    let idle = chrono::Duration::from_std(state.auth.config.session_idle_timeout)
+        .unwrap_or(chrono::Duration::MAX);
+    state.store.delete_stale_sessions(Utc::now() - idle).await?;
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(30));
     state
         .store
         .create_session(user.id, &secrets::storage_hash(&secret), expires_at)
@@ -268,7 +328,12 @@ fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
 
 // ---- Log in and out ------------------------------------------------------
 
-fn login_form(caller: &Caller, client: &Client, view: FormView<'_>, notice: Option<&str>) -> Response {
+fn login_form(
+    caller: &Caller,
+    client: &Client,
+    view: FormView<'_>,
+    notice: Option<&str>,
+) -> Response {
     let (secret, new) = form_secret(caller);
     let page = AccountForm {
         assets: &ASSETS,
@@ -296,7 +361,16 @@ async fn login_page(State(state): State<AppState>, caller: Caller, client: Clien
     if matches!(caller, Caller::SignedIn(_)) {
         return Redirect::to("/").into_response();
     }
-    login_form(&caller, &client, FormView { username: "", error: None, status: StatusCode::OK }, None)
+    login_form(
+        &caller,
+        &client,
+        FormView {
+            username: "",
+            error: None,
+            status: StatusCode::OK,
+        },
+        None,
+    )
 }
 
 /// Why a password check failed, in words that never say whether the
@@ -308,10 +382,17 @@ pub enum LoginError {
 }
 
 /// Checks a username and password, with the shared rate limits.
-pub async fn check_password(state: &AppState, client: &Client, raw_name: &str, password: &str) -> Result<User, LoginError> {
+pub async fn check_password(
+    state: &AppState,
+    client: &Client,
+    raw_name: &str,
+    password: &str,
+) -> Result<User, LoginError> {
     // An invalid name cannot exist; it still counts against the address.
     let username = Username::parse(raw_name).ok();
-    let key = username.as_ref().map_or_else(|| raw_name.to_ascii_lowercase(), Username::key);
+    let key = username
+        .as_ref()
+        .map_or_else(|| raw_name.to_ascii_lowercase(), Username::key);
     let keys = throttle::login_keys(&client.ip.to_string(), &key);
     match throttle::blocked_for(&state.store, &keys).await {
         Ok(Some(wait)) => return Err(LoginError::Throttled(wait)),
@@ -319,22 +400,36 @@ pub async fn check_password(state: &AppState, client: &Client, raw_name: &str, p
         Err(err) => return Err(LoginError::Other(err.into())),
     }
     let credentials = match &username {
-        Some(name) => state.store.user_credentials(name).await.map_err(|e| LoginError::Other(e.into()))?,
+        Some(name) => state
+            .store
+            .user_credentials(name)
+            .await
+            .map_err(|e| LoginError::Other(e.into()))?,
         None => None,
     };
     let valid = state
         .auth
         .hasher
-        .verify(password, credentials.as_ref().map(|c| c.password_hash.as_str()))
+        .verify(
+            password,
+            credentials.as_ref().map(|c| c.password_hash.as_str()),
+        )
         .await
         .map_err(|e| LoginError::Other(hash_error(e)))?;
     match credentials {
         Some(c) if valid => {
-            throttle::forget(&state.store, &keys[1]).await.map_err(|e| LoginError::Other(e.into()))?;
-            Ok(User { id: crate::domain::UserId(c.id), username: c.username })
+            throttle::forget(&state.store, &keys[1])
+                .await
+                .map_err(|e| LoginError::Other(e.into()))?;
+            Ok(User {
+                id: crate::domain::UserId(c.id),
+                username: c.username,
+            })
         }
         _ => {
-            throttle::record_failure(&state.store, &keys).await.map_err(|e| LoginError::Other(e.into()))?;
+            throttle::record_failure(&state.store, &keys)
+                .await
+                .map_err(|e| LoginError::Other(e.into()))?;
             tracing::info!(client = %client.ip, "failed login");
             Err(LoginError::Wrong)
         }
@@ -343,15 +438,33 @@ pub async fn check_password(state: &AppState, client: &Client, raw_name: &str, p
 
 pub const WRONG_LOGIN: &str = "The username or password is wrong.";
 
-async fn login(State(state): State<AppState>, caller: Caller, client: Client, body: axum::body::Bytes) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
     let form = read_form(body).await;
-    let raw_name = form.get("username").map(String::as_str).unwrap_or_default().trim();
+    let raw_name = form
+        .get("username")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .trim();
     let password = form.get("password").map(String::as_str).unwrap_or_default();
     let refuse = |status, error: String| {
-        login_form(&caller, &client, FormView { username: raw_name, error: Some(error), status }, None)
+        login_form(
+            &caller,
+            &client,
+            FormView {
+                username: raw_name,
+                error: Some(error),
+                status,
+            },
+            None,
+        )
     };
     match check_password(&state, &client, raw_name, password).await {
         Ok(user) => match start_session(&state, &client, &user).await {
@@ -375,7 +488,11 @@ async fn logout(State(state): State<AppState>, caller: Caller, client: Client) -
     if let Some(off) = accounts_off(&state) {
         return off;
     }
-    if let Caller::SignedIn(SignedIn { via: Via::Session { secret }, .. }) = &caller {
+    if let Caller::SignedIn(SignedIn {
+        via: Via::Session { secret },
+        ..
+    }) = &caller
+    {
         let hash = secrets::storage_hash(secret);
         if let Err(err) = state.store.delete_session(&hash).await {
             return internal(err);
@@ -392,13 +509,19 @@ async fn logout(State(state): State<AppState>, caller: Caller, client: Client) -
 #[allow(clippy::result_large_err)]
 fn session_user(caller: &Caller) -> Result<(&User, &str), Response> {
     match caller {
-        Caller::SignedIn(SignedIn { user, via: Via::Session { secret } }) => Ok((user, secret)),
+        Caller::SignedIn(SignedIn {
+            user,
+            via: Via::Session { secret },
+        }) => Ok((user, secret)),
         _ => Err(Redirect::to("/login").into_response()),
     }
 }
 
 fn when(at: Option<DateTime<Utc>>, none: &str) -> String {
-    at.map_or_else(|| none.to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+    at.map_or_else(
+        || none.to_owned(),
+        |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 struct SettingsView<'a> {
@@ -433,17 +556,29 @@ async fn settings(state: &AppState, caller: &Caller, view: SettingsView<'_>) -> 
 }
 
 fn plain(status: StatusCode) -> SettingsView<'static> {
-    SettingsView { new_token: None, notice: None, error: None, status }
+    SettingsView {
+        new_token: None,
+        notice: None,
+        error: None,
+        status,
+    }
 }
 
 async fn settings_page(State(state): State<AppState>, caller: Caller) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
-    settings(&state, &caller, plain(StatusCode::OK)).await.unwrap_or_else(|r| r)
+    settings(&state, &caller, plain(StatusCode::OK))
+        .await
+        .unwrap_or_else(|r| r)
 }
 
-async fn change_password(State(state): State<AppState>, caller: Caller, client: Client, body: axum::body::Bytes) -> Response {
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
@@ -481,22 +616,35 @@ async fn change_password(State(state): State<AppState>, caller: Caller, client: 
 }
 
 /// Parses the token form: a name and an optional lifetime in days.
-pub fn token_request(name: &str, days: Option<&str>) -> Result<(String, Option<DateTime<Utc>>), String> {
+pub fn token_request(
+    name: &str,
+    days: Option<&str>,
+) -> Result<(String, Option<DateTime<Utc>>), String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err("a token needs a name of 1 to 100 characters, without control characters".to_owned());
+        return Err(
+            "a token needs a name of 1 to 100 characters, without control characters".to_owned(),
+        );
     }
     let expires_at = match days.map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
         Some(raw) => match raw.parse::<u32>() {
             Ok(days @ 1..=3650) => Some(Utc::now() + chrono::Duration::days(i64::from(days))),
-            _ => return Err(format!("expires_in_days {raw:?} must be a whole number of days from 1 to 3650")),
+            _ => {
+                return Err(format!(
+                    "expires_in_days {raw:?} must be a whole number of days from 1 to 3650"
+                ));
+            }
         },
     };
     Ok((name.to_owned(), expires_at))
 }
 
-async fn create_token(State(state): State<AppState>, caller: Caller, body: axum::body::Bytes) -> Response {
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
@@ -531,21 +679,35 @@ async fn create_token(State(state): State<AppState>, caller: Caller, body: axum:
     result.unwrap_or_else(|r| r)
 }
 
-async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
     let result = async {
         let (user, _) = session_user(&caller)?;
         let revoked = match id.parse::<i64>() {
-            Ok(id) => state.store.delete_token(user.id, id).await.map_err(internal)?,
+            Ok(id) => state
+                .store
+                .delete_token(user.id, id)
+                .await
+                .map_err(internal)?,
             Err(_) => false,
         };
         state.auth.tokens.clear();
         let view = if revoked {
-            SettingsView { notice: Some("Token revoked."), ..plain(StatusCode::OK) }
+            SettingsView {
+                notice: Some("Token revoked."),
+                ..plain(StatusCode::OK)
+            }
         } else {
-            SettingsView { error: Some("There is no such token.".to_owned()), ..plain(StatusCode::NOT_FOUND) }
+            SettingsView {
+                error: Some("There is no such token.".to_owned()),
+                ..plain(StatusCode::NOT_FOUND)
+            }
         };
         settings(&state, &caller, view).await
     }
@@ -553,7 +715,11 @@ async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): P
     result.unwrap_or_else(|r| r)
 }
 
-async fn logout_everywhere(State(state): State<AppState>, caller: Caller, client: Client) -> Response {
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
@@ -570,7 +736,12 @@ async fn logout_everywhere(State(state): State<AppState>, caller: Caller, client
     }
 }
 
-async fn delete_account(State(state): State<AppState>, caller: Caller, client: Client, body: axum::body::Bytes) -> Response {
+async fn delete_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: Client,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(off) = accounts_off(&state) {
         return off;
     }
@@ -578,10 +749,18 @@ async fn delete_account(State(state): State<AppState>, caller: Caller, client: C
         let (user, _) = session_user(&caller)?;
         let form = read_form(body).await;
         let password = form.get("password").map(String::as_str).unwrap_or_default();
-        let error = |status, message: String| SettingsView { error: Some(message), ..plain(status) };
+        let error = |status, message: String| SettingsView {
+            error: Some(message),
+            ..plain(status)
+        };
         let view = match check_password(&state, &client, &user.username, password).await {
-            Err(LoginError::Wrong) => error(StatusCode::UNAUTHORIZED, "The password is wrong; the account was not deleted.".to_owned()),
-            Err(LoginError::Throttled(wait)) => error(StatusCode::TOO_MANY_REQUESTS, too_many(wait)),
+            Err(LoginError::Wrong) => error(
+                StatusCode::UNAUTHORIZED,
+                "The password is wrong; the account was not deleted.".to_owned(),
+            ),
+            Err(LoginError::Throttled(wait)) => {
+                error(StatusCode::TOO_MANY_REQUESTS, too_many(wait))
+            }
             Err(LoginError::Other(err)) => return Err(internal(err)),
             Ok(_) => {
                 let tasks = delete_user(&state, user).await.map_err(internal)?;
@@ -590,7 +769,9 @@ async fn delete_account(State(state): State<AppState>, caller: Caller, client: C
                     "Account deleted",
                     &format!("Your account and its {tasks} tasks are deleted."),
                 );
-                response.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&client));
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, clear_session_cookie(&client));
                 return Ok(response);
             }
         };

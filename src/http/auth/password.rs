@@ -65,7 +65,9 @@ impl PasswordHasher {
         let hash = hash.map(str::to_owned);
         self.run(move || {
             let stored = hash.as_deref().unwrap_or_else(|| dummy_hash());
-            let matches = argon2().verify_password(password.as_bytes(), stored).is_ok();
+            let matches = argon2()
+                .verify_password(password.as_bytes(), stored)
+                .is_ok();
             Ok(matches && hash.is_some())
         })
         .await
@@ -107,9 +109,22 @@ mod tests {
     async fn hashes_verify_and_are_argon2id_with_owasp_parameters() {
         let hasher = PasswordHasher::new(1);
         let hash = hasher.hash("correct horse battery").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("correct horse battery", Some(&hash)).await.unwrap());
-        assert!(!hasher.verify("wrong horse battery", Some(&hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify("correct horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
         assert!(!hasher.verify("correct horse battery", None).await.unwrap());
     }
 

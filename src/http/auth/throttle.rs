@@ -17,7 +17,10 @@ const MAX_BLOCK: Duration = Duration::minutes(15);
 const FORGET_AFTER: Duration = Duration::hours(1);
 
 /// How long a key is still refused, if it is.
-pub async fn blocked_for(store: &Store, keys: &[String]) -> StoreResult<Option<std::time::Duration>> {
+pub async fn blocked_for(
+    store: &Store,
+    keys: &[String],
+) -> StoreResult<Option<std::time::Duration>> {
     let now = Utc::now();
     let mut longest = None;
     for key in keys {
@@ -66,7 +69,10 @@ fn next_record(previous: Option<&ThrottleRecord>, now: DateTime<Utc>) -> Throttl
 
 /// The keys of a login (or token request) for `username` from `client`.
 pub fn login_keys(client: &str, username_key: &str) -> Vec<String> {
-    vec![format!("login:ip:{client}"), format!("login:user:{username_key}")]
+    vec![
+        format!("login:ip:{client}"),
+        format!("login:user:{username_key}"),
+    ]
 }
 
 pub fn signup_keys(client: &str) -> Vec<String> {

@@ -43,11 +43,16 @@ fn signed_in(caller: &Caller) -> ApiResult<&SignedIn> {
     }
 }
 
-fn text<'a>(body: &'a serde_json::Map<String, Value>, field: &'static str) -> ApiResult<Option<&'a str>> {
+fn text<'a>(
+    body: &'a serde_json::Map<String, Value>,
+    field: &'static str,
+) -> ApiResult<Option<&'a str>> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(crate::domain::FieldError::new(field, format!("{field} must be a string")).into()),
+        Some(_) => {
+            Err(crate::domain::FieldError::new(field, format!("{field} must be a string")).into())
+        }
     }
 }
 
@@ -73,16 +78,23 @@ async fn create_token(
     // A browser session may create tokens for itself; anyone else proves
     // who they are with the password.
     let user = match &caller {
-        Caller::SignedIn(SignedIn { user, via: Via::Session { .. } }) => user.clone(),
+        Caller::SignedIn(SignedIn {
+            user,
+            via: Via::Session { .. },
+        }) => user.clone(),
         _ => {
-            let (Some(username), Some(password)) = (text(&body, "username")?, text(&body, "password")?) else {
+            let (Some(username), Some(password)) =
+                (text(&body, "username")?, text(&body, "password")?)
+            else {
                 return Err(ApiError::Unauthorized(
                     "send \"username\" and \"password\" to create a token".to_owned(),
                 ));
             };
             match check_password(&state, &client, username, password).await {
                 Ok(user) => user,
-                Err(LoginError::Wrong) => return Err(ApiError::Unauthorized(WRONG_LOGIN.to_owned())),
+                Err(LoginError::Wrong) => {
+                    return Err(ApiError::Unauthorized(WRONG_LOGIN.to_owned()));
+                }
                 Err(LoginError::Throttled(wait)) => {
                     return Err(ApiError::TooManyRequests {
                         message: super::pages::too_many(wait),
@@ -134,7 +146,9 @@ async fn revoke_token(
         None => false,
     };
     if !revoked {
-        return Err(ApiError::NotFound("you have no API token with this id".to_owned()));
+        return Err(ApiError::NotFound(
+            "you have no API token with this id".to_owned(),
+        ));
     }
     state.auth.tokens.clear();
     tracing::info!(username = %user.username, token_id = id, "API token revoked");

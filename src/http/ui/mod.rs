@@ -25,8 +25,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Caller, PageOwner};
 use super::api::parse_bool;
+use super::auth::{Caller, PageOwner};
 use super::error::ApiError;
 use crate::db::StoreError;
 use crate::domain::{Due, FieldError, NewTask, Owner, Priority, TaskChanges, Title};
@@ -187,7 +187,15 @@ async fn show(
         None => None,
     };
     let page = PageContext { owner, caller };
-    render(&state, &page, &view, FormState::default(), edit, StatusCode::OK).await
+    render(
+        &state,
+        &page,
+        &view,
+        FormState::default(),
+        edit,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Whose list a page shows, and what its forms must carry.
