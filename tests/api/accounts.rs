@@ -29,6 +29,8 @@ account_tests!(
     cors_allows_no_origin_by_default_and_never_credentials,
     per_account_export_and_import,
     oversized_bodies_are_refused_at_once,
+    tasks_from_before_accounts_go_to_the_first_account,
+    accounts_routes_are_absent_without_accounts,
 );
 
 const PASSWORD: &str = "a good long passphrase";
@@ -115,8 +117,7 @@ async fn sign_up_add_log_out_log_in_and_find_the_tasks(app: TestApp) {
     let again = app
         .log_in("ADA", PASSWORD)
         .await
-        .ok()
-        .expect("login works in any case");
+        .unwrap_or_else(|_| panic!("login works in any case"));
     assert_eq!(again.page_titles().await, ["Water the plants"]);
     let wrong = app.log_in("ada", "not the passphrase").await.err().unwrap();
     assert_eq!(wrong.status(), 401);
@@ -624,7 +625,10 @@ async fn api_tokens_are_shown_once_listed_without_secret_and_revocable(app: Test
     );
 
     // The settings page makes and revokes tokens too, showing a new one once.
-    let browser = app.log_in("ada", PASSWORD).await.ok().unwrap();
+    let browser = app
+        .log_in("ada", PASSWORD)
+        .await
+        .unwrap_or_else(|_| panic!("login failed"));
     let page = browser
         .post_form(
             "/settings/tokens",
@@ -702,7 +706,10 @@ async fn expired_tokens_and_sessions_stop_working(app: TestApp) {
     app.database
         .execute(&format!("UPDATE api_tokens SET expires_at = {past}"))
         .await;
-    let browser = app.log_in("ada", PASSWORD).await.ok().unwrap();
+    let browser = app
+        .log_in("ada", PASSWORD)
+        .await
+        .unwrap_or_else(|_| panic!("login failed"));
     app.database
         .execute(&format!("UPDATE sessions SET last_seen_at = {past}"))
         .await;
@@ -734,7 +741,9 @@ async fn expired_tokens_and_sessions_stop_working(app: TestApp) {
     // An idle session is deleted, not only refused; the next login also
     // clears the sign-up's session, idle as well.
     assert_eq!(count_sql(&app, "SELECT COUNT(*) FROM sessions").await, 1);
-    app.log_in("ada", PASSWORD).await.ok().unwrap();
+    app.log_in("ada", PASSWORD)
+        .await
+        .unwrap_or_else(|_| panic!("login failed"));
     assert_eq!(count_sql(&app, "SELECT COUNT(*) FROM sessions").await, 1);
 }
 
@@ -833,7 +842,10 @@ async fn failed_logins_are_throttled_without_telling_whether_the_user_exists(app
 
 async fn a_password_change_ends_the_other_sessions(app: TestApp) {
     let first = app.sign_up("ada", PASSWORD).await;
-    let second = app.log_in("ada", PASSWORD).await.ok().unwrap();
+    let second = app
+        .log_in("ada", PASSWORD)
+        .await
+        .unwrap_or_else(|_| panic!("login failed"));
     let changed = first
         .post_form(
             "/settings/password",
@@ -1277,4 +1289,46 @@ async fn oversized_bodies_are_refused_at_once(app: TestApp) {
             .unwrap();
         assert_eq!(&head, b"HTTP/1.1 413", "{path}");
     }
+}
+
+/// Upgrading: a database used without accounts has tasks (owner: the shared
+/// list). Turned on, accounts keep them, and the first account gets them.
+async fn tasks_from_before_accounts_go_to_the_first_account(app: TestApp) {
+    let backend = app.backend();
+    drop(app);
+    let before = TestApp::spawn_with(backend, server_config()).await.unwrap();
+    for title in ["from before", "also from before"] {
+        before.create_titled(title).await;
+    }
+    let database = before.stop().await;
+    let app = TestApp::spawn_on(database, accounts_config()).await;
+    let first = app.sign_up("first", PASSWORD).await;
+    assert_eq!(
+        first.page_titles().await,
+        ["from before", "also from before"]
+    );
+    let second = app.sign_up("second", PASSWORD).await;
+    assert!(second.page_titles().await.is_empty());
+}
+
+async fn accounts_routes_are_absent_without_accounts(app: TestApp) {
+    let open = TestApp::spawn_with(app.backend(), server_config())
+        .await
+        .unwrap();
+    for path in ["/signup", "/login", "/settings"] {
+        assert_eq!(open.get(path).await.status(), 404, "{path}");
+    }
+    let tokens = open.get("/api/tokens").await;
+    assert_eq!(tokens.status(), 404);
+    assert!(tokens.text().await.unwrap().contains("AUTH_MODE=none"));
+    // And the shared list works without credentials, as before accounts.
+    open.create_titled("shared").await;
+    assert_eq!(open.titles("").await, ["shared"]);
+    // With sign-up closed, the page says so and the form is refused.
+    let mut closed = accounts_config();
+    closed.auth.signup = todo_app::config::Signup::Closed;
+    let (address, _server) = app.second_instance(closed).await;
+    let page = reqwest::get(format!("{address}/signup")).await.unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(page.text().await.unwrap().contains("Sign-up is closed"));
 }

@@ -303,12 +303,6 @@ impl Browser {
         format!("{}{path}", self.address)
     }
 
-    /// Loads `path` and keeps the CSRF token of the page.
-    pub async fn open(&mut self, path: &str) -> reqwest::Response {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        response
-    }
-
     /// Submits a form as the page would: fields plus the CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();

@@ -220,6 +220,11 @@ pub enum Caller {
         form_secret: Option<String>,
     },
     SignedIn(SignedIn),
+    /// A bearer token that is unknown, expired or revoked.
+    BadToken,
+    /// The credentials could not be checked (the database is away). Routes
+    /// that need no account (health, assets) still answer.
+    Unverified(String),
 }
 
 #[derive(Debug, Clone)]
@@ -243,8 +248,8 @@ impl Caller {
     pub fn owner(&self) -> Option<Owner> {
         match self {
             Self::Open => Some(Owner::SHARED),
-            Self::Anonymous { .. } => None,
             Self::SignedIn(s) => Some(Owner::user(s.user.id)),
+            _ => None,
         }
     }
 
@@ -259,6 +264,19 @@ impl Caller {
                 form_secret: Some(secret),
             } => Some(secrets::csrf_token(secret)),
             _ => None,
+        }
+    }
+
+    /// Why an API request without an account is refused.
+    pub fn refusal(&self) -> ApiError {
+        match self {
+            Self::BadToken => {
+                ApiError::Unauthorized("the API token is invalid, expired or revoked".to_owned())
+            }
+            Self::Unverified(message) => ApiError::Unavailable(message.clone()),
+            _ => {
+                ApiError::Unauthorized("sign in: send Authorization: Bearer <API token>".to_owned())
+            }
         }
     }
 
@@ -283,27 +301,20 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     } else if let Some(token) = &bearer {
         match token_caller(&state.store, auth, token).await {
             Ok(Some(signed_in)) => Caller::SignedIn(signed_in),
-            Ok(None) => {
-                return ApiError::Unauthorized(
-                    "the API token is invalid, expired or revoked".to_owned(),
-                )
-                .into_response();
-            }
-            Err(err) => return ApiError::from(err).into_response(),
+            Ok(None) => Caller::BadToken,
+            Err(err) => unverified(err),
         }
     } else {
         let session = match cookie(req.headers(), &client.session_cookie_name()) {
             Some(secret) if secrets::looks_like_secret(secret) => {
-                match session_caller(&state.store, auth, secret).await {
-                    Ok(found) => found,
-                    Err(err) => return ApiError::from(err).into_response(),
-                }
+                session_caller(&state.store, auth, secret).await
             }
-            _ => None,
+            _ => Ok(None),
         };
         match session {
-            Some(signed_in) => Caller::SignedIn(signed_in),
-            None => Caller::Anonymous {
+            Ok(Some(signed_in)) => Caller::SignedIn(signed_in),
+            Err(err) => unverified(err),
+            Ok(None) => Caller::Anonymous {
                 form_secret: cookie(req.headers(), &client.form_cookie_name())
                     .filter(|s| secrets::looks_like_secret(s))
                     .map(str::to_owned),
@@ -334,6 +345,8 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
         }
         let expected_csrf = match &caller {
             Caller::Open
+            | Caller::BadToken
+            | Caller::Unverified(_)
             | Caller::SignedIn(SignedIn {
                 via: Via::Token { .. },
                 ..
@@ -350,6 +363,17 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// The caller of a request whose credentials could not be checked.
+fn unverified(err: StoreError) -> Caller {
+    match ApiError::from(err) {
+        ApiError::Unavailable(message) => Caller::Unverified(message),
+        other => {
+            other.log();
+            Caller::Unverified("the sign-in could not be checked; retry in a moment".to_owned())
+        }
+    }
 }
 
 fn forbidden(is_api: bool, message: &str) -> Response {
@@ -582,9 +606,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiOwner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        caller(parts).owner().map(Self).ok_or_else(|| {
-            ApiError::Unauthorized("sign in: send Authorization: Bearer <API token>".to_owned())
-        })
+        let caller = caller(parts);
+        caller.owner().map(Self).ok_or_else(|| caller.refusal())
     }
 }
 
@@ -595,10 +618,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageOwner {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        caller(parts)
-            .owner()
-            .map(Self)
-            .ok_or_else(|| Redirect::to("/login").into_response())
+        let caller = caller(parts);
+        match caller.owner() {
+            Some(owner) => Ok(Self(owner)),
+            None if matches!(caller, Caller::Unverified(_)) => {
+                Err(super::ui::UiError::from(caller.refusal()).into_response())
+            }
+            None => Err(Redirect::to("/login").into_response()),
+        }
     }
 }
 

@@ -37,9 +37,7 @@ fn accounts_on(state: &AppState) -> ApiResult<()> {
 fn signed_in(caller: &Caller) -> ApiResult<&SignedIn> {
     match caller {
         Caller::SignedIn(s) => Ok(s),
-        _ => Err(ApiError::Unauthorized(
-            "sign in: send Authorization: Bearer <API token>".to_owned(),
-        )),
+        other => Err(other.refusal()),
     }
 }
 
