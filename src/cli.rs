@@ -135,13 +135,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         match store.import_tasks(&tasks, replace).await {
             Ok(imported) => Ok(imported),
             Err(StoreError::Conflict(_)) => {
-                let held = match store.count_tasks().await {
-                    Ok(counts) if counts.total > 0 => tasks_word(counts.total as usize),
-                    _ => "tasks".to_owned(),
+                let (held, them) = match store.count_tasks().await {
+                    Ok(counts) if counts.total == 1 => ("1 task".to_owned(), "it"),
+                    Ok(counts) if counts.total > 1 => (tasks_word(counts.total as usize), "them"),
+                    _ => ("tasks".to_owned(), "them"),
                 };
                 bail!(
                     "{location} already holds {held}; nothing was imported. \
-                     Pass --replace to delete them and import {source} in their place"
+                     Pass --replace to delete {them} and import {source} in their place"
                 )
             }
             Err(err) => Err(err.into()),

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{LogConfig, LogFormat};
 
@@ -34,14 +35,20 @@ pub fn init(config: &LogConfig, to: LogTo) -> anyhow::Result<()> {
             LogTo::Stderr => !std::io::stderr().is_terminal(),
         },
     };
+    match to {
+        LogTo::Stdout => install(filter, json, std::io::stdout),
+        LogTo::Stderr => install(filter, json, std::io::stderr),
+    }
+    Ok(())
+}
+
+fn install<W>(filter: EnvFilter, json: bool, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(move || -> Box<dyn std::io::Write> {
-            match to {
-                LogTo::Stdout => Box::new(std::io::stdout()),
-                LogTo::Stderr => Box::new(std::io::stderr()),
-            }
-        });
+        .with_writer(writer);
     if json {
         builder
             .json()
@@ -52,5 +59,4 @@ pub fn init(config: &LogConfig, to: LogTo) -> anyhow::Result<()> {
     } else {
         builder.init();
     }
-    Ok(())
 }

@@ -160,12 +160,6 @@ async fn healthcheck_exits_zero_only_when_healthy() {
         &run(&["healthcheck"], &[("PORT", &port)]).await,
         "healthcheck",
     );
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
     // In a container HOST is the listening address, 0.0.0.0: the check
     // then asks this machine.
     assert_success(
@@ -181,6 +175,12 @@ async fn healthcheck_exits_zero_only_when_healthy() {
         "healthcheck --host --port",
     );
     drop(app);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let output = run(&["healthcheck", "--timeout", "1s"], &[("PORT", &closed)]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unhealthy"));
