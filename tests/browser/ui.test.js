@@ -65,6 +65,9 @@ async function open(path = '/', options = {}) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     baseURL: BASE_URL,
+    // Dates read "4 May" in British English, "May 4" in American.
+    locale: 'en-GB',
+    timezoneId: 'UTC',
     ...options,
   });
   const page = await context.newPage();
@@ -165,12 +168,13 @@ describe('with JavaScript', () => {
       await countIs(page, '0 items left');
       await eventually(async () => assert.equal(await page.locator('.toggle-all').isChecked(), true));
 
-      // The toggle-all label un-completes everything, then completes it again.
-      await page.locator('label[for="toggle-all"]').click();
+      // The toggle-all checkbox takes the click itself (TodoMVC tools click
+      // it, not its label): it un-completes everything, then completes it again.
+      await page.locator('.toggle-all').click();
       await countIs(page, '2 items left');
       assert.equal(await page.locator('.todo-list li.completed').count(), 0);
       assert.equal(await page.locator('.toggle-all').isChecked(), false);
-      await page.locator('label[for="toggle-all"]').click();
+      await page.locator('.toggle-all').click();
       await countIs(page, '0 items left');
       assert.equal(await page.locator('.todo-list li.completed').count(), 2);
 
@@ -245,7 +249,7 @@ describe('with JavaScript', () => {
       await li.locator('.edit-form .due-input').fill('2031-05-04');
       await li.locator('.edit').focus();
       await li.locator('.edit').press('Enter');
-      await eventually(async () => assert.equal(await li.locator('.priority-tag').textContent(), 'Urgent'));
+      await eventually(async () => assert.equal(await li.locator('.priority-tag').textContent(), 'Priority: Urgent'));
       assert.equal(await li.locator('.due').textContent(), 'Due 4 May 2031');
       const [stored] = await api('GET', '/api/todos');
       assert.equal(stored.priority, 4);
@@ -380,8 +384,10 @@ describe('with JavaScript', () => {
       // The picker goes back to Low after each task.
       assert.equal(await form.locator('.priority-select').inputValue(), '1');
 
+      // Only what says something: a plain (low) task has no priority mark.
       const marks = await page.locator('.todo-list li .priority-tag').allTextContents();
-      assert.deepEqual(marks, ['Low', 'Do now', 'High']);
+      assert.deepEqual(marks, ['Priority: Do now', 'Priority: High']);
+      assert.equal(await item(page, 'soonish').locator('.tags').count(), 1);
       assert.equal(await item(page, 'fire').getAttribute('data-priority'), 'do-now');
 
       await page.locator('.sort-select').selectOption('priority');
@@ -511,7 +517,7 @@ describe('without JavaScript', () => {
       await page.waitForLoadState();
       assert.equal(new URL(page.url()).search, '');
       assert.deepEqual(await titles(page), ['renamed']);
-      assert.equal(await item(page, 'renamed').locator('.priority-tag').textContent(), 'High');
+      assert.equal(await item(page, 'renamed').locator('.priority-tag').textContent(), 'Priority: High');
 
       // Filters are plain links.
       await page.locator('.filters a', { hasText: 'Active' }).click();
@@ -522,10 +528,32 @@ describe('without JavaScript', () => {
       await page.waitForLoadState();
       assert.deepEqual(await titles(page), ['renamed']);
 
+      // No Undo without JavaScript: deleting asks first, and Keep goes back.
       await page.locator('.clear-completed').click();
+      await page.waitForLoadState();
+      assert.equal(await page.locator('h2').textContent(), 'Delete 1 completed task?');
+      assert.deepEqual(await page.locator('.confirm-list li').allTextContents(), ['renamed']);
+      await page.locator('.cancel-link').click();
+      await page.waitForLoadState();
+      assert.deepEqual(await titles(page), ['renamed']);
+      await page.locator('.clear-completed').click();
+      await page.waitForLoadState();
+      await page.locator('.danger-button').click();
       await page.waitForLoadState();
       assert.deepEqual(await titles(page), []);
       assert.equal(await page.locator('.main').isVisible(), false);
+
+      // One task deleted with its own button, confirmed the same way.
+      await page.locator('.new-todo').fill('short lived');
+      await page.locator('.new-todo').press('Enter');
+      await page.waitForLoadState();
+      await page.locator('.destroy').click();
+      await page.waitForLoadState();
+      assert.equal(await page.locator('h2').textContent(), 'Delete “short lived”?');
+      await page.locator('.danger-button').click();
+      await page.waitForLoadState();
+      assert.deepEqual(await titles(page), []);
+      assert.deepEqual(await api('GET', '/api/todos'), []);
     } finally {
       await page.context().close();
     }
