@@ -14,6 +14,7 @@ mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
 mod group_commit;
+mod statistics;
 mod tasks;
 
 use std::fmt;
@@ -49,6 +50,8 @@ struct LocalState {
     sqlite_files: Option<[PathBuf; 2]>,
     /// Creates, committed in batches; started on first use.
     create_queue: std::sync::OnceLock<group_commit::CreateQueue>,
+    /// When to analyse the table again after it grew.
+    statistics: statistics::Statistics,
 }
 
 impl LocalState {
@@ -203,6 +206,12 @@ impl Store {
     /// write is over.
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
         self.local.write_guard(&self.pool).await
+    }
+
+    /// Brings the planner statistics up to date after a bulk change, so no
+    /// prepared statement keeps a plan made for the table as it was.
+    pub(crate) async fn refresh_statistics(&self) {
+        self.local.statistics.refresh(&self.pool).await;
     }
 
     /// The current data version, for caching reads. Take it *before*

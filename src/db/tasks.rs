@@ -349,7 +349,7 @@ impl Store {
     pub async fn import_tasks(&self, tasks: &[ImportedTask], replace: bool) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        self.observe(with_pool!(self, pool => async {
+        let imported = self.observe(with_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;
             if replace {
                 sqlx::query("DELETE FROM tasks")
@@ -399,7 +399,9 @@ impl Store {
             Ok::<_, StoreError>(tasks.len() as u64)
         }
         .await))
-        .await
+        .await?;
+        self.refresh_statistics().await;
+        Ok(imported)
     }
 }
 
