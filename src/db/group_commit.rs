@@ -87,10 +87,16 @@ async fn write_batches(
             let _write = local.write_guard(&writer.pool).await;
             writer.insert(&batch).await
         };
+        let stored = results.iter().filter(|r| r.is_ok()).count() as u64;
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job
                 .reply
                 .send(result.map_err(StoreError::db("failed to insert task")));
+        }
+        // Creates are how the table grows; see `statistics` for why its
+        // plans need new statistics as it does.
+        if local.statistics.grew(stored) {
+            local.statistics.refresh(&writer.pool).await;
         }
     }
 }

@@ -16,6 +16,7 @@ mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
 mod group_commit;
+mod statistics;
 mod tasks;
 
 use std::fmt;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-pub use connect::{Backend, DatabaseTarget};
+pub use connect::{Backend, DatabaseTarget, open_store};
 pub use tasks::{ImportedTask, TaskCounts};
 
 use sqlx::{PgPool, SqlitePool};
@@ -51,6 +52,8 @@ struct LocalState {
     sqlite_files: Option<[PathBuf; 2]>,
     /// Creates, committed in batches; started on first use.
     create_queue: std::sync::OnceLock<group_commit::CreateQueue>,
+    /// When to analyse the table again after it grew.
+    statistics: statistics::Statistics,
 }
 
 impl LocalState {
@@ -214,6 +217,12 @@ impl Store {
         self.local.write_guard(&self.pool).await
     }
 
+    /// Brings the planner statistics up to date after a bulk change, so no
+    /// prepared statement keeps a plan made for the table as it was.
+    pub(crate) async fn refresh_statistics(&self) {
+        self.local.statistics.refresh(&self.pool).await;
+    }
+
     /// The current data version, for caching reads. Take it *before*
     /// reading: a write that lands during the read then changes the version
     /// and the cached result is never served. Costs a `stat` of two files on
@@ -345,8 +354,24 @@ impl Store {
     }
 }
 
-/// Holds an exclusive lock on `<database file>.migrate-lock` until dropped.
-async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<std::fs::File>> {
+/// An exclusive lock on `<database file>.migrate-lock`, held while
+/// migrating. Dropping it removes the file, then lets go of the lock.
+struct MigrationLock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        // Still locked here, so nobody else holds the lock on this file:
+        // whoever waits for it finds it gone once they get it, and retries
+        // on a fresh one (see `lock_sqlite_for_migration`).
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Takes the migration lock of a SQLite file (none for an in-memory one).
+async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<MigrationLock>> {
     use anyhow::Context;
     let options = pool.connect_options();
     let db_file = options.get_filename();
@@ -357,23 +382,49 @@ async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<s
     lock_path.push(".migrate-lock");
     let lock_path = PathBuf::from(lock_path);
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("failed to open {}", lock_path.display()))?;
-        file.lock()
-            .with_context(|| format!("failed to lock {}", lock_path.display()))?;
-        Ok(Some(file))
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .with_context(|| format!("failed to open {}", lock_path.display()))?;
+            file.lock()
+                .with_context(|| format!("failed to lock {}", lock_path.display()))?;
+            // The previous holder removes the file as it lets go. A lock on
+            // a removed file guards nothing: unless the path still names the
+            // file we locked, start again.
+            let locked = file.metadata()?;
+            if let Ok(current) = std::fs::metadata(&lock_path)
+                && same_file(&current, &locked)
+            {
+                return Ok(Some(MigrationLock {
+                    path: lock_path,
+                    _file: file,
+                }));
+            }
+        }
     })
     .await?
 }
 
-/// Warns when the configured pools cannot all fit in PostgreSQL's
-/// `max_connections`: each process opens up to `pool_size` connections, and
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Elsewhere a file that is open cannot be removed, so the path always
+/// names the locked file.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
+/// Warns when the pools of `fleet_size` processes (one when unset), each as
+/// large as this store's, cannot all fit in PostgreSQL's `max_connections`:
 /// during an ECS deployment up to `fleet_size` processes run at once.
-pub async fn check_connection_budget(store: &Store, config: &crate::config::DatabaseConfig) {
+pub async fn check_connection_budget(store: &Store, fleet_size: Option<u32>) {
     let Pool::Postgres(pool) = &store.pool else {
         return;
     };
@@ -385,12 +436,13 @@ pub async fn check_connection_budget(store: &Store, config: &crate::config::Data
     };
     // A few connections stay reserved for superusers and maintenance.
     let usable = max.saturating_sub(3);
-    let processes = config.fleet_size.unwrap_or(1);
-    let needed = processes.saturating_mul(config.pool_size);
+    let pool_size = pool.options().get_max_connections();
+    let processes = fleet_size.unwrap_or(1);
+    let needed = processes.saturating_mul(pool_size);
     if needed > usable {
         tracing::warn!(
             max_connections = max,
-            pool_size = config.pool_size,
+            pool_size,
             processes,
             needed,
             "the connection pools can outgrow PostgreSQL's max_connections; lower DB_POOL_SIZE or the task count"
@@ -398,7 +450,7 @@ pub async fn check_connection_budget(store: &Store, config: &crate::config::Data
     } else {
         tracing::info!(
             max_connections = max,
-            pool_size = config.pool_size,
+            pool_size,
             processes,
             "connection budget fits"
         );

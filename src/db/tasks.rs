@@ -401,7 +401,7 @@ impl Store {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
         let keep_ids = owner == Owner::SHARED;
-        self.observe(with_pool!(self, pool => async {
+        let imported = self.observe(with_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;
             if replace {
                 sqlx::query("DELETE FROM tasks WHERE owner = $1")
@@ -497,7 +497,9 @@ impl Store {
             Ok::<_, StoreError>(tasks.len() as u64)
         }
         .await))
-        .await
+        .await?;
+        self.refresh_statistics().await;
+        Ok(imported)
     }
 }
 

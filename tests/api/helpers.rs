@@ -48,7 +48,7 @@ pub fn postgres_admin_url() -> Option<String> {
 /// the tests written before accounts use. Account tests switch it on.
 pub fn server_config() -> ServerConfig {
     use clap::Parser;
-    let mut config = todo_app::config::Cli::parse_from(["todo-app"]).server;
+    let mut config = todo_app::config::Cli::parse_from(["todo-app"]).serve.server;
     config.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     config.port = 0;
     config.drain_delay = Duration::ZERO;
@@ -68,7 +68,7 @@ pub fn database_config(url: &str) -> DatabaseConfig {
         db_user: None,
         db_password: None,
         db_secret_arn: None,
-        db_sslmode: "prefer".to_owned(),
+        db_sslmode: todo_app::config::SslMode::Prefer,
         pool_size: 5,
         acquire_timeout: Duration::from_secs(5),
         fleet_size: None,

@@ -13,4 +13,5 @@ mod openapi;
 mod ops;
 mod rotation;
 mod shutdown;
+mod table_growth;
 mod ui;

@@ -253,24 +253,29 @@ async fn signup(
     }
 }
 
-/// Creates an account (the sign-up page's and the CLI's way in): hashes the
-/// password off the runtime, counts the sign-up against the client's
-/// address, and says in the log when the first account took over the tasks
-/// from before accounts.
+/// Creates an account from the sign-up page: counts the sign-up against
+/// the client's address, then registers it.
 pub async fn create_account(
     state: &AppState,
     client: &Client,
     username: &Username,
     password: &NewPassword,
 ) -> Result<User, ApiError> {
-    let hash = state
-        .auth
-        .hasher
-        .hash(password.expose())
-        .await
-        .map_err(hash_error)?;
     throttle::record_failure(&state.store, &throttle::signup_keys(&client.ip.to_string())).await?;
-    let account = state.store.create_user(username, &hash).await?;
+    register(&state.store, &state.auth.hasher, username, password).await
+}
+
+/// Creates an account (the sign-up page's and the CLI's way in): hashes the
+/// password off the runtime, and says in the log when the first account
+/// took over the tasks from before accounts.
+pub async fn register(
+    store: &crate::db::Store,
+    hasher: &super::password::PasswordHasher,
+    username: &Username,
+    password: &NewPassword,
+) -> Result<User, ApiError> {
+    let hash = hasher.hash(password.expose()).await.map_err(hash_error)?;
+    let account = store.create_user(username, &hash).await?;
     tracing::info!(username = %username, "account created");
     if account.claimed_tasks > 0 {
         tracing::info!(
