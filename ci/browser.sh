@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Bounds: the whole run, and one test file on one backend.
-TEST_TIMEOUT="${BROWSER_TEST_TIMEOUT:-300}"
+TEST_TIMEOUT="${BROWSER_TEST_TIMEOUT:-900}"
 
 log() { printf 'browser.sh: %s\n' "$*" >&2; }
 
@@ -99,7 +99,7 @@ run_suite() {
     done
     local status=0
     (cd tests/browser && BASE_URL="http://127.0.0.1:$port" timeout --kill-after=10 "$TEST_TIMEOUT" \
-        node --test --test-concurrency=1 --test-timeout=60000 ui.test.js) || status=$?
+        node --test --test-concurrency=1 --test-timeout=300000 ui.test.js live.test.js look.test.js) || status=$?
     stop_server
     if [ "$status" -ne 0 ]; then
         log "[$name] failed (exit $status); server log:"

@@ -569,6 +569,7 @@ async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fields) -> Ui
                 action: format!("/todos/{id}/delete"),
                 return_to: view.url(),
                 button: "Delete",
+                keep: "Keep it",
             });
         }
         match state.store.delete_task(id, Some(task.version)).await {
@@ -663,6 +664,11 @@ async fn clear_completed(
                 action: "/todos/clear-completed".to_owned(),
                 return_to: view.url(),
                 button: "Delete",
+                keep: if tasks.len() == 1 {
+                    "Keep it"
+                } else {
+                    "Keep them"
+                },
             });
         }
         state.store.clear_completed().await?;

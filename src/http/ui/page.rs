@@ -70,6 +70,8 @@ pub struct ConfirmPage<'a> {
     pub action: String,
     pub return_to: String,
     pub button: &'static str,
+    /// The way back: "Keep it" or "Keep them".
+    pub keep: &'static str,
 }
 
 pub struct FilterLink {

@@ -504,7 +504,7 @@ document.documentElement.classList.add('js');
     toast.classList.toggle('problem', !withUndo);
     if (!withUndo) undoable = null;
     toast.hidden = false;
-    announce(withUndo ? `${text} Undo is in the message at the bottom of the page.` : text);
+    announce(withUndo ? `${text} Press Undo at the bottom of the page to bring it back.` : text);
     releaseToast();
   }
 
