@@ -22,8 +22,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     // A server's fatal error belongs in its log, which is where operators
-    // look; a one-shot command's goes to the person who ran it, on stderr.
-    // Either way it is told once.
+    // look (unless RUST_LOG silences errors); a one-shot command's goes to
+    // the person who ran it, on stderr. Either way it is told once.
     let serving = matches!(command, Command::Serve(_));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         .expect("failed to start the async runtime");
     match runtime.block_on(todo_app::cli::run(command)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if serving => {
+        Err(err) if serving && tracing::enabled!(tracing::Level::ERROR) => {
             tracing::error!(error = format!("{err:#}"), "fatal");
             ExitCode::FAILURE
         }
