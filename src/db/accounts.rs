@@ -251,6 +251,7 @@ impl Store {
         token_hash: &[u8],
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         let now = now();
         self.observe(with_pool!(self, pool => {
             sqlx::query(
@@ -298,6 +299,7 @@ impl Store {
 
     /// Records that a session was used (for its idle expiry).
     pub async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
@@ -313,6 +315,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -328,6 +331,7 @@ impl Store {
 
     /// Ends every session of an account ("log out everywhere").
     pub async fn delete_sessions(&self, user: UserId) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1")
@@ -343,6 +347,7 @@ impl Store {
 
     /// Removes sessions past their absolute lifetime or idle limit.
     pub async fn delete_stale_sessions(&self, idle_since: DateTime<Utc>) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
@@ -366,6 +371,7 @@ impl Store {
         token_hash: &[u8],
         expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenInfo> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query_as(
@@ -404,6 +410,7 @@ impl Store {
 
     /// Revokes one of `user`'s tokens; false when they have no such token.
     pub async fn delete_token(&self, user: UserId, id: i64) -> StoreResult<bool> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
@@ -443,6 +450,7 @@ impl Store {
     }
 
     pub async fn touch_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
@@ -471,6 +479,7 @@ impl Store {
     }
 
     pub async fn set_throttle(&self, key: &str, record: &ThrottleRecord) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         self.observe(with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO auth_throttle (key, failures, last_failure, blocked_until) VALUES ($1, $2, $3, $4) \
@@ -489,6 +498,7 @@ impl Store {
     }
 
     pub async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query("DELETE FROM auth_throttle WHERE key = $1")

@@ -212,9 +212,12 @@ impl Store {
     }
 
     /// Takes the write turn (SQLite) and marks the data as changed once the
-    /// write is over.
+    /// write is over. From here on the caller is changing data: see
+    /// [`note_write`].
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
-        self.local.write_guard(&self.pool).await
+        let guard = self.local.write_guard(&self.pool).await;
+        note_write();
+        guard
     }
 
     /// Brings the planner statistics up to date after a bulk change, so no
@@ -352,6 +355,28 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
     }
+}
+
+tokio::task_local! {
+    /// Raised once the task (an HTTP request) has started to change data.
+    static WRITE_STARTED: Arc<std::sync::atomic::AtomicBool>;
+}
+
+/// Runs `work` noting in `started` whether it began a write, so that a
+/// deadline can tell "refuse, nothing happened" from "let it finish": a
+/// request answered 503 must not have changed anything.
+pub async fn tracking_writes<F: Future>(
+    started: Arc<std::sync::atomic::AtomicBool>,
+    work: F,
+) -> F::Output {
+    WRITE_STARTED.scope(started, work).await
+}
+
+/// Marks the current task as changing data (see [`tracking_writes`]); a
+/// no-op outside one. Writes handed to another task (the create queue,
+/// spawned work) are noted before they are handed over.
+pub fn note_write() {
+    let _ = WRITE_STARTED.try_with(|started| started.store(true, Ordering::Release));
 }
 
 /// An exclusive lock on `<database file>.migrate-lock`, held while

@@ -225,6 +225,8 @@ impl Store {
     /// `order`). Concurrent creates are committed together (see
     /// `group_commit`).
     pub async fn create_task(&self, owner: Owner, new: NewTask) -> StoreResult<Task> {
+        // Once queued, the task may be committed with the next batch.
+        super::note_write();
         let row = self.create_queue().create(owner, new).await;
         Ok(self.observe(row).await?.into())
     }

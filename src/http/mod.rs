@@ -57,21 +57,38 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             },
             refuse_oversized,
         ))
-        // A request that outlives the timeout gets our JSON 503, not an
-        // empty body.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::error_handling::HandleErrorLayer::new(
-                    |_: tower::BoxError| async {
-                        ApiError::Unavailable(
-                            "the request took too long; retry in a moment".to_owned(),
-                        )
-                    },
-                ))
-                .timeout(config.request_timeout),
-        )
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout,
+            deadline,
+        ))
         // Outermost, so the log line sees the final status of every response.
         .layer(axum::middleware::from_fn(request_log::log_request))
+}
+
+/// A request that outlives `REQUEST_TIMEOUT` gets our JSON 503, unless it
+/// has begun to change data: then it is allowed to finish (its database
+/// calls are bounded by their own timeouts), because a 503 promises the
+/// client that nothing happened and a retry is safe.
+async fn deadline(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let work = crate::db::tracking_writes(started.clone(), next.run(req));
+    let mut work = std::pin::pin!(work);
+    match tokio::time::timeout(timeout, &mut work).await {
+        Ok(response) => response,
+        Err(_) if started.load(std::sync::atomic::Ordering::Acquire) => {
+            tracing::warn!(
+                timeout_ms = timeout.as_millis() as u64,
+                "a write outlived the request timeout; letting it finish"
+            );
+            work.await
+        }
+        Err(_) => ApiError::Unavailable("the request took too long; retry in a moment".to_owned())
+            .into_response(),
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -112,10 +112,12 @@ async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
     );
 }
 
-/// A create that times out while waiting for the writer is answered 503 and
-/// must not be stored later, when the writer gets to it.
+/// A create still waiting for the database when the request timeout comes
+/// must not be answered 503 and then stored: a 503 tells the client that
+/// nothing happened and a retry is safe. Once a write has begun, the request
+/// finishes instead; and whatever is answered 503 is not stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn creates_abandoned_in_the_queue_are_not_stored() {
+async fn creates_cut_off_by_the_timeout_are_stored_only_if_acknowledged() {
     let mut config = crate::helpers::server_config();
     config.request_timeout = std::time::Duration::from_millis(300);
     let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
@@ -123,7 +125,8 @@ async fn creates_abandoned_in_the_queue_are_not_stored() {
         .unwrap();
 
     // Another process holds SQLite's write lock, so the writer's first
-    // insert waits (busy timeout) and everything after it queues.
+    // insert waits (busy timeout) and everything after it queues, past the
+    // request timeout.
     let mut blocker = sqlx::SqliteConnection::connect(app.database.url())
         .await
         .unwrap();
@@ -131,35 +134,109 @@ async fn creates_abandoned_in_the_queue_are_not_stored() {
         .execute(&mut blocker)
         .await
         .unwrap();
-
-    let in_flight = app
-        .post_json("/api/todos", &json!({"title": "in flight"}))
-        .await;
-    assert_eq!(
-        in_flight.status(),
-        503,
-        "the first create waits on the lock"
-    );
-    let queued = create_all(&app, (0..5).map(|i| format!("queued {i}")).collect()).await;
-    for (title, status, body) in &queued {
-        assert_eq!(*status, 503, "{title}: {body}");
-    }
-
+    let titles: Vec<String> = (0..6).map(|i| format!("waiting {i}")).collect();
+    let pending = tokio::spawn({
+        let app_client = app.client.clone();
+        let url = app.url("/api/todos");
+        let titles = titles.clone();
+        async move {
+            let mut requests = tokio::task::JoinSet::new();
+            for title in titles {
+                let (client, url) = (app_client.clone(), url.clone());
+                requests.spawn(async move {
+                    let response = client
+                        .post(url)
+                        .json(&json!({"title": title}))
+                        .send()
+                        .await
+                        .unwrap();
+                    (title, response.status().as_u16())
+                });
+            }
+            requests.join_all().await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
-    // The writer takes creates in order, so once a new one is stored it
-    // has been through the abandoned ones. The insert it had started for
-    // "in flight" may have completed (its caller got a 503, as with any
-    // request cut off mid-write); the queued ones must not have.
-    let after = app
-        .post_json("/api/todos", &json!({"title": "after"}))
-        .await;
-    assert_eq!(after.status(), 201);
-    let titles = app.titles("").await;
+    let answered = pending.await.unwrap();
+
+    let stored = app.titles("").await;
+    for (title, status) in &answered {
+        match status {
+            201 => assert!(
+                stored.contains(title),
+                "{title} was acknowledged but not stored"
+            ),
+            503 => assert!(
+                !stored.contains(title),
+                "{title} was refused with 503 but stored"
+            ),
+            other => panic!("{title}: unexpected {other}"),
+        }
+    }
+    // The writes had begun (they were queued), so they were let finish.
     assert!(
-        titles.iter().all(|t| !t.starts_with("queued")),
-        "{titles:?}"
+        answered.iter().all(|(_, status)| *status == 201),
+        "{answered:?}"
     );
-    assert_eq!(titles.last().map(String::as_str), Some("after"));
+}
+
+/// Updates that time out while waiting for their turn are refused (503)
+/// before they change anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_refused_by_the_timeout_change_nothing() {
+    let mut config = crate::helpers::server_config();
+    config.request_timeout = std::time::Duration::from_millis(200);
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
+        .await
+        .unwrap();
+    let task = app.create_titled("before").await;
+    let url = app.url(&format!("/api/todos/{}", task["id"]));
+    let mut blocker = sqlx::SqliteConnection::connect(app.database.url())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    // The first update takes the write turn and waits on the lock: it has
+    // begun, so it finishes. The others wait for the turn and are refused.
+    let first = tokio::spawn({
+        let (client, url) = (app.client.clone(), url.clone());
+        async move {
+            client
+                .patch(url)
+                .json(&json!({"title": "first"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut others = Vec::new();
+    for i in 0..3 {
+        let (client, url) = (app.client.clone(), url.clone());
+        others.push(tokio::spawn(async move {
+            client
+                .patch(url)
+                .json(&json!({"title": format!("other {i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    assert_eq!(first.await.unwrap(), 200);
+    for other in others {
+        assert_eq!(other.await.unwrap(), 503);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.titles("").await, ["first"]);
 }
 
 /// After a write, the many lists that miss the cache at once share one

@@ -732,6 +732,8 @@ async fn restore(State(state): State<AppState>, reader: Reader, form: FieldsResu
         let form = fields(form)?;
         let view = form.view();
         let tasks = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
+        // The creates run in tasks of their own: this request is writing.
+        crate::db::note_write();
         let mut created = tokio::task::JoinSet::new();
         for new in tasks {
             let store = state.store.clone();
