@@ -10,6 +10,7 @@ mod api_todos;
 mod cli;
 mod concurrent_writes;
 mod openapi;
+mod refusals;
 mod ops;
 mod rotation;
 mod shutdown;

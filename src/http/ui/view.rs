@@ -90,12 +90,14 @@ impl View {
             .as_deref()
             .and_then(|s| SortOrder::parse(s).ok())
             .unwrap_or_default();
+        // Titles hold no control characters (and PostgreSQL refuses NUL in
+        // text), so they are dropped from a search rather than searched for.
         let query = params
             .q
             .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| q.chars().take(MAX_QUERY_CHARS).collect());
+            .map(|q| q.chars().filter(|c| !c.is_control()).collect::<String>())
+            .map(|q| q.trim().chars().take(MAX_QUERY_CHARS).collect::<String>())
+            .filter(|q| !q.is_empty());
         Self {
             filter,
             sort,
