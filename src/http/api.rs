@@ -15,7 +15,7 @@ use serde_json::json;
 use super::AppState;
 use super::auth::ApiOwner;
 use super::error::{ApiError, ApiResult};
-use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
+use super::extract::{BaseUrl, JsonBytes, JsonObject, Precondition, etag, parse_etag};
 use super::list_cache::CachedList;
 use crate::db::ImportedTask;
 use crate::domain::{
@@ -482,6 +482,24 @@ pub fn export_document(tasks: Vec<Task>) -> ExportDocument<ExportedTask> {
 pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTask>, FieldError> {
     let doc: ExportDocument<ExportedTask> = serde_json::from_value(value)
         .map_err(|e| FieldError::new("body", format!("not a todo-app export document: {e}")))?;
+    validate_export(doc)
+}
+
+/// Like `parse_export_document`, straight from the bytes of a request: no
+/// `serde_json::Value` in between, which would take several times the size
+/// of the file.
+fn parse_export_bytes(bytes: &[u8]) -> ApiResult<Vec<ImportedTask>> {
+    let doc: ExportDocument<ExportedTask> = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))
+        } else {
+            FieldError::new("body", format!("not a todo-app export document: {e}")).into()
+        }
+    })?;
+    Ok(validate_export(doc)?)
+}
+
+fn validate_export(doc: ExportDocument<ExportedTask>) -> Result<Vec<ImportedTask>, FieldError> {
     if doc.format != EXPORT_FORMAT || doc.version != 1 {
         return Err(FieldError::new(
             "format",
@@ -554,11 +572,31 @@ pub struct ImportParams {
     replace: Option<String>,
 }
 
+/// One import at a time per process, taken before the body is read: each
+/// holds its file (up to `IMPORT_BODY_LIMIT`) and what is parsed from it,
+/// and a 512 MiB task must survive several arriving at once. The others
+/// wait, within the request timeout.
+pub struct ImportTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ImportTurn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        IMPORTS
+            .acquire()
+            .await
+            .map(Self)
+            .map_err(|_| ApiError::Unavailable("imports are shut down".to_owned()))
+    }
+}
+
 async fn import_tasks(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
+    _turn: ImportTurn,
     query: Result<Query<ImportParams>, axum::extract::rejection::QueryRejection>,
-    JsonValue(body): JsonValue,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     let Query(params) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))?;
@@ -566,7 +604,8 @@ async fn import_tasks(
         None | Some("") => false,
         Some(raw) => parse_bool("replace", raw)?,
     };
-    let tasks = parse_export_document(body)?;
+    let tasks = parse_export_bytes(&body)?;
+    drop(body);
     let imported = state.store.import_tasks(owner, &tasks, replace).await?;
     Ok(Json(json!({ "imported": imported })))
 }

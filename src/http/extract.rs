@@ -37,7 +37,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonValue {
     }
 }
 
+/// A JSON request body, unparsed: for bodies large enough (imports) that
+/// going through a `serde_json::Value` would cost several times their size.
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        read_json_body(req, state).await.map(Self)
+    }
+}
+
 async fn parse_json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Value, ApiError> {
+    let bytes = read_json_body(req, state).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))
+}
+
+async fn read_json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     if !is_json(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as JSON with Content-Type: application/json".to_owned(),
@@ -52,8 +70,7 @@ async fn parse_json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Valu
                 }
                 _ => ApiError::BadRequest(format!("could not read the request body: {rejection}")),
             })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))
+    Ok(bytes)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

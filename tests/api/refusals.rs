@@ -21,7 +21,10 @@ async fn control_characters_in_a_page_search_are_dropped(app: TestApp) {
         assert_eq!(page.status(), 200, "{query}");
     }
     let html = app.get("/?q=%00milk").await.text().await.unwrap();
-    assert!(html.contains(">milk</label>"), "the search for \"milk\" finds it");
+    assert!(
+        html.contains(">milk</label>"),
+        "the search for \"milk\" finds it"
+    );
 }
 
 /// The API refuses bodies that are not UTF-8; the form posts used to store
@@ -68,7 +71,10 @@ async fn etags_never_repeat_for_a_task_id_after_a_replacing_import(app: TestApp)
     let task = app.create_titled("original").await;
     let id = task["id"].as_i64().unwrap();
     let url = format!("/api/todos/{id}");
-    let first_etag = app.get(&url).await.headers()["etag"].to_str().unwrap().to_owned();
+    let first_etag = app.get(&url).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let export: Value = app.get("/api/export").await.json().await.unwrap();
     let mut changed = export.clone();
     changed["tasks"][0]["title"] = json!("imported instead");
