@@ -311,17 +311,15 @@ pub fn parse_public_url(raw: &str) -> Result<PublicUrl, String> {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connections")]
 pub struct ConnectionConfig {
-    /// Longest time a client may take to send a request's headers.
-    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub header_read_timeout: Duration,
-
-    /// How long an idle keep-alive connection stays open. Longer than the
-    /// ALB's 60 s idle timeout, so the balancer always closes first.
-    #[arg(long, env = "KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = parse_duration)]
-    pub keep_alive_timeout: Duration,
+    /// Longest time a client may take to send a request's headers, which is
+    /// also how long an idle kept-alive connection stays open. Unset: 10 s,
+    /// or 75 s behind a trusted proxy (longer than the ALB's 60 s idle
+    /// timeout, so the balancer always closes first).
+    #[arg(long, env = "HEADER_READ_TIMEOUT", value_parser = parse_duration)]
+    pub header_read_timeout: Option<Duration>,
 
     /// Most connections open at once; further clients wait in the kernel's
-    /// accept queue.
+    /// accept queue until one closes.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 }

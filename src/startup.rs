@@ -20,6 +20,7 @@ pub struct Application {
     router: axum::Router,
     state: AppState,
     shutdown: ShutdownTiming,
+    limits: crate::http::serve::Limits,
 }
 
 impl Application {
@@ -48,7 +49,21 @@ impl Application {
             auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
         };
         let router = http::router(state.clone(), &server);
+        let behind_proxy = server.auth.trusted_proxy_hops > 0;
+        let limits = crate::http::serve::Limits {
+            header_read_timeout: server.connections.header_read_timeout.unwrap_or(
+                std::time::Duration::from_secs(if behind_proxy { 75 } else { 10 }),
+            ),
+            max_connections: server.connections.max_connections as usize,
+        };
+        if server.auth.mode == crate::config::AuthMode::None && !server.host.is_loopback() {
+            tracing::warn!(
+                host = %server.host,
+                "AUTH_MODE=none: anyone who can reach this address can read and change every task"
+            );
+        }
         Ok(Self {
+            limits,
             listener,
             router,
             state,
@@ -77,16 +92,12 @@ impl Application {
             router,
             state,
             shutdown,
+            limits,
         } = self;
         state
             .lifecycle
             .serve(shutdown, |stop_accepting| {
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(stop_accepting)
-                .into_future()
+                crate::http::serve::serve(listener, router, limits, stop_accepting)
             })
             .await
             .context("server failed")?;

@@ -8,6 +8,7 @@ mod list_cache;
 pub mod openapi;
 pub mod ops;
 mod request_log;
+pub mod serve;
 pub mod ui;
 
 use std::time::Duration;
