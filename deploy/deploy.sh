@@ -165,7 +165,7 @@ need_value() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --he
 one_of() {
   local option=$1 value=$2 allowed=$3
   case " $allowed " in *" $value "*) return 0 ;; esac
-  die "option $option takes one of: $allowed (not '$value')"
+  die "option $option takes ${allowed// / or }, not '$value'"
 }
 count() { [[ $2 =~ ^[1-9][0-9]*$ && $2 -le 10 ]] || die "option $1 takes a whole number from 1 to 10, not '$2'"; }
 number() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "option $1 takes a positive whole number, not '$2'"; }
@@ -345,14 +345,18 @@ show_failures() {
   fi
 }
 
-# The cluster and service of the service stack, from its resources (outputs do not exist
-# while a first create is failing).
+# The cluster and service of the service stack: its outputs, or while a first create is failing
+# (no outputs yet) its resources.
 service_ids() {
   local cluster service
-  cluster=$(awsc cloudformation describe-stack-resource --stack-name "$SERVICE_STACK" --logical-resource-id Cluster \
-    --query 'StackResourceDetail.PhysicalResourceId' --output text 2>/dev/null) || cluster=""
-  service=$(awsc cloudformation describe-stack-resource --stack-name "$SERVICE_STACK" --logical-resource-id Service \
-    --query 'StackResourceDetail.PhysicalResourceId' --output text 2>/dev/null) || service=""
+  cluster=$(output "$SERVICE_STACK" ClusterName)
+  service=$(output "$SERVICE_STACK" ServiceName)
+  if [[ -z $cluster || -z $service ]]; then
+    cluster=$(awsc cloudformation describe-stack-resources --stack-name "$SERVICE_STACK" \
+      --query "StackResources[?LogicalResourceId=='Cluster'].PhysicalResourceId | [0]" --output text 2>/dev/null) || cluster=""
+    service=$(awsc cloudformation describe-stack-resources --stack-name "$SERVICE_STACK" \
+      --query "StackResources[?LogicalResourceId=='Service'].PhysicalResourceId | [0]" --output text 2>/dev/null) || service=""
+  fi
   [[ -n $cluster && $cluster != None && -n $service && $service != None ]] || return 1
   printf '%s %s' "${cluster##*/}" "${service##*/}"
 }

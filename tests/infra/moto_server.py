@@ -34,9 +34,13 @@ tests exercise the script as it runs against AWS, not a variant of it:
    it. The patch refuses it with AWS's message.
 8. `DescribeOrderableDBInstanceOptions` answers nothing for PostgreSQL in moto. The patch
    answers the requested instance class in every zone of the region but the first, like a
-   region where one zone lacks the class, so the zone choice of deploy.sh is exercised.
+   region where one zone lacks the class (db.m5.large: only the zones d, e, f), so the zone
+   choice of deploy.sh is exercised.
 9. Service-linked role names: moto derives them from the service name ("AWSServiceRoleForecs");
    AWS has fixed names. The patch gives the two roles deploy.sh creates their AWS names.
+10. `AWS::ECS::Service` DesiredCount: CloudFormation converts the value to a number; moto passes
+   the string of a String parameter on, and its service model then fails on arithmetic. The
+   patch converts it.
 
 And one hook for the tests, which no AWS call can bring about on purpose: a stack created with
 the tag `moto-test-status` = `STATUS` reports that status from then on (a stack left in
@@ -52,6 +56,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.ecs.models import Service as EcsService
 from moto.elbv2.models import FakeTargetGroup
 from moto.iam.exceptions import InvalidInput
 from moto.iam.models import IAMBackend
@@ -206,6 +211,9 @@ def _orderable_postgres(self):
 
     zones = ec2_backends[self.current_account][self.region].describe_availability_zones()
     names = sorted(z.name for z in zones)[1:]
+    # A class that only three zones offer, one of them (us-east-1e, use1-az3) without Fargate.
+    if self.params.get("DBInstanceClass") == "db.m5.large":
+        names = [n for n in names if n[-1] in "def"]
     option = {
         "Engine": "postgres",
         "EngineVersion": "16.4",
@@ -235,6 +243,22 @@ def _create_service_linked_role_named(self, service_name, description, suffix):
 
 
 IAMBackend.create_service_linked_role = _create_service_linked_role_named
+
+
+def _with_numeric_desired_count(original):
+    def wrapped(cls, *args, **kwargs):
+        cloudformation_json = kwargs.get("cloudformation_json")
+        if cloudformation_json is None:
+            cloudformation_json = next(a for a in args if isinstance(a, dict) and "Properties" in a)
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("DesiredCount"), str):
+            properties["DesiredCount"] = int(properties["DesiredCount"])
+        return original.__func__(cls, *args, **kwargs)
+    return classmethod(wrapped)
+
+
+EcsService.create_from_cloudformation_json = _with_numeric_desired_count(EcsService.create_from_cloudformation_json)
+EcsService.update_from_cloudformation_json = _with_numeric_desired_count(EcsService.update_from_cloudformation_json)
 
 if __name__ == "__main__":
     main()
