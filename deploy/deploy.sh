@@ -532,7 +532,7 @@ build_and_push() {
 # Availability Zones
 # --------------------------------------------------------------------------------------------
 # Zone IDs where Fargate does not run (AWS lists the zones per region; these are the gaps).
-FARGATE_EXCLUDED_ZONE_IDS="use1-az3 apne1-az3 usw1-az2"
+FARGATE_EXCLUDED_ZONE_IDS="use1-az3 apne1-az3"
 
 # Two zones for a new network: available, no opt-in needed, offering Fargate and (with the
 # database) the instance class. Prints "zoneA,zoneB".

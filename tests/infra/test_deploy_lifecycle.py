@@ -159,8 +159,10 @@ def test_first_deployment_and_every_run_after(env, aws, tmp_path):
     svc = outputs(aws, f"{prefix}-service")
     task_definition = outputs(aws, f"{prefix}-service")["TaskDefinitionArn"]
     ecs = aws("ecs")
+    # (moto's task definition has no awsvpc network mode, see test_deploy_moto: no network
+    # configuration needed.)
     (task,) = ecs.run_task(cluster=svc["ClusterName"], taskDefinition=task_definition, startedBy="ecs-svc/1",
-                           count=1)["tasks"]
+                           count=1, launchType="FARGATE")["tasks"]
     ecs.stop_task(cluster=svc["ClusterName"], task=task["taskArn"],
                   reason="CannotPullContainerError: pull access denied for the image")
     out = ok(env, templates, "status", "--stack-name", prefix, "--region", REGION)
