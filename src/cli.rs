@@ -1,89 +1,296 @@
 //! The subcommands: `serve` (the default), `migrate`, `export`, `import`
 //! and `healthcheck`.
+//!
+//! The one-shot commands share one path through the database
+//! (`with_store`: open, migrate, work, close). Their messages are written
+//! for the person at the terminal: an error is printed once, on stderr, and
+//! names the file and the flag that matter.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use serde_json::Value;
 
-use crate::config::{Cli, Command};
-use crate::http::api::{export_document, parse_export_document};
+use crate::config::{
+    Command, DatabaseConfig, ExportArgs, HealthcheckArgs, ImportArgs, MigrateArgs, ServeArgs,
+};
+use crate::db::{self, DatabaseTarget, ImportedTask, Store, StoreError};
+use crate::http::api::{EXPORT_FORMAT, ExportedTask, export_document, parse_export_document};
 use crate::lifecycle;
-use crate::startup::{Application, open_store};
+use crate::startup::Application;
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = Application::build(cli.server, &cli.database).await?;
-            tracing::info!(
-                address = %app.local_addr(),
-                version = env!("CARGO_PKG_VERSION"),
-                revision = crate::GIT_REVISION,
-                "listening"
-            );
-            lifecycle::listen_for_signals(app.lifecycle());
-            app.run_until_stopped().await
-        }
-        Command::Migrate => {
-            let store = open_store(&cli.database).await?;
-            store.migrate().await?;
-            crate::db::check_connection_budget(&store, &cli.database).await;
-            let version = store.schema_version().await?;
-            tracing::info!(schema_version = version, "migrations applied");
-            store.close().await;
-            Ok(())
-        }
-        Command::Export { output } => {
-            let store = open_store(&cli.database).await?;
-            store.migrate().await?;
-            let tasks = store.all_tasks().await?;
-            let count = tasks.len();
-            let json = serde_json::to_vec_pretty(&export_document(tasks))?;
-            match output.as_deref().filter(|p| *p != Path::new("-")) {
-                Some(path) => std::fs::write(path, &json)
-                    .with_context(|| format!("failed to write {}", path.display()))?,
-                None => std::io::stdout().write_all(&json)?,
-            }
-            tracing::info!(tasks = count, "exported");
-            store.close().await;
-            Ok(())
-        }
-        Command::Import { file, replace } => {
-            let raw = if file == Path::new("-") {
-                let mut buf = Vec::new();
-                std::io::stdin().read_to_end(&mut buf)?;
-                buf
-            } else {
-                std::fs::read(&file)
-                    .with_context(|| format!("failed to read {}", file.display()))?
-            };
-            let value: serde_json::Value =
-                serde_json::from_slice(&raw).context("the import file is not valid JSON")?;
-            let tasks = parse_export_document(value)?;
-            let store = open_store(&cli.database).await?;
-            store.migrate().await?;
-            let imported = store.import_tasks(&tasks, replace).await?;
-            tracing::info!(tasks = imported, "imported");
-            store.close().await;
-            Ok(())
-        }
-        Command::Healthcheck { timeout } => {
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Export(args) => export(args).await,
+        Command::Import(args) => import(args).await,
+        Command::Healthcheck(args) => {
             // Handled in main without a runtime; reachable only if called directly.
-            match healthcheck(cli.server.port, timeout) {
+            match healthcheck(&args) {
                 code if code == ExitCode::SUCCESS => Ok(()),
-                _ => anyhow::bail!("unhealthy"),
+                _ => bail!("unhealthy"),
             }
         }
     }
 }
 
-/// `GET /healthz` on 127.0.0.1:`port` with a plain socket (the runtime image
-/// has no curl); exit 0 on a 200.
-pub fn healthcheck(port: u16, timeout: Duration) -> ExitCode {
-    match probe(port, timeout) {
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let app = Application::build(args.server, &args.database).await?;
+    tracing::info!(
+        address = %app.local_addr(),
+        version = env!("CARGO_PKG_VERSION"),
+        revision = crate::GIT_REVISION,
+        "listening"
+    );
+    lifecycle::listen_for_signals(app.lifecycle());
+    app.run_until_stopped().await
+}
+
+/// Opens the store, applies pending migrations, runs `work` and closes the
+/// store again, whether `work` succeeded or not.
+async fn with_store<T>(
+    database: &DatabaseConfig,
+    work: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let store = db::open_store(database).await?;
+    let result = match store.migrate().await {
+        Ok(()) => work(&store).await,
+        Err(err) => Err(err),
+    };
+    store.close().await;
+    result
+}
+
+async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    with_store(&args.database, async |store| {
+        db::check_connection_budget(store, args.database.fleet_size).await;
+        let version = store.schema_version().await?;
+        tracing::info!(schema_version = version, "migrations applied");
+        Ok(())
+    })
+    .await
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let location = existing_database(&args.database, "nothing to export; check DATABASE_URL")?;
+    let tasks = with_store(&args.database, async |store| Ok(store.all_tasks().await?)).await?;
+    let count = tasks.len();
+    let mut json = serde_json::to_vec_pretty(&export_document(tasks))?;
+    json.push(b'\n');
+    let destination = match args.output.as_deref().filter(|p| *p != Path::new("-")) {
+        Some(path) => {
+            std::fs::write(path, &json)
+                .with_context(|| format!("failed to write {}", path.display()))?;
+            path.display().to_string()
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&json)?;
+            stdout.flush()?;
+            "stdout".to_owned()
+        }
+    };
+    tracing::info!(tasks = count, database = %location, "exported");
+    eprintln!(
+        "exported {} from {location} to {destination}",
+        tasks_word(count)
+    );
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let ImportArgs {
+        file,
+        replace,
+        create,
+        database,
+        log: _,
+    } = args;
+    let (raw, source) = if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("failed to read stdin")?;
+        (buf, "stdin".to_owned())
+    } else {
+        let raw =
+            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        (raw, file.display().to_string())
+    };
+    let tasks =
+        read_export(&raw).map_err(|why| anyhow::anyhow!("cannot import {source}: {why}"))?;
+    let location = if create {
+        DatabaseTarget::from_config(&database)?.location()
+    } else {
+        existing_database(
+            &database,
+            "check DATABASE_URL, or pass --create to start a new database",
+        )?
+    };
+    let imported = with_store(&database, async |store| {
+        match store.import_tasks(&tasks, replace).await {
+            Ok(imported) => Ok(imported),
+            Err(StoreError::Conflict(_)) => {
+                let (held, them) = match store.count_tasks().await {
+                    Ok(counts) if counts.total == 1 => ("1 task".to_owned(), "it"),
+                    Ok(counts) if counts.total > 1 => (tasks_word(counts.total as usize), "them"),
+                    _ => ("tasks".to_owned(), "them"),
+                };
+                bail!(
+                    "{location} already holds {held}; nothing was imported. \
+                     Pass --replace to delete {them} and import {source} in their place"
+                )
+            }
+            Err(err) => Err(err.into()),
+        }
+    })
+    .await?;
+    tracing::info!(tasks = imported, database = %location, "imported");
+    eprintln!(
+        "imported {} from {source} into {location}",
+        tasks_word(imported as usize)
+    );
+    Ok(())
+}
+
+/// Where the configured database is, refusing a SQLite file that does not
+/// exist (opening it would create an empty one): a mistyped path must not
+/// look like a database without tasks.
+fn existing_database(database: &DatabaseConfig, hint: &str) -> anyhow::Result<String> {
+    let target = DatabaseTarget::from_config(database)?;
+    let location = target.location();
+    if let Some(file) = target.sqlite_file()
+        && !file.exists()
+    {
+        let from = match database.database_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(_) => "named by DATABASE_URL",
+            None => "the default, as DATABASE_URL is unset",
+        };
+        bail!("there is no database at {location} ({from}); {hint}");
+    }
+    Ok(location)
+}
+
+fn tasks_word(n: usize) -> String {
+    match n {
+        1 => "1 task".to_owned(),
+        n => format!("{n} tasks"),
+    }
+}
+
+/// Reads an export file, explaining what is wrong with it in terms of the
+/// file rather than of the parser.
+fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err("the file is empty".to_owned());
+    }
+    let value: Value =
+        serde_json::from_slice(raw).map_err(|e| format!("this file is not JSON ({e})"))?;
+    let not_export = "this file is not a todo-app export";
+    let Value::Object(doc) = &value else {
+        let hint = match value {
+            Value::Array(_) => {
+                " (a list of tasks, as GET /api/todos returns, is not an export: \
+                 make one with `todo-app export` or GET /api/export)"
+            }
+            _ => "",
+        };
+        return Err(format!(
+            "{not_export}: it holds a JSON {}, not an object{hint}",
+            json_kind(&value)
+        ));
+    };
+    match doc.get("format") {
+        None => return Err(format!("{not_export}: it has no `format`")),
+        Some(Value::String(format)) if format == EXPORT_FORMAT => {}
+        Some(other) => {
+            return Err(format!(
+                "{not_export}: its `format` is {other}, not \"{EXPORT_FORMAT}\""
+            ));
+        }
+    }
+    match doc.get("version") {
+        None => return Err(format!("{not_export}: it has no `version`")),
+        Some(version) if version.as_f64() == Some(1.0) => {}
+        Some(version) => {
+            return Err(format!(
+                "this export is version {version}, and this todo-app reads only version 1"
+            ));
+        }
+    }
+    for field in ["exported_at", "tasks"] {
+        if !doc.contains_key(field) {
+            return Err(format!("{not_export}: it has no `{field}`"));
+        }
+    }
+    let Some(tasks) = doc["tasks"].as_array() else {
+        return Err(format!(
+            "its `tasks` is a JSON {}, not a list",
+            json_kind(&doc["tasks"])
+        ));
+    };
+    for (i, task) in tasks.iter().enumerate() {
+        let which = describe_task(i, task);
+        if !task.is_object() {
+            return Err(format!(
+                "{which} is a JSON {}, not an object",
+                json_kind(task)
+            ));
+        }
+        if let Err(e) = serde_json::from_value::<ExportedTask>(task.clone()) {
+            let e = e.to_string();
+            return Err(match e.strip_prefix("missing field ") {
+                Some(field) => format!("{which} has no {field}"),
+                None => format!("{which}: {e}"),
+            });
+        }
+    }
+    if let Err(e) = serde_json::from_value::<crate::http::api::ExportDocument<Value>>(value.clone())
+    {
+        return Err(format!("{not_export}: {e}"));
+    }
+    parse_export_document(value.clone()).map_err(|e| {
+        // Domain checks name the task as `tasks[i]: ...`.
+        let message = e.message;
+        if let Some((index, rest)) = message
+            .strip_prefix("tasks[")
+            .and_then(|m| m.split_once("]: "))
+            && let Ok(i) = index.parse::<usize>()
+        {
+            format!("{}: {rest}", describe_task(i, &tasks[i]))
+        } else {
+            message
+        }
+    })
+}
+
+/// "task 3 in the file (id 17)", counting from one as people do.
+fn describe_task(i: usize, task: &Value) -> String {
+    match task.get("id") {
+        Some(id) => format!("task {} in the file (id {id})", i + 1),
+        None => format!("task {} in the file", i + 1),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// `GET /healthz` on the server with a plain socket (the runtime image has
+/// no curl); exit 0 on a 200.
+pub fn healthcheck(args: &HealthcheckArgs) -> ExitCode {
+    match probe(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("unhealthy: {err:#}");
@@ -92,8 +299,15 @@ pub fn healthcheck(port: u16, timeout: Duration) -> ExitCode {
     }
 }
 
-fn probe(port: u16, timeout: Duration) -> anyhow::Result<()> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+fn probe(args: &HealthcheckArgs) -> anyhow::Result<()> {
+    // A server listening on every address is reached on this machine's.
+    let host = match args.host {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let addr = SocketAddr::new(host, args.port);
+    let timeout = args.timeout;
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_read_timeout(Some(timeout))?;

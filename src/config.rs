@@ -1,5 +1,16 @@
 //! Configuration: command-line flags, each with an environment variable and a
-//! default (defaults < environment < flags). `todo-app --help` lists them all.
+//! default (defaults < environment < flags). `todo-app --help` lists them all;
+//! each subcommand's `--help` lists only the settings it reads.
+//!
+//! Settings come in groups, one struct per concern (`ServerConfig`,
+//! `DatabaseConfig`, `LogConfig`), flattened into the arguments of each
+//! command that needs them: `ServeArgs` for the server, smaller ones for the
+//! one-shot commands. A new group is one more struct and one more
+//! `#[command(flatten)]` line where it is used.
+//!
+//! Every value is parsed here, at the edge: a bad one stops the process at
+//! start with a message that names the setting, and the rest of the code
+//! gets typed values (`SslMode`, a checked CORS list, a valid log filter).
 //!
 //! Secrets (`DATABASE_URL` with a password, `DB_PASSWORD`) are never shown:
 //! clap is told to hide their environment values, and `DatabaseConfig`'s
@@ -14,11 +25,48 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// A todo list web app and JSON API, on SQLite or PostgreSQL.
 #[derive(Debug, Parser)]
-#[command(name = "todo-app", version, about, long_about = None)]
+#[command(
+    name = "todo-app",
+    version,
+    about,
+    long_about = None,
+    // Without a command the app serves, with the flags given here; a
+    // command takes its own flags after its name.
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+impl Cli {
+    /// The command to run: `serve` when none is given.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and API (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Write every task as JSON to a file or stdout.
+    Export(ExportArgs),
+    /// Load tasks from an export file, all or nothing.
+    Import(ImportArgs),
+    /// Request /healthz of a running server; exit 0 when healthy, 1 otherwise.
+    /// Made for container HEALTHCHECKs in images without curl.
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Everything the server reads.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
     #[command(flatten)]
     pub server: ServerConfig,
 
@@ -29,122 +77,167 @@ pub struct Cli {
     pub log: LogConfig,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the web app and API (the default when no command is given).
-    Serve,
-    /// Apply pending database migrations and exit.
-    Migrate,
-    /// Write every task as JSON to a file or stdout.
-    Export {
-        /// File to write; `-` or nothing means stdout.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
-    /// Load tasks from an export file, all or nothing.
-    Import {
-        /// File to read; `-` means stdin.
-        file: PathBuf,
-        /// Delete the tasks already stored before importing.
-        #[arg(long)]
-        replace: bool,
-    },
-    /// Request /healthz on the local port; exit 0 when healthy, 1 otherwise.
-    /// Made for container HEALTHCHECKs in images without curl.
-    Healthcheck {
-        /// How long to wait for an answer.
-        #[arg(long, default_value = "3s", value_parser = parse_duration)]
-        timeout: Duration,
-    },
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// File to write; `-` or nothing means stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// File to read; `-` means stdin.
+    pub file: PathBuf,
+
+    /// Delete the tasks already stored before importing.
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Create the SQLite database file if it does not exist yet (without
+    /// this, a missing file is an error, so a mistyped path is not mistaken
+    /// for a new database).
+    #[arg(long)]
+    pub create: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Address of the server to check (0.0.0.0 or ::, a server's HOST when
+    /// it listens on every address, means this machine).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port of the server to check.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// How long to wait for an answer.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Server")]
 pub struct ServerConfig {
     /// Address to listen on.
-    #[arg(long, env = "HOST", default_value = "0.0.0.0", global = true)]
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
     pub host: IpAddr,
 
     /// Port to listen on (0 picks a free one).
-    #[arg(long, env = "PORT", default_value_t = 8080, global = true)]
+    #[arg(long, env = "PORT", default_value_t = 8080)]
     pub port: u16,
 
     /// After SIGTERM/SIGINT, keep serving (while /readyz says 503) for this
     /// long so a load balancer stops sending traffic before we stop accepting.
-    #[arg(long, env = "SHUTDOWN_DRAIN_DELAY", default_value = "5s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "SHUTDOWN_DRAIN_DELAY", default_value = "5s", value_parser = parse_duration)]
     pub drain_delay: Duration,
 
     /// After draining, how long in-flight requests get to finish.
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
     /// Longest time one request may take before it is answered with 503.
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
-    /// Origins allowed to call the API from a browser: `*` or a comma-separated list.
-    #[arg(long, env = "CORS_ORIGINS", default_value = "*", global = true)]
+    /// Origins allowed to call the API from a browser: `*`, or a
+    /// comma-separated list such as `https://todo.example.com` (empty: none).
+    #[arg(long, env = "CORS_ORIGINS", default_value = "*", value_parser = parse_cors_origins)]
     pub cors_origins: String,
 
     /// Largest request body accepted, in bytes (API and forms).
-    #[arg(long, env = "BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
+    #[arg(long, env = "BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
 
     /// Largest import body accepted, in bytes.
-    #[arg(long, env = "IMPORT_BODY_LIMIT", default_value_t = 32 * 1024 * 1024, global = true)]
+    #[arg(long, env = "IMPORT_BODY_LIMIT", default_value_t = 32 * 1024 * 1024)]
     pub import_body_limit: usize,
 }
 
 #[derive(Clone, Args)]
+#[command(next_help_heading = "Database")]
 pub struct DatabaseConfig {
     /// Database URL: `sqlite://FILE`, `postgres://...` or `postgresql://...`.
     /// Unset means SQLite in ./todo.db, unless the DB_* variables are set.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// PostgreSQL host, used with DB_USER, DB_PASSWORD and DB_NAME when DATABASE_URL is unset.
-    #[arg(long, env = "DB_HOST", global = true)]
+    #[arg(long, env = "DB_HOST")]
     pub db_host: Option<String>,
 
     /// PostgreSQL port.
-    #[arg(long, env = "DB_PORT", default_value_t = 5432, global = true)]
+    #[arg(long, env = "DB_PORT", default_value_t = 5432)]
     pub db_port: u16,
 
     /// PostgreSQL database name.
-    #[arg(long, env = "DB_NAME", global = true)]
+    #[arg(long, env = "DB_NAME")]
     pub db_name: Option<String>,
 
-    /// PostgreSQL user.
-    #[arg(long, env = "DB_USER", global = true)]
+    /// PostgreSQL user; unset with DB_SECRET_ARN, whose secret names it.
+    #[arg(long, env = "DB_USER")]
     pub db_user: Option<String>,
 
     /// PostgreSQL password (any characters).
-    #[arg(long, env = "DB_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(long, env = "DB_PASSWORD", hide_env_values = true)]
     pub db_password: Option<String>,
 
     /// ARN or name of a Secrets Manager secret holding `{"username", "password"}`
     /// for PostgreSQL (with DB_HOST and DB_NAME). Read at start and again
     /// whenever PostgreSQL refuses the password, so rotations need no restart.
-    #[arg(long, env = "DB_SECRET_ARN", global = true)]
+    #[arg(long, env = "DB_SECRET_ARN")]
     pub db_secret_arn: Option<String>,
 
-    /// TLS to PostgreSQL: disable, prefer or require.
-    #[arg(long, env = "DB_SSLMODE", default_value = "prefer", global = true)]
-    pub db_sslmode: String,
+    /// TLS to PostgreSQL (an `sslmode` in DATABASE_URL wins).
+    #[arg(long, env = "DB_SSLMODE", value_enum, default_value_t = SslMode::Prefer)]
+    pub db_sslmode: SslMode,
 
     /// Connections in the pool of each process.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, global = true)]
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
 
     /// How long a request waits for a free connection before it gets a 503.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
     pub acquire_timeout: Duration,
 
     /// Most processes that may share the PostgreSQL server at once (for
     /// example the ECS maximum task count times two during a deployment).
     /// At start the app warns when that many pools cannot fit in the
     /// server's max_connections.
-    #[arg(long, env = "DB_FLEET_SIZE", global = true)]
+    #[arg(long, env = "DB_FLEET_SIZE")]
     pub fleet_size: Option<u32>,
+}
+
+/// PostgreSQL's `sslmode`, as libpq spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
 }
 
 impl fmt::Debug for DatabaseConfig {
@@ -162,6 +255,7 @@ impl fmt::Debug for DatabaseConfig {
                 "db_password",
                 &self.db_password.as_ref().map(|_| "[redacted]"),
             )
+            .field("db_secret_arn", &self.db_secret_arn)
             .field("db_sslmode", &self.db_sslmode)
             .field("pool_size", &self.pool_size)
             .field("acquire_timeout", &self.acquire_timeout)
@@ -171,13 +265,14 @@ impl fmt::Debug for DatabaseConfig {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Logging")]
 pub struct LogConfig {
     /// Log format: json, text, or auto (json unless stdout is a terminal).
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
 
     /// Log filter in RUST_LOG syntax, e.g. `info` or `todo_app=debug,sqlx=warn`.
-    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    #[arg(long, env = "RUST_LOG", default_value = "info", value_parser = parse_log_filter)]
     pub log_level: String,
 }
 
@@ -186,6 +281,104 @@ pub enum LogFormat {
     Auto,
     Json,
     Text,
+}
+
+/// Checks a `CORS_ORIGINS` value: `*` alone, or a comma-separated list of
+/// origins (`scheme://host[:port]`, as a browser sends them in `Origin`).
+/// Returns the list with the spaces around the commas removed.
+pub fn parse_cors_origins(raw: &str) -> Result<String, String> {
+    if raw.trim() == "*" {
+        return Ok("*".to_owned());
+    }
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        check_origin(origin).map_err(|why| format!("CORS_ORIGINS (--cors-origins): {why}"))?;
+        origins.push(origin);
+    }
+    Ok(origins.join(","))
+}
+
+fn check_origin(origin: &str) -> Result<(), String> {
+    if origin == "*" {
+        return Err("`*` allows every origin and cannot be part of a list".to_owned());
+    }
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return Err(format!(
+            "{origin:?} is not an origin; write it as a browser sends it, e.g. https://todo.example.com"
+        ));
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(format!("{origin:?} has no valid scheme (such as https)"));
+    }
+    if authority.is_empty() {
+        return Err(format!("{origin:?} has no host"));
+    }
+    if authority.contains('/') {
+        return Err(format!(
+            "{origin:?} has a path; an origin is only scheme://host[:port], e.g. {scheme}://{}",
+            authority.split('/').next().unwrap_or_default()
+        ));
+    }
+    if !authority
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '@' | '"' | '\\'))
+    {
+        return Err(format!("{origin:?} holds characters an origin cannot have"));
+    }
+    Ok(())
+}
+
+/// Checks a `RUST_LOG` filter, so a typo stops the process at start instead
+/// of silently logging something else.
+pub fn parse_log_filter(raw: &str) -> Result<String, String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let setting = "RUST_LOG (--log-level)";
+    tracing_subscriber::EnvFilter::builder()
+        .parse(raw)
+        .map_err(|err| {
+            format!("{setting} {raw:?} is not a log filter ({err}); use e.g. info or todo_app=debug,sqlx=warn")
+        })?;
+    // A bare word is a valid filter: it names a crate or module to log at
+    // every level. One that looks like a level (`warning`, `infoo`) is
+    // almost surely a typo, and would switch every other log off.
+    for directive in raw.split(',').map(str::trim) {
+        let word = directive.to_ascii_lowercase();
+        if word.is_empty() || LEVELS.contains(&word.as_str()) || word.contains(['=', '[', ':']) {
+            continue;
+        }
+        if let Some(level) = LEVELS
+            .iter()
+            .find(|level| word.starts_with(**level) || edit_distance(&word, level) <= 1)
+        {
+            return Err(format!(
+                "{setting}: {directive:?} is not a level; did you mean {level:?}? \
+                 (to log the target {directive:?} at every level, write {directive}=trace)"
+            ));
+        }
+    }
+    Ok(raw.to_owned())
+}
+
+/// Levenshtein distance, for the short words of a log filter.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Hides the password of a URL like `postgres://user:secret@host/db`.
@@ -255,6 +448,70 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        assert_eq!(parse_cors_origins(" * ").unwrap(), "*");
+        assert_eq!(parse_cors_origins("").unwrap(), "");
+        assert_eq!(
+            parse_cors_origins("https://a.example, http://localhost:3000 ,").unwrap(),
+            "https://a.example,http://localhost:3000"
+        );
+        for bad in [
+            "todo.example.com",
+            "https://todo.example.com/",
+            "https://a.example,*",
+            "https://",
+            "1http://x",
+            "https://a b",
+        ] {
+            let err = parse_cors_origins(bad).unwrap_err();
+            assert!(err.contains("CORS_ORIGINS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn log_filters_are_checked() {
+        for good in [
+            "info",
+            "warn,sqlx=off",
+            "todo_app=debug,tower_http=trace",
+            "todo_app",
+            "todo_app::http[request]=debug",
+            "",
+        ] {
+            assert_eq!(parse_log_filter(good).as_deref(), Ok(good), "{good}");
+        }
+        for (bad, hint) in [
+            ("warning", "\"warn\""),
+            ("infoo", "\"info\""),
+            ("debg", "\"debug\""),
+            ("todo_app=verbose", "not a log filter"),
+        ] {
+            let err = parse_log_filter(bad).unwrap_err();
+            assert!(
+                err.contains("RUST_LOG") && err.contains(hint),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn commands_default_to_serve_and_take_their_own_flags() {
+        let cli = Cli::try_parse_from(["todo-app", "--port", "9000"]).unwrap();
+        let Command::Serve(args) = cli.into_command() else {
+            panic!("no command means serve");
+        };
+        assert_eq!(args.server.port, 9000);
+        let cli = Cli::try_parse_from(["todo-app", "healthcheck", "--host", "::1"]).unwrap();
+        let Command::Healthcheck(args) = cli.into_command() else {
+            panic!("healthcheck");
+        };
+        assert_eq!(args.host, "::1".parse::<IpAddr>().unwrap());
+        // A flag of another command is refused, not silently ignored.
+        assert!(Cli::try_parse_from(["todo-app", "healthcheck", "--drain-delay", "1s"]).is_err());
+        assert!(Cli::try_parse_from(["todo-app", "--port", "1", "migrate"]).is_err());
     }
 
     #[test]

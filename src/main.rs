@@ -1,24 +1,42 @@
-use clap::Parser;
-use todo_app::config::{Cli, Command};
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    // The healthcheck runs every few seconds inside the container: keep it
-    // quiet and free of a multi-threaded runtime.
-    if let Some(Command::Healthcheck { timeout }) = cli.command {
-        return todo_app::cli::healthcheck(cli.server.port, timeout);
+use clap::Parser;
+use todo_app::config::{Cli, Command, ServeArgs};
+use todo_app::telemetry::{self, LogTo};
+
+fn main() -> ExitCode {
+    let command = Cli::parse().into_command();
+    let (log, log_to) = match &command {
+        // The healthcheck runs every few seconds inside the container: keep
+        // it quiet and free of a multi-threaded runtime.
+        Command::Healthcheck(args) => return todo_app::cli::healthcheck(args),
+        // Its stdout may be the export itself.
+        Command::Export(args) => (&args.log, LogTo::Stderr),
+        Command::Serve(ServeArgs { log, .. }) => (log, LogTo::Stdout),
+        Command::Migrate(args) => (&args.log, LogTo::Stdout),
+        Command::Import(args) => (&args.log, LogTo::Stdout),
+    };
+    if let Err(err) = telemetry::init(log, log_to) {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
     }
-    todo_app::telemetry::init(&cli.log);
+    // A server's fatal error belongs in its log, which is where operators
+    // look; a one-shot command's goes to the person who ran it, on stderr.
+    // Either way it is told once.
+    let serving = matches!(command, Command::Serve(_));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("failed to start the async runtime");
-    match runtime.block_on(todo_app::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
+    match runtime.block_on(todo_app::cli::run(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if serving => {
             tracing::error!(error = format!("{err:#}"), "fatal");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

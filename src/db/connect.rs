@@ -1,6 +1,7 @@
 //! Turning configuration into a connection pool.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -10,9 +11,9 @@ use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
-use super::credentials::DbCredentials;
+use super::credentials::{DbCredentials, SecretCredentials};
 use super::{Pool, Store};
-use crate::config::{DatabaseConfig, redact_url};
+use crate::config::{DatabaseConfig, SslMode, redact_url};
 
 /// Where the default SQLite database lives when nothing is configured.
 pub const DEFAULT_SQLITE_FILE: &str = "todo.db";
@@ -45,33 +46,35 @@ impl DatabaseTarget {
     /// else SQLite in `./todo.db`.
     pub fn from_config(config: &DatabaseConfig) -> anyhow::Result<Self> {
         if let Some(url) = config.database_url.as_deref().filter(|u| !u.is_empty()) {
-            return Self::from_url(url, &config.db_sslmode);
+            return Self::from_url(url, config.db_sslmode);
         }
-        if config.db_host.is_some() {
-            // With DB_SECRET_ARN the user and password come from the secret.
-            let from_secret = config.db_secret_arn.as_ref().map(|_| String::new());
-            let (Some(host), Some(user), Some(name)) = (
-                &config.db_host,
-                config.db_user.as_ref().or(from_secret.as_ref()),
-                &config.db_name,
-            ) else {
-                bail!("DB_HOST is set, so DB_USER (or DB_SECRET_ARN) and DB_NAME must be set too");
+        if let Some(host) = &config.db_host {
+            // With DB_SECRET_ARN and no DB_USER the user comes from the
+            // secret, which `open_store` reads before connecting.
+            let (user, name) = match (&config.db_user, &config.db_secret_arn, &config.db_name) {
+                (Some(user), _, Some(name)) => (Some(user), name),
+                (None, Some(_), Some(name)) => (None, name),
+                _ => bail!(
+                    "DB_HOST is set, so DB_USER (or DB_SECRET_ARN) and DB_NAME must be set too"
+                ),
             };
             let mut options = PgConnectOptions::new_without_pgpass()
                 .host(host)
                 .port(config.db_port)
-                .username(user)
                 .database(name)
-                .ssl_mode(parse_ssl_mode(&config.db_sslmode)?);
+                .ssl_mode(ssl_mode(config.db_sslmode));
+            if let Some(user) = user {
+                options = options.username(user);
+            }
             if let Some(password) = &config.db_password {
                 options = options.password(password);
             }
             return Ok(Self::Postgres(options));
         }
-        Self::from_url(&format!("sqlite://{DEFAULT_SQLITE_FILE}"), "prefer")
+        Self::from_url(&format!("sqlite://{DEFAULT_SQLITE_FILE}"), SslMode::Prefer)
     }
 
-    pub fn from_url(url: &str, sslmode: &str) -> anyhow::Result<Self> {
+    pub fn from_url(url: &str, sslmode: SslMode) -> anyhow::Result<Self> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
         match scheme {
             "sqlite" => Ok(Self::Sqlite(
@@ -83,7 +86,7 @@ impl DatabaseTarget {
                     .with_context(|| format!("invalid PostgreSQL URL {:?}", redact_url(url)))?;
                 // An explicit sslmode in the URL wins over DB_SSLMODE.
                 if !url.contains("sslmode=") {
-                    options = options.ssl_mode(parse_ssl_mode(sslmode)?);
+                    options = options.ssl_mode(ssl_mode(sslmode));
                 }
                 Ok(Self::Postgres(options))
             }
@@ -112,6 +115,35 @@ impl DatabaseTarget {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite database file, when the target is SQLite.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(options) => Some(options.get_filename()),
+            Self::Postgres(_) => None,
+        }
+    }
+
+    /// Where the data lives, for messages to people: the SQLite file (as an
+    /// absolute path) or the PostgreSQL server and database, without user
+    /// or password.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Sqlite(options) => {
+                let file = options.get_filename();
+                std::path::absolute(file)
+                    .unwrap_or_else(|_| file.to_owned())
+                    .display()
+                    .to_string()
+            }
+            Self::Postgres(options) => format!(
+                "postgres://{}:{}/{}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or_default()
+            ),
         }
     }
 
@@ -174,9 +206,35 @@ impl DatabaseTarget {
     }
 }
 
-fn parse_ssl_mode(raw: &str) -> anyhow::Result<PgSslMode> {
-    PgSslMode::from_str(raw)
-        .with_context(|| format!("DB_SSLMODE {raw:?} is not valid; use disable, prefer or require"))
+/// Opens the store that configuration names, with credentials from Secrets
+/// Manager when `DB_SECRET_ARN` is set. Connects lazily: nothing is
+/// reached yet (see `Store::wait_until_reachable` and `Store::migrate`).
+pub async fn open_store(config: &DatabaseConfig) -> anyhow::Result<Store> {
+    let mut target = DatabaseTarget::from_config(config)?;
+    let mut secret = None;
+    if let Some(secret_id) = &config.db_secret_arn {
+        let (source, credentials) = SecretCredentials::load(secret_id).await?;
+        target = target.with_credentials(&credentials)?;
+        tracing::info!(secret = %secret_id, "database credentials come from Secrets Manager");
+        secret = Some(source);
+    }
+    tracing::info!(database = %target.describe(), "using database");
+    let store = target.connect(config.pool_size, config.acquire_timeout);
+    Ok(match secret {
+        Some(source) => store.with_credentials(source),
+        None => store,
+    })
+}
+
+fn ssl_mode(mode: SslMode) -> PgSslMode {
+    match mode {
+        SslMode::Disable => PgSslMode::Disable,
+        SslMode::Allow => PgSslMode::Allow,
+        SslMode::Prefer => PgSslMode::Prefer,
+        SslMode::Require => PgSslMode::Require,
+        SslMode::VerifyCa => PgSslMode::VerifyCa,
+        SslMode::VerifyFull => PgSslMode::VerifyFull,
+    }
 }
 
 #[cfg(test)]
@@ -192,7 +250,7 @@ mod tests {
             db_user: None,
             db_password: None,
             db_secret_arn: None,
-            db_sslmode: "prefer".into(),
+            db_sslmode: SslMode::Prefer,
             pool_size: 5,
             acquire_timeout: Duration::from_secs(1),
             fleet_size: None,
@@ -234,14 +292,28 @@ mod tests {
     }
 
     #[test]
+    fn db_parts_with_a_secret_need_no_user() {
+        let mut c = config();
+        c.db_host = Some("db".into());
+        c.db_name = Some("todo".into());
+        c.db_secret_arn = Some("todo/db".into());
+        let target = DatabaseTarget::from_config(&c).unwrap();
+        assert_eq!(target.backend(), Backend::Postgres);
+        assert_eq!(target.location(), "postgres://db:5432/todo");
+        c.db_name = None;
+        let err = DatabaseTarget::from_config(&c).err().unwrap().to_string();
+        assert!(err.contains("DB_NAME"), "{err}");
+    }
+
+    #[test]
     fn url_scheme_picks_backend() {
         assert_eq!(
-            DatabaseTarget::from_url("postgresql://u:p@h/d", "prefer")
+            DatabaseTarget::from_url("postgresql://u:p@h/d", SslMode::Prefer)
                 .unwrap()
                 .backend(),
             Backend::Postgres
         );
-        let err = DatabaseTarget::from_url("mysql://u:hunter2@h/d", "prefer")
+        let err = DatabaseTarget::from_url("mysql://u:hunter2@h/d", SslMode::Prefer)
             .err()
             .unwrap()
             .to_string();

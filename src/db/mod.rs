@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-pub use connect::{Backend, DatabaseTarget};
+pub use connect::{Backend, DatabaseTarget, open_store};
 pub use tasks::{ImportedTask, TaskCounts};
 
 use sqlx::{PgPool, SqlitePool};
@@ -336,8 +336,24 @@ impl Store {
     }
 }
 
-/// Holds an exclusive lock on `<database file>.migrate-lock` until dropped.
-async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<std::fs::File>> {
+/// An exclusive lock on `<database file>.migrate-lock`, held while
+/// migrating. Dropping it removes the file, then lets go of the lock.
+struct MigrationLock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        // Still locked here, so nobody else holds the lock on this file:
+        // whoever waits for it finds it gone once they get it, and retries
+        // on a fresh one (see `lock_sqlite_for_migration`).
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Takes the migration lock of a SQLite file (none for an in-memory one).
+async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<MigrationLock>> {
     use anyhow::Context;
     let options = pool.connect_options();
     let db_file = options.get_filename();
@@ -348,23 +364,49 @@ async fn lock_sqlite_for_migration(pool: &SqlitePool) -> anyhow::Result<Option<s
     lock_path.push(".migrate-lock");
     let lock_path = PathBuf::from(lock_path);
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("failed to open {}", lock_path.display()))?;
-        file.lock()
-            .with_context(|| format!("failed to lock {}", lock_path.display()))?;
-        Ok(Some(file))
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .with_context(|| format!("failed to open {}", lock_path.display()))?;
+            file.lock()
+                .with_context(|| format!("failed to lock {}", lock_path.display()))?;
+            // The previous holder removes the file as it lets go. A lock on
+            // a removed file guards nothing: unless the path still names the
+            // file we locked, start again.
+            let locked = file.metadata()?;
+            if let Ok(current) = std::fs::metadata(&lock_path)
+                && same_file(&current, &locked)
+            {
+                return Ok(Some(MigrationLock {
+                    path: lock_path,
+                    _file: file,
+                }));
+            }
+        }
     })
     .await?
 }
 
-/// Warns when the configured pools cannot all fit in PostgreSQL's
-/// `max_connections`: each process opens up to `pool_size` connections, and
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Elsewhere a file that is open cannot be removed, so the path always
+/// names the locked file.
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
+/// Warns when the pools of `fleet_size` processes (one when unset), each as
+/// large as this store's, cannot all fit in PostgreSQL's `max_connections`:
 /// during an ECS deployment up to `fleet_size` processes run at once.
-pub async fn check_connection_budget(store: &Store, config: &crate::config::DatabaseConfig) {
+pub async fn check_connection_budget(store: &Store, fleet_size: Option<u32>) {
     let Pool::Postgres(pool) = &store.pool else {
         return;
     };
@@ -376,12 +418,13 @@ pub async fn check_connection_budget(store: &Store, config: &crate::config::Data
     };
     // A few connections stay reserved for superusers and maintenance.
     let usable = max.saturating_sub(3);
-    let processes = config.fleet_size.unwrap_or(1);
-    let needed = processes.saturating_mul(config.pool_size);
+    let pool_size = pool.options().get_max_connections();
+    let processes = fleet_size.unwrap_or(1);
+    let needed = processes.saturating_mul(pool_size);
     if needed > usable {
         tracing::warn!(
             max_connections = max,
-            pool_size = config.pool_size,
+            pool_size,
             processes,
             needed,
             "the connection pools can outgrow PostgreSQL's max_connections; lower DB_POOL_SIZE or the task count"
@@ -389,7 +432,7 @@ pub async fn check_connection_budget(store: &Store, config: &crate::config::Data
     } else {
         tracing::info!(
             max_connections = max,
-            pool_size = config.pool_size,
+            pool_size,
             processes,
             "connection budget fits"
         );

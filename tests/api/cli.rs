@@ -1,5 +1,6 @@
 //! The binary's subcommands and configuration, run as a user would.
 
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -11,8 +12,16 @@ use crate::helpers::{Backend, TestApp, TestDatabase, TestRole, postgres_admin_ur
 const BIN: &str = env!("CARGO_BIN_EXE_todo-app");
 
 async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_in(&std::env::temp_dir(), args, env).await
+}
+
+async fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(BIN);
-    command.args(args).env_clear().env("LOG_FORMAT", "json");
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("LOG_FORMAT", "json");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -20,6 +29,48 @@ async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
         .await
         .expect("command hung")
         .unwrap()
+}
+
+/// A fresh directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("todo-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Files whose name ends with `suffix`.
+    fn files_ending_with(&self, suffix: &str) -> Vec<String> {
+        std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(suffix))
+            .collect()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An export document holding one task.
+fn one_task_export() -> String {
+    json!({"format": "todo-app-export", "version": 1, "exported_at": "2030-01-01T00:00:00Z", "tasks": [
+        {"id": 3, "title": "kept", "priority": 2, "completed": false, "order": 1, "due": null,
+         "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z"}]})
+    .to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn assert_success(output: &Output, what: &str) {
@@ -109,6 +160,20 @@ async fn healthcheck_exits_zero_only_when_healthy() {
         &run(&["healthcheck"], &[("PORT", &port)]).await,
         "healthcheck",
     );
+    // In a container HOST is the listening address, 0.0.0.0: the check
+    // then asks this machine.
+    assert_success(
+        &run(&["healthcheck"], &[("PORT", &port), ("HOST", "0.0.0.0")]).await,
+        "healthcheck with HOST=0.0.0.0",
+    );
+    assert_success(
+        &run(
+            &["healthcheck", "--host", "127.0.0.1", "--port", &port],
+            &[],
+        )
+        .await,
+        "healthcheck --host --port",
+    );
     drop(app);
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -175,6 +240,14 @@ async fn concurrent_migrations(backend: Backend) {
     .unwrap()
     .count() as i64;
     assert_eq!(applied, expected, "each migration recorded once");
+    if let TestDatabase::Sqlite { dir, .. } = &db {
+        let locks: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|name| name.to_string_lossy().ends_with(".migrate-lock"))
+            .collect();
+        assert!(locks.is_empty(), "left behind: {locks:?}");
+    }
 }
 
 #[tokio::test]
@@ -368,4 +441,272 @@ async fn startup_checks_the_connection_budget() {
         let log = String::from_utf8_lossy(&output.stdout);
         assert!(log.contains(expected), "fleet {fleet} × pool {pool}: {log}");
     }
+}
+
+/// Each subcommand's --help lists the settings that command reads, and no
+/// others.
+#[tokio::test]
+async fn each_command_lists_only_its_own_settings() {
+    async fn help(command: &str) -> String {
+        let output = run(&[command, "--help"], &[]).await;
+        assert_success(&output, command);
+        String::from_utf8(output.stdout).unwrap()
+    }
+    let server_only = [
+        "env: SHUTDOWN_DRAIN_DELAY",
+        "env: SHUTDOWN_TIMEOUT",
+        "env: REQUEST_TIMEOUT",
+        "env: CORS_ORIGINS",
+        "env: BODY_LIMIT",
+        "Address to listen on",
+    ];
+    let database = ["env: DATABASE_URL", "env: DB_HOST", "env: DB_SSLMODE"];
+    let logging = ["env: RUST_LOG", "env: LOG_FORMAT"];
+
+    let healthcheck = help("healthcheck").await;
+    for present in [
+        "--host",
+        "Address of the server to check",
+        "env: HOST",
+        "env: PORT",
+        "--timeout",
+    ] {
+        assert!(
+            healthcheck.contains(present),
+            "healthcheck lacks {present}: {healthcheck}"
+        );
+    }
+    for absent in server_only.iter().chain(&database).chain(&logging) {
+        assert!(
+            !healthcheck.contains(absent),
+            "healthcheck lists {absent}: {healthcheck}"
+        );
+    }
+
+    for (command, own) in [
+        ("migrate", &["env: DB_FLEET_SIZE"][..]),
+        ("export", &["--output"][..]),
+        ("import", &["--replace", "--create", "<FILE>"][..]),
+    ] {
+        let text = help(command).await;
+        for present in own.iter().chain(&database).chain(&logging) {
+            assert!(text.contains(present), "{command} lacks {present}: {text}");
+        }
+        for absent in server_only.iter().chain(&["env: HOST=", "env: PORT"]) {
+            assert!(!text.contains(absent), "{command} lists {absent}: {text}");
+        }
+    }
+
+    let serve = help("serve").await;
+    for present in server_only.iter().chain(&database).chain(&logging) {
+        assert!(serve.contains(present), "serve lacks {present}: {serve}");
+    }
+}
+
+/// A value that cannot be right stops the process before it does anything,
+/// with a message that names the setting.
+#[tokio::test]
+async fn bad_settings_are_refused_at_start_naming_the_setting() {
+    let dir = TempDir::new();
+    let file = dir.path("todo.db");
+    let url = format!("sqlite://{}", file.display());
+    for (command, setting, value) in [
+        ("migrate", "DB_SSLMODE", "requir"),
+        ("migrate", "RUST_LOG", "todo_app=verbose"),
+        ("migrate", "RUST_LOG", "warning"),
+        ("serve", "RUST_LOG", "infoo"),
+        ("serve", "CORS_ORIGINS", "todo.example.com"),
+        ("serve", "CORS_ORIGINS", "https://todo.example.com/"),
+        ("serve", "CORS_ORIGINS", "https://a.example, *"),
+    ] {
+        let output = run(
+            &[command],
+            &[("DATABASE_URL", &url), ("PORT", "0"), (setting, value)],
+        )
+        .await;
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{setting}={value}: {stderr}");
+        assert!(
+            stderr.contains(setting) && stderr.contains(value),
+            "{setting}={value}: {stderr}"
+        );
+        assert!(!file.exists(), "{setting}={value}: the database was opened");
+    }
+    // The values they replace still work.
+    let output = run(
+        &["migrate"],
+        &[
+            ("DATABASE_URL", &url),
+            ("DB_SSLMODE", "verify-full"),
+            ("RUST_LOG", "warn,todo_app=info"),
+        ],
+    )
+    .await;
+    assert_success(&output, "migrate with good settings");
+}
+
+/// A mistyped database path is not an empty database: export and import
+/// refuse it and say which file they looked for; import creates one only
+/// when asked. Both say which database they read or wrote.
+#[tokio::test]
+async fn export_and_import_refuse_a_database_that_does_not_exist() {
+    let dir = TempDir::new();
+    let missing = dir.path("mistyped.db");
+    let url = format!("sqlite://{}", missing.display());
+    let export_file = dir.path("tasks.json");
+    std::fs::write(&export_file, one_task_export()).unwrap();
+
+    let output = run(&["export"], &[("DATABASE_URL", &url)]).await;
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("no database at {}", missing.display())),
+        "{message}"
+    );
+    assert!(message.contains("DATABASE_URL"), "{message}");
+    assert!(output.stdout.is_empty(), "an export was written");
+    assert!(!missing.exists(), "export created the database");
+
+    // Without DATABASE_URL the default ./todo.db is meant, and named.
+    let output = run_in(&dir.0, &["export"], &[]).await;
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("no database at {}", dir.path("todo.db").display()))
+            && message.contains("DATABASE_URL is unset"),
+        "{message}"
+    );
+    assert!(!dir.path("todo.db").exists());
+
+    let file_arg = export_file.to_str().unwrap();
+    let output = run(&["import", file_arg], &[("DATABASE_URL", &url)]).await;
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(&missing.display().to_string()) && message.contains("--create"),
+        "{message}"
+    );
+    assert!(!missing.exists(), "import created the database");
+
+    let output = run(&["import", "--create", file_arg], &[("DATABASE_URL", &url)]).await;
+    assert_success(&output, "import --create");
+    assert_eq!(
+        stderr(&output).trim(),
+        format!("imported 1 task from {file_arg} into {}", missing.display())
+    );
+    assert!(missing.exists());
+
+    // To stdout: the document alone (logs go to stderr), ending with a newline.
+    let output = run(&["export"], &[("DATABASE_URL", &url)]).await;
+    assert_success(&output, "export to stdout");
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    assert!(stdout.ends_with("}\n"), "{stdout:?}");
+    let document: Value = serde_json::from_str(&stdout).expect("stdout is the export alone");
+    assert_eq!(document["tasks"][0]["title"], "kept");
+    assert!(
+        stderr(&output).contains(&format!(
+            "exported 1 task from {} to stdout",
+            missing.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+
+    let written = dir.path("again.json");
+    let output = run(
+        &["export", "-o", written.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+    )
+    .await;
+    assert_success(&output, "export -o");
+    assert!(std::fs::read_to_string(&written).unwrap().ends_with("}\n"));
+
+    assert!(
+        dir.files_ending_with(".migrate-lock").is_empty(),
+        "a migration lock was left behind"
+    );
+}
+
+/// What is wrong with an import file is told in terms of the file, once,
+/// on stderr.
+#[tokio::test]
+async fn import_errors_say_what_is_wrong_with_the_file_once() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let url = app.database.url().to_owned();
+    let dir = TempDir::new();
+    let head =
+        r#""format": "todo-app-export", "version": 1, "exported_at": "2030-01-01T00:00:00Z""#;
+    let task = r#""title": "t", "priority": 2, "completed": false, "order": 1, "due": null, "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z""#;
+    let cases = [
+        (format!("{{{head}}}"), "this file is not a todo-app export: it has no `tasks`".to_owned()),
+        ("".to_owned(), "the file is empty".to_owned()),
+        ("{\"format\": ".to_owned(), "this file is not JSON".to_owned()),
+        (r#"[{"id": 1, "title": "a"}]"#.to_owned(), "it holds a JSON array, not an object".to_owned()),
+        (
+            r#"{"format": "something-else", "version": 1, "tasks": []}"#.to_owned(),
+            r#"its `format` is "something-else", not "todo-app-export""#.to_owned(),
+        ),
+        (
+            r#"{"format": "todo-app-export", "version": 2, "exported_at": "2030-01-01T00:00:00Z", "tasks": []}"#.to_owned(),
+            "this export is version 2".to_owned(),
+        ),
+        (
+            format!(r#"{{{head}, "tasks": [{{"id": 1, {task}}}, {{"id": 2}}]}}"#),
+            "task 2 in the file (id 2) has no `title`".to_owned(),
+        ),
+        (
+            format!(r#"{{{head}, "tasks": [{{"id": 5, {}}}]}}"#, task.replace(r#""title": "t""#, r#""title": " ""#)),
+            "task 1 in the file (id 5): title must not be empty".to_owned(),
+        ),
+    ];
+    for (i, (content, expected)) in cases.iter().enumerate() {
+        let file = dir.path(&format!("case-{i}.json"));
+        std::fs::write(&file, content).unwrap();
+        let file = file.to_str().unwrap();
+        let output = run(&["import", file], &[("DATABASE_URL", &url)]).await;
+        assert!(!output.status.success(), "{content}");
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!("cannot import {file}: ")),
+            "{message}"
+        );
+        assert_eq!(
+            message.matches(expected.as_str()).count(),
+            1,
+            "{content}: {message}"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !stdout.contains(expected.as_str()),
+            "printed twice: {stdout}"
+        );
+    }
+    assert!(app.list("").await.is_empty(), "nothing was imported");
+
+    let file = dir.path("one.json");
+    std::fs::write(&file, one_task_export()).unwrap();
+    let file = file.to_str().unwrap();
+    assert_success(
+        &run(&["import", file], &[("DATABASE_URL", &url)]).await,
+        "first import",
+    );
+    let output = run(&["import", file], &[("DATABASE_URL", &url)]).await;
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert_eq!(
+        message.matches("already holds 1 task;").count(),
+        1,
+        "{message}"
+    );
+    assert!(message.contains("Pass --replace"), "{message}");
+    assert!(!message.contains("import with replace"), "{message}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("already holds"),
+        "printed twice"
+    );
+    assert_success(
+        &run(&["import", "--replace", file], &[("DATABASE_URL", &url)]).await,
+        "import --replace",
+    );
+    assert_eq!(app.titles("").await, ["kept"]);
 }

@@ -65,7 +65,7 @@ pub fn database_config(url: &str) -> DatabaseConfig {
         db_user: None,
         db_password: None,
         db_secret_arn: None,
-        db_sslmode: "prefer".to_owned(),
+        db_sslmode: todo_app::config::SslMode::Prefer,
         pool_size: 5,
         acquire_timeout: Duration::from_secs(5),
         fleet_size: None,

@@ -64,9 +64,10 @@ async fn in_flight_request_finishes_during_shutdown(app: TestApp) {
     result.unwrap().expect("server stopped with an error");
     // The write that got a 201 is stored.
     let reopened = TestDatabase::url(&app.database).to_owned();
-    let store = todo_app::db::DatabaseTarget::from_url(&reopened, "prefer")
-        .unwrap()
-        .connect(1, Duration::from_secs(5));
+    let store =
+        todo_app::db::DatabaseTarget::from_url(&reopened, todo_app::config::SslMode::Prefer)
+            .unwrap()
+            .connect(1, Duration::from_secs(5));
     let tasks = store.all_tasks().await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "sent during shutdown");
