@@ -884,7 +884,7 @@ set_postgres_log_retention() {
 # --------------------------------------------------------------------------------------------
 cmd_up() {
   local public_subnets private_subnets vpc_id repository_uri url zone_a="" zone_b=""
-  local db_host="" db_port=5432 db_name=todo db_secret="" db_group="" need_docker=0
+  local db_host="" db_port=5432 db_name=todo db_secret="" db_group="" need_docker=0 registry_ready=0
 
   # Everything that can be checked is checked before anything is created.
   [[ $SMOKE -eq 0 ]] || command -v curl >/dev/null 2>&1 || die "curl is needed for the smoke test (or pass --no-smoke)"
@@ -899,10 +899,14 @@ cmd_up() {
   validate
   check_connection_budget
   choose_desired_count
+  # The image can be looked for only in a repository that exists (not one whose stack failed).
+  case $(stack_status "$REGISTRY_STACK") in
+    CREATE_COMPLETE | UPDATE_COMPLETE | UPDATE_ROLLBACK_COMPLETE) registry_ready=1 ;;
+  esac
   if [[ $SKIP_BUILD -eq 0 ]]; then
-    if stack_exists "$REGISTRY_STACK" && image_exists "$IMAGE_TAG"; then need_docker=0; else need_docker=1; fi
+    if [[ $registry_ready -eq 1 ]] && image_exists "$IMAGE_TAG"; then need_docker=0; else need_docker=1; fi
     [[ $need_docker -eq 0 ]] || check_docker
-  elif stack_exists "$REGISTRY_STACK" && ! image_exists "$IMAGE_TAG"; then
+  elif [[ $registry_ready -eq 1 ]] && ! image_exists "$IMAGE_TAG"; then
     die "image tag '$IMAGE_TAG' is not in repository $REPOSITORY_NAME: push it first or drop --skip-build"
   fi
   log "options: $(options_line)"

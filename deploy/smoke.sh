@@ -95,7 +95,8 @@ request() {
 body() { cat "$WORK/body" 2>/dev/null || true; }
 # json_field NAME: the first string or number value of "NAME" in the body.
 json_field() {
-  body | tr -d '\n' | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n1
+  body | tr -d '\n' | grep -oE "\"$1\"[[:space:]]*:[[:space:]]*(\"[^\"]*\"|[0-9]+)" | head -n1 |
+    sed -e 's/^[^:]*:[[:space:]]*//' -e 's/"//g' || true # no match is an empty value, checked by the caller
 }
 expect() {
   local want=$1 got=$2 what=$3

@@ -157,10 +157,12 @@ def test_first_deployment_and_every_run_after(env, aws, tmp_path):
 
     # 7. Why tasks stopped shows in status (and in a failed deployment's output).
     svc = outputs(aws, f"{prefix}-service")
-    task_definition = outputs(aws, f"{prefix}-service")["TaskDefinitionArn"]
     ecs = aws("ecs")
-    # (moto's task definition has no awsvpc network mode, see test_deploy_moto: no network
-    # configuration needed.)
+    # moto cannot run the stack's task definition (it sums container memory, and ours is set on
+    # the task): a stand-in revision with container memory runs in the same cluster.
+    task_definition = ecs.register_task_definition(
+        family=f"{prefix}-standin", containerDefinitions=[{"name": "app", "image": "todo", "memory": 512}]
+    )["taskDefinition"]["taskDefinitionArn"]
     (task,) = ecs.run_task(cluster=svc["ClusterName"], taskDefinition=task_definition, startedBy="ecs-svc/1",
                            count=1, launchType="FARGATE")["tasks"]
     ecs.stop_task(cluster=svc["ClusterName"], task=task["taskArn"],

@@ -26,7 +26,8 @@ SMOKE = Path(__file__).resolve().parents[2] / "deploy" / "smoke.sh"
 
 class App:
     def __init__(self, auth="accounts", signup="open", lose_writes=False, revision="abc123def456", not_ready=0,
-                 host=None):
+                 host=None, no_id=False):
+        self.no_id = no_id
         self.auth, self.signup, self.lose_writes, self.revision = auth, signup, lose_writes, revision
         self.not_ready = not_ready
         self.host = host
@@ -120,6 +121,8 @@ def handler_for(app: App):
                         app.next_id += 1
                         if not app.lose_writes:
                             app.tasks[task["id"]] = task
+                        if app.no_id:
+                            return self.send(201, {"title": task["title"]})
                         return self.send(201, {"id": task["id"], "title": task["title"], "completed": False})
                     return self.send(200, [t for t in app.tasks.values() if t["owner"] == owner][:1])
                 match = re.fullmatch(r"/api/todos/(\d+)", path)
@@ -219,3 +222,10 @@ def test_waits_for_readiness_and_reaches_a_name_without_dns(serve):
     code, out = smoke(f"http://todo.example.test:{port}", "--connect-to", f"127.0.0.1:{port}")
     assert code == 0, out
     assert app.requests.count("GET /readyz") == 2
+
+
+def test_an_answer_without_an_id_is_reported_not_swallowed(serve):
+    """A lookup that finds nothing must not end the script silently (set -e in a substitution)."""
+    app = App(auth="none", no_id=True)
+    code, out = smoke(f"http://127.0.0.1:{serve(app)}")
+    assert code != 0 and "POST /api/todos answered without an id" in out
