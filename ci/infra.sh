@@ -59,7 +59,7 @@ step "template rules, IAM lint, bash 3.2, smoke test (tests/infra)" timeout 600 
   python -m pytest -q -p no:cacheprovider tests/infra/test_templates.py tests/infra/test_iam.py \
   tests/infra/test_bash_portability.py tests/infra/test_smoke.py
 # The emulator deployments are bounded: moto answers in seconds, the whole suite takes minutes.
-step "deploy to moto (tests/infra)" timeout 1500 \
+step "deploy to moto (tests/infra)" timeout 2400 \
   python -m pytest -q -p no:cacheprovider tests/infra/test_deploy_moto.py tests/infra/test_deploy_lifecycle.py
 
 summary infra

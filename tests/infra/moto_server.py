@@ -45,7 +45,8 @@ tests exercise the script as it runs against AWS, not a variant of it:
 And one hook for the tests, which no AWS call can bring about on purpose: a stack created with
 the tag `moto-test-status` = `STATUS` reports that status from then on (a stack left in
 ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED by an earlier failure), and `STATUS>FINAL@SECONDS`
-reports STATUS for SECONDS and then FINAL (an operation still in progress).
+reports STATUS for SECONDS and then FINAL (an operation still in progress); with
+`STATUS>FINAL@manual` it changes to FINAL when the test calls SetStackPolicy on the stack.
 
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the same arguments as moto_server)
 """
@@ -154,7 +155,7 @@ def _status_get(self):
         status, _, rest = forced.partition(">")
         if rest:
             final, _, seconds = rest.partition("@")
-            if time.monotonic() >= self.__dict__["_test_status_since"] + float(seconds):
+            if seconds != "manual" and time.monotonic() >= self.__dict__["_test_status_since"] + float(seconds):
                 self.__dict__["_test_status"] = None
                 self.__dict__["_status"] = final
                 return final
@@ -180,6 +181,19 @@ def _create_stack_with_test_status(self, *args, **kwargs):
 
 
 CloudFormationBackend.create_stack = _create_stack_with_test_status
+_set_stack_policy = CloudFormationBackend.set_stack_policy
+
+
+def _set_stack_policy_ending_test_status(self, stack_name, policy_body):
+    stack = self.get_stack(stack_name)
+    forced = stack.__dict__.get("_test_status") or ""
+    if forced.endswith("@manual"):
+        stack.__dict__["_test_status"] = None
+        stack.__dict__["_status"] = forced.partition(">")[2].partition("@")[0]
+    return _set_stack_policy(self, stack_name, policy_body)
+
+
+CloudFormationBackend.set_stack_policy = _set_stack_policy_ending_test_status
 _create_change_set = CloudFormationBackend.create_change_set
 
 
