@@ -10,10 +10,13 @@
 //! `Store::data_version` tells readers cheaply whether anything changed, so
 //! list responses can be reused until a write commits anywhere.
 
+/// Accounts, sessions, API tokens and the login throttle.
+pub mod accounts;
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
 mod group_commit;
+mod statistics;
 mod tasks;
 
 use std::fmt;
@@ -49,6 +52,8 @@ struct LocalState {
     sqlite_files: Option<[PathBuf; 2]>,
     /// Creates, committed in batches; started on first use.
     create_queue: std::sync::OnceLock<group_commit::CreateQueue>,
+    /// When to analyse the table again after it grew.
+    statistics: statistics::Statistics,
 }
 
 impl LocalState {
@@ -124,8 +129,15 @@ pub enum StoreError {
     /// The caller's `If-Match` version is not the stored one.
     #[error("task {id} has changed: the current version is {current}")]
     VersionMismatch { id: i64, current: i64 },
-    #[error("{0}")]
-    Conflict(String),
+    /// An import without `replace` into a list that has tasks.
+    #[error("the list already holds {existing} tasks")]
+    ListNotEmpty { existing: i64 },
+    /// An import that keeps ids names an id another list's task holds.
+    #[error("task id {0} belongs to another list")]
+    IdTaken(i64),
+    /// A username already taken (regardless of case).
+    #[error("the username is taken")]
+    UsernameTaken,
     /// The pool had no free connection within the acquire timeout.
     #[error("the database is busy")]
     Busy,
@@ -203,6 +215,12 @@ impl Store {
     /// write is over.
     pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
         self.local.write_guard(&self.pool).await
+    }
+
+    /// Brings the planner statistics up to date after a bulk change, so no
+    /// prepared statement keeps a plan made for the table as it was.
+    pub(crate) async fn refresh_statistics(&self) {
+        self.local.statistics.refresh(&self.pool).await;
     }
 
     /// The current data version, for caching reads. Take it *before*

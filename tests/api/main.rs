@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod accounts;
 mod api_errors;
 mod api_todos;
 mod cli;
@@ -12,4 +13,5 @@ mod openapi;
 mod ops;
 mod rotation;
 mod shutdown;
+mod table_growth;
 mod ui;

@@ -1,5 +1,6 @@
-//! The stylesheet and script, compiled into the binary and served under
-//! names that carry a hash of their content (`/assets/app.3f9c….css`).
+//! The stylesheet, script and icon, compiled into the binary and served
+//! under names that carry a hash of their content (`/assets/app.3f9c….css`),
+//! and the web app manifest that names the icon.
 //!
 //! A new release changes the name, so browsers may keep a copy for a year
 //! (`immutable`) and still never run a stale script against a newer page.
@@ -15,21 +16,24 @@ use axum::response::{IntoResponse, Response};
 
 const APP_CSS: &str = include_str!("assets/app.css");
 const APP_JS: &str = include_str!("assets/app.js");
+const ICON_SVG: &str = include_str!("assets/icon.svg");
 
 /// The URLs the page links to.
 pub struct Assets {
     pub css: String,
     pub js: String,
+    pub icon: String,
 }
 
 pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     css: format!("/assets/app.{:016x}.css", fnv1a(APP_CSS.as_bytes())),
     js: format!("/assets/app.{:016x}.js", fnv1a(APP_JS.as_bytes())),
+    icon: format!("/assets/icon.{:016x}.svg", fnv1a(ICON_SVG.as_bytes())),
 });
 
 /// FNV-1a: tiny and good enough to tell two versions of a file apart
 /// (this is a cache key, not a security boundary).
-const fn fnv1a(bytes: &[u8]) -> u64 {
+pub const fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
     while i < bytes.len() {
@@ -46,6 +50,8 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         (APP_CSS, "text/css; charset=utf-8", &assets.css)
     } else if file.starts_with("app.") && file.ends_with(".js") {
         (APP_JS, "text/javascript; charset=utf-8", &assets.js)
+    } else if file.starts_with("icon.") && file.ends_with(".svg") {
+        (ICON_SVG, "image/svg+xml", &assets.icon)
     } else {
         return super::not_found_page();
     };
@@ -54,6 +60,10 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     } else {
         "no-cache"
     };
+    respond(body.to_owned(), content_type, cache)
+}
+
+fn respond(body: String, content_type: &'static str, cache: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -65,6 +75,30 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     response
 }
 
+/// Lets the list be installed as an app, with our icon and colours.
+pub async fn manifest() -> Response {
+    let manifest = serde_json::json!({
+        "name": "todos",
+        "short_name": "todos",
+        "description": "A list of things to do.",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f3f1ed",
+        "theme_color": "#0f766e",
+        "icons": [
+            { "src": ASSETS.icon, "sizes": "any", "type": "image/svg+xml", "purpose": "any" },
+        ],
+    });
+    // Not content-hashed (browsers look for it by the name in the page), so
+    // revalidated like the page.
+    respond(
+        manifest.to_string(),
+        "application/manifest+json",
+        "no-cache",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +108,7 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert!(ASSETS.css.starts_with("/assets/app.") && ASSETS.css.ends_with(".css"));
+        assert!(ASSETS.icon.starts_with("/assets/icon.") && ASSETS.icon.ends_with(".svg"));
         assert_ne!(
             ASSETS.css.trim_end_matches(".css"),
             ASSETS.js.trim_end_matches(".js")

@@ -2,11 +2,16 @@
 //! due-date wording and which form shows which error are decided here, in
 //! Rust, where they can be tested. Askama compiles the templates into the
 //! binary; nothing is parsed per request, and every value is HTML-escaped.
+//!
+//! The page is put together from parts that are also rendered on their own
+//! (`RowPart`, `SummaryPart`): a change made by the script is answered with
+//! just the parts it changed, from the same templates as the full page.
 
 use askama::Template;
 use chrono::{Datelike, NaiveDate};
 
 use super::assets::Assets;
+use super::clock::Clock;
 use super::view::{Filter, View};
 use crate::db::TaskCounts;
 use crate::domain::{FieldError, Priority, SortOrder, Task};
@@ -16,17 +21,39 @@ use crate::domain::{FieldError, Priority, SortOrder, Task};
 #[template(path = "page.html", config = "src/http/ui/askama.toml")]
 pub struct Page<'a> {
     pub assets: &'static Assets,
+    /// The CSRF token every form carries, and who is signed in (accounts mode).
+    pub csrf_token: Option<&'a str>,
+    pub username: Option<&'a str>,
     pub view: &'a View,
     /// The `return` value of every form on the page.
     pub return_to: String,
     pub items: Vec<Item<'a>>,
-    pub counts: TaskCounts,
-    /// More tasks match than one page shows.
-    pub truncated: bool,
+    pub summary: Summary,
     pub new_todo: NewTodoForm,
-    pub filters: Vec<FilterLink>,
     /// Whether the user's own edit (a 422, or `?edit=`) asks for focus.
     pub editing_focus: bool,
+    /// The time-zone offset the dates were rendered for, so the script can
+    /// tell when its own zone differs.
+    pub utc_offset: i32,
+}
+
+/// One row on its own, as the script receives it after a change.
+#[derive(Template)]
+#[template(path = "row.html", config = "src/http/ui/askama.toml")]
+pub struct RowPart<'a> {
+    pub csrf_token: Option<&'a str>,
+    pub view: &'a View,
+    pub return_to: &'a str,
+    pub item: Item<'a>,
+}
+
+/// The parts of the page that depend on every task: toggle-all, the notes
+/// under the list, the footer and the first-run hint.
+#[derive(Template)]
+#[template(path = "summary.html", config = "src/http/ui/askama.toml")]
+pub struct SummaryPart<'a> {
+    pub csrf_token: Option<&'a str>,
+    pub summary: &'a Summary,
 }
 
 /// A page that is not the list: 404s and errors.
@@ -36,6 +63,21 @@ pub struct MessagePage<'a> {
     pub assets: &'static Assets,
     pub heading: &'a str,
     pub message: &'a str,
+}
+
+/// "Delete these?" for browsers without JavaScript, which have no Undo.
+#[derive(Template)]
+#[template(path = "confirm.html", config = "src/http/ui/askama.toml")]
+pub struct ConfirmPage<'a> {
+    pub assets: &'static Assets,
+    pub csrf_token: Option<&'a str>,
+    pub heading: String,
+    pub titles: Vec<&'a str>,
+    pub action: String,
+    pub return_to: String,
+    pub button: &'static str,
+    /// The way back: "Keep it" or "Keep them".
+    pub keep: &'static str,
 }
 
 pub struct FilterLink {
@@ -48,6 +90,69 @@ pub struct SortChoice {
     pub value: &'static str,
     pub label: &'static str,
     pub selected: bool,
+}
+
+/// What the counter, toggle-all and footer show.
+pub struct Summary {
+    pub return_to: String,
+    /// Every task: toggle-all and "Clear completed" act on all of them.
+    pub all: TaskCounts,
+    /// The tasks the search matches (all of them without a search): the counter.
+    pub matching: TaskCounts,
+    pub searching: bool,
+    pub filters: Vec<FilterLink>,
+    /// How many rows the list shows, and whether more matched.
+    pub listed: usize,
+    pub truncated: bool,
+    pub empty_text: String,
+}
+
+impl Summary {
+    pub fn new(
+        view: &View,
+        all: TaskCounts,
+        matching: TaskCounts,
+        listed: usize,
+        truncated: bool,
+    ) -> Self {
+        let filters = Filter::ALL
+            .into_iter()
+            .map(|f| FilterLink {
+                label: f.label(),
+                url: view.url_for(f),
+                selected: f == view.filter,
+            })
+            .collect();
+        let empty_text = match (&view.query, view.filter) {
+            (Some(q), _) => format!("No tasks match “{q}”."),
+            (None, Filter::Active) => "Nothing left to do.".to_owned(),
+            (None, Filter::Completed) => "No completed tasks yet.".to_owned(),
+            (None, Filter::All) => "No tasks.".to_owned(),
+        };
+        Self {
+            return_to: view.url(),
+            all,
+            matching,
+            searching: view.query.is_some(),
+            filters,
+            listed,
+            truncated,
+            empty_text,
+        }
+    }
+
+    pub fn all_done(&self) -> bool {
+        self.all.total > 0 && self.all.active == 0
+    }
+
+    pub fn items_left(&self) -> &'static str {
+        match (self.matching.active == 1, self.searching) {
+            (true, false) => "item left",
+            (false, false) => "items left",
+            (true, true) => "matching item left",
+            (false, true) => "matching items left",
+        }
+    }
 }
 
 /// The values and errors of a form as the user sent it, so a rejected form
@@ -89,9 +194,20 @@ pub struct Item<'a> {
     pub due: Option<DueLabel>,
     /// Shown in edit mode, with these values (the task's own, or rejected input).
     pub edit: Option<FormState>,
+    /// Whether the list is in the user's own order, so rows can be moved.
+    pub movable: bool,
 }
 
-impl Item<'_> {
+impl<'a> Item<'a> {
+    pub fn new(task: &'a Task, clock: &Clock, view: &View) -> Self {
+        Self {
+            task,
+            due: task.due.map(|d| DueLabel::new(d, clock, task.completed)),
+            edit: None,
+            movable: view.sort == SortOrder::Order,
+        }
+    }
+
     pub fn editing(&self) -> bool {
         self.edit.is_some()
     }
@@ -136,6 +252,20 @@ impl Item<'_> {
     pub fn priority_class(&self) -> &'static str {
         self.task.priority.name()
     }
+
+    /// A plain task (low priority) shows no priority mark: only what says
+    /// something is shown.
+    pub fn priority_label(&self) -> Option<&'static str> {
+        (self.task.priority != Priority::default()).then(|| self.task.priority.label())
+    }
+
+    pub fn has_tags(&self) -> bool {
+        self.priority_label().is_some() || self.due.is_some()
+    }
+
+    pub fn priorities(&self) -> impl Iterator<Item = Priority> {
+        Priority::all()
+    }
 }
 
 /// How a due date reads next to a task.
@@ -150,12 +280,14 @@ pub struct DueLabel {
 }
 
 impl DueLabel {
-    pub fn new(due: NaiveDate, today: NaiveDate, completed: bool) -> Self {
+    pub fn new(due: NaiveDate, clock: &Clock, completed: bool) -> Self {
+        let today = clock.today;
         let days = (due - today).num_days();
-        let date = if due.year() == today.year() {
-            due.format("%-d %b").to_string()
-        } else {
-            due.format("%-d %b %Y").to_string()
+        let date = match (due.year() == today.year(), clock.month_first) {
+            (true, false) => due.format("%-d %b").to_string(),
+            (true, true) => due.format("%b %-d").to_string(),
+            (false, false) => due.format("%-d %b %Y").to_string(),
+            (false, true) => due.format("%b %-d, %Y").to_string(),
         };
         let text = match days {
             _ if completed => format!("Due {date}"),
@@ -179,39 +311,30 @@ impl<'a> Page<'a> {
         assets: &'static Assets,
         view: &'a View,
         tasks: &'a [Task],
-        counts: TaskCounts,
-        truncated: bool,
+        summary: Summary,
         new_todo: NewTodoForm,
         mut edit: Option<EditForm>,
-        today: NaiveDate,
+        clock: &Clock,
     ) -> Self {
         let editing_focus = edit.is_some();
         let items = tasks
             .iter()
             .map(|task| Item {
-                task,
-                due: task.due.map(|d| DueLabel::new(d, today, task.completed)),
                 edit: edit.take_if(|e| e.id == task.id).map(|e| e.form),
-            })
-            .collect();
-        let filters = Filter::ALL
-            .into_iter()
-            .map(|f| FilterLink {
-                label: f.label(),
-                url: view.url_for(f),
-                selected: f == view.filter,
+                ..Item::new(task, clock, view)
             })
             .collect();
         Self {
             assets,
+            csrf_token: None,
+            username: None,
             view,
             return_to: view.url(),
             items,
-            counts,
-            truncated,
+            summary,
             new_todo,
-            filters,
             editing_focus,
+            utc_offset: clock.offset_minutes,
         }
     }
 
@@ -235,30 +358,13 @@ impl<'a> Page<'a> {
         .collect()
     }
 
+    /// Rows can be moved only in the user's own order.
+    pub fn movable(&self) -> bool {
+        self.view.sort == SortOrder::Order
+    }
+
     pub fn search(&self) -> &str {
         self.view.query.as_deref().unwrap_or_default()
-    }
-
-    pub fn all_done(&self) -> bool {
-        self.counts.total > 0 && self.counts.active == 0
-    }
-
-    pub fn items_left(&self) -> &'static str {
-        if self.counts.active == 1 {
-            "item left"
-        } else {
-            "items left"
-        }
-    }
-
-    /// Why the list is empty although tasks exist.
-    pub fn empty_text(&self) -> String {
-        match (&self.view.query, self.view.filter) {
-            (Some(q), _) => format!("No tasks match “{q}”."),
-            (None, Filter::Active) => "Nothing left to do.".to_owned(),
-            (None, Filter::Completed) => "No completed tasks yet.".to_owned(),
-            (None, Filter::All) => "No tasks.".to_owned(),
-        }
     }
 }
 
@@ -286,8 +392,12 @@ mod tests {
 
     #[test]
     fn due_labels_say_how_close() {
-        let today = day("2030-03-10");
-        let label = |due: &str, done: bool| DueLabel::new(day(due), today, done);
+        let clock = Clock {
+            today: day("2030-03-10"),
+            offset_minutes: 0,
+            month_first: false,
+        };
+        let label = |due: &str, done: bool| DueLabel::new(day(due), &clock, done);
         assert_eq!(label("2030-03-09", false).text, "Overdue, 9 Mar");
         assert!(label("2030-03-09", false).overdue);
         assert!(!label("2030-03-09", true).overdue);
@@ -298,6 +408,23 @@ mod tests {
         assert_eq!(label("2030-04-01", false).text, "Due 1 Apr");
         assert_eq!(label("2031-01-02", false).text, "Due 2 Jan 2031");
         assert_eq!(label("2031-01-02", false).iso, "2031-01-02");
+    }
+
+    #[test]
+    fn due_labels_follow_the_readers_date_order() {
+        let clock = Clock {
+            today: day("2030-03-10"),
+            offset_minutes: 0,
+            month_first: true,
+        };
+        assert_eq!(
+            DueLabel::new(day("2030-04-01"), &clock, false).text,
+            "Due Apr 1"
+        );
+        assert_eq!(
+            DueLabel::new(day("2031-01-02"), &clock, false).text,
+            "Due Jan 2, 2031"
+        );
     }
 
     #[test]

@@ -1,12 +1,19 @@
-// todos: the same page, without full reloads.
+// todos: the same page, changed in place.
 //
 // Every action on the page is a plain form that works without this file.
-// Here those forms are taken over: a change goes to the JSON API, then the
-// current view is fetched again and its list, toggle-all and footer are
-// swapped in. The server stays the one place that renders a task, sorts and
-// filters; this file only decides when to ask. Filter, sort and search
-// change the URL with history.pushState/replaceState, and popstate renders
-// the URL again, so Back and Forward work and every view can be bookmarked.
+// Here those forms are taken over. The page changes the moment the user
+// acts (a new row marked as saving, a ticked box, a row gone), the form is
+// posted with fetch, and the server answers with only what changed: the
+// view as [id, version] pairs in order, the rows the change touched,
+// rendered by the same templates as the page, and the summary (toggle-all,
+// the notes under the list, the footer). Rows whose version is already
+// shown keep their DOM nodes, so focus, a screen reader's place and a
+// test's handle all survive. A refused change is rolled back and explained.
+//
+// Filter, sort and search change the URL with history.pushState or
+// replaceState, and popstate shows the URL again, so Back and Forward work
+// and every view can be bookmarked. Another tab's changes arrive by asking
+// /todos/state (a 304 while nothing changed) on focus and every few seconds.
 'use strict';
 
 // Loaded in <head> without defer, so this runs before the body is painted:
@@ -14,25 +21,43 @@
 document.documentElement.classList.add('js');
 
 (() => {
-  let app, newForm, newInput, controls, search, sort, statusLine;
-  // Changes run one after the other, so tasks land in the order typed.
+  const POLL_MS = 5000;
+  const TOAST_MS = 8000;
+
+  let app, main, list, newForm, newInput, controls, search, sort, statusLine, toast;
+  // Changes go to the server one after the other, so tasks land in the
+  // order typed and answers are applied in the order sent.
   let queue = Promise.resolve();
-  // Only the newest render is applied when several are in flight.
-  let renderCount = 0;
+  // Changes sent and not yet answered, per row: their rows are not
+  // overwritten by older answers in between.
+  const busy = new WeakMap();
+  let pending = 0;
+  // Bumped by every change and navigation: a refresh that began before is stale.
+  let epoch = 0;
+  // The `state` of the answer the page shows, and for which view.
+  let known = { state: null, url: null };
   let searchTimer = 0;
+  let toastTimer = 0;
+  let undoable = null;
+  let drag = null;
 
   document.addEventListener('DOMContentLoaded', () => {
     app = document.getElementById('todoapp');
-    if (!app || !app.querySelector('.todo-list')) return; // an error page
+    if (!app || !app.querySelector('.todo-list')) return; // a message page
+    main = app.querySelector('.main');
+    list = app.querySelector('.todo-list');
     newForm = app.querySelector('.new-todo-form');
     newInput = newForm.querySelector('.new-todo');
     controls = app.querySelector('.view-controls');
     search = controls.querySelector('.search');
     sort = controls.querySelector('.sort-select');
     statusLine = document.getElementById('status');
+    toast = app.querySelector('.toast');
     // `?edit=ID` is the no-JavaScript edit page. Here the item is already in
-    // edit mode; keep it out of the URL so later renders do not reopen it.
+    // edit mode; keep it out of the URL so it does not open again.
     if (new URLSearchParams(location.search).has('edit')) history.replaceState(null, '', here());
+    markMovable();
+    rememberZone();
 
     app.addEventListener('submit', onSubmit);
     app.addEventListener('change', onChange);
@@ -41,10 +66,25 @@ document.documentElement.classList.add('js');
     app.addEventListener('dblclick', onDoubleClick);
     app.addEventListener('keydown', onKeyDown);
     app.addEventListener('focusout', onFocusOut);
+    app.addEventListener('pointerdown', onPointerDown);
+    document.addEventListener('keydown', onDocumentKeyDown);
+    toast.addEventListener('pointerenter', holdToast);
+    toast.addEventListener('focusin', holdToast);
+    toast.addEventListener('pointerleave', releaseToast);
+    toast.addEventListener('focusout', releaseToast);
     window.addEventListener('popstate', () => {
       showControls();
-      render().catch(showProblem);
+      markMovable();
+      clearProblems();
+      later(() => refresh(true));
     });
+    window.addEventListener('focus', () => refresh());
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) refresh();
+    });
+    setInterval(() => {
+      if (!document.hidden) refresh();
+    }, POLL_MS);
   });
 
   // ---- Events ---------------------------------------------------------------
@@ -54,8 +94,11 @@ document.documentElement.classList.add('js');
     const li = form.closest('.todo-list li');
     event.preventDefault();
     if (form === newForm) addTask();
-    else if (form.matches('.edit-form')) saveEdit(li);
-    else if (form.matches('.toggle-form')) setCompleted(li, !li.classList.contains('completed'));
+    else if (form.matches('.edit-form')) {
+      const button = event.submitter;
+      if (button && button.matches('.move-button')) moveBy(li, button.value === 'up' ? -1 : 1);
+      else saveEdit(li, true);
+    } else if (form.matches('.toggle-form')) setCompleted(li, !li.classList.contains('completed'));
     else if (form.matches('.destroy-form')) destroy(li);
     else if (form.matches('.toggle-all-form')) setAllCompleted(form.elements.completed.value === 'true');
     else if (form.matches('.clear-completed-form')) clearCompleted();
@@ -71,13 +114,21 @@ document.documentElement.classList.add('js');
   }
 
   function onInput(event) {
-    if (event.target !== search) return;
-    clearTimeout(searchTimer);
-    // Each keystroke replaces the URL rather than adding to history.
-    searchTimer = setTimeout(() => navigate(controlsUrl(), 'replace'), 200);
+    const target = event.target;
+    // Typing again means the last problem has been read.
+    if (target === newInput) {
+      clearError(newForm);
+      clearProblems();
+    } else if (target === search) {
+      clearTimeout(searchTimer);
+      // Each keystroke replaces the URL rather than adding to history.
+      searchTimer = setTimeout(() => navigate(controlsUrl(), 'replace'), 200);
+    }
   }
 
   function onClick(event) {
+    if (event.target.closest('.toast-undo')) return undo();
+    if (event.target.closest('.toast-close')) return hideToast(true);
     const link = event.target.closest('a');
     const plain = event.button === 0 && !(event.metaKey || event.ctrlKey || event.shiftKey || event.altKey);
     if (!link || !plain) return;
@@ -89,7 +140,7 @@ document.documentElement.classList.add('js');
       startEdit(link.closest('li'));
     } else if (link.matches('.cancel-link')) {
       event.preventDefault();
-      cancelEdit(link.closest('li'));
+      cancelEdit(link.closest('li'), true);
     }
   }
 
@@ -99,11 +150,30 @@ document.documentElement.classList.add('js');
   }
 
   function onKeyDown(event) {
-    if (event.key !== 'Escape' || event.target.tagName === 'SELECT') return;
-    const form = event.target.closest('.edit-form');
-    if (form) {
+    const target = event.target;
+    const li = target.closest('.todo-list li');
+    if (event.key === 'Escape' && target.tagName !== 'SELECT') {
+      const form = target.closest('.edit-form');
+      if (form) {
+        event.preventDefault();
+        cancelEdit(form.closest('li'), true);
+      }
+      return;
+    }
+    if (!li || li.classList.contains('editing') || !li.dataset.id) return;
+    const arrow = event.key === 'ArrowUp' ? -1 : event.key === 'ArrowDown' ? 1 : 0;
+    // The handle moves with plain arrows; anywhere in a row, Alt + arrows.
+    if (arrow && (event.altKey || target.matches('.move-handle'))) {
       event.preventDefault();
-      cancelEdit(form.closest('li'), true);
+      moveBy(li, arrow);
+    }
+  }
+
+  function onDocumentKeyDown(event) {
+    const typing = event.target.closest && event.target.closest('input, textarea, select, [contenteditable]');
+    if (undoable && !typing && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z') {
+      event.preventDefault();
+      undo();
     }
   }
 
@@ -112,58 +182,142 @@ document.documentElement.classList.add('js');
   function onFocusOut(event) {
     const form = event.target.closest('.edit-form');
     if (form && !(event.relatedTarget && form.contains(event.relatedTarget))) {
-      saveEdit(form.closest('li'));
+      saveEdit(form.closest('li'), false);
     }
   }
 
-  // ---- Actions --------------------------------------------------------------
+  // ---- Adding, completing, editing, deleting --------------------------------
 
   function addTask() {
-    const fields = newForm.elements;
-    if (!newInput.value.trim()) return; // TodoMVC: Enter on nothing adds nothing
-    const sent = { title: newInput.value, priority: fields.priority.value, due: fields.due.value };
-    const body = { title: sent.title, priority: Number(sent.priority) };
-    if (sent.due) body.due = sent.due;
-    // Clear at once so the next task can be typed; put it back on an error.
+    const title = newInput.value.trim();
+    if (!title) return; // TodoMVC: Enter on nothing adds nothing
+    const fields = formFields(newForm);
+    const sent = { title: newInput.value, priority: fields.get('priority'), due: fields.get('due') };
+    // Cleared at once so the next task can be typed; put back on an error.
     newInput.value = '';
-    fields.priority.value = '1';
-    fields.due.value = '';
+    newForm.elements.priority.value = '1';
+    newForm.elements.due.value = '';
     clearError(newForm);
-    change(
-      () => api('POST', '/api/todos', body).then((task) => announce(`Added “${task.title}”.`)),
-      (problem) => {
+    clearProblems();
+    const row = placeholder(title);
+    list.append(row);
+    showList(true);
+    change(newForm.action, fields, {
+      placeholder: row,
+      failed(problem) {
+        row.remove();
+        showList();
         if (!newInput.value) {
           newInput.value = sent.title;
-          fields.priority.value = sent.priority;
-          fields.due.value = sent.due;
+          newForm.elements.priority.value = sent.priority;
+          newForm.elements.due.value = sent.due;
         }
-        showError(newForm, problem);
+        showError(newForm, problem.status === 422 ? problem : { message: inWords(problem, 'your new task') });
       },
-    );
+    });
+  }
+
+  // The new task as it will look, until the server has it.
+  function placeholder(title) {
+    const li = document.createElement('li');
+    li.className = 'saving';
+    li.setAttribute('aria-busy', 'true');
+    li.innerHTML =
+      '<div class="view"><span class="toggle-form"><input class="toggle" type="checkbox" disabled aria-label="Saving"></span>' +
+      '<label></label><span class="tags"><span class="saving-note">Saving…</span></span></div>';
+    li.querySelector('label').textContent = title;
+    return li;
   }
 
   function setCompleted(li, completed) {
+    if (!li.dataset.id) return;
+    const form = li.querySelector('.toggle-form');
+    const box = form.querySelector('.toggle');
     li.classList.toggle('completed', completed);
-    change(() => api('PATCH', `/api/todos/${li.dataset.id}`, { completed }));
+    box.checked = completed;
+    const fields = formFields(form);
+    fields.set('completed', String(completed));
+    clearProblems();
+    change(form.action, fields, {
+      rows: [li],
+      failed(problem) {
+        li.classList.toggle('completed', !completed);
+        box.checked = !completed;
+        showProblem(problem, 'that change');
+      },
+    });
   }
 
   function setAllCompleted(completed) {
-    for (const li of app.querySelectorAll('.todo-list li')) li.classList.toggle('completed', completed);
-    change(() => api('PATCH', '/api/todos', { completed }));
+    const form = app.querySelector('.toggle-all-form');
+    const rows = [...list.querySelectorAll('li[data-id]')];
+    const before = rows.map((li) => li.classList.contains('completed'));
+    for (const li of rows) {
+      li.classList.toggle('completed', completed);
+      li.querySelector('.toggle').checked = completed;
+    }
+    form.querySelector('.toggle-all').checked = completed;
+    const fields = formFields(form);
+    fields.set('completed', String(completed));
+    clearProblems();
+    change(form.action, fields, {
+      rows,
+      failed(problem) {
+        rows.forEach((li, i) => {
+          li.classList.toggle('completed', before[i]);
+          li.querySelector('.toggle').checked = before[i];
+        });
+        form.querySelector('.toggle-all').checked = !completed;
+        showProblem(problem, 'that change');
+      },
+    });
   }
 
-  function destroy(li) {
-    li.hidden = true;
-    change(() => api('DELETE', `/api/todos/${li.dataset.id}`).then(() => announce('Task deleted.')));
+  function destroy(li, hadFocus = li.contains(document.activeElement)) {
+    if (!li.dataset.id) return;
+    const form = li.querySelector('.destroy-form');
+    const fields = formFields(form);
+    fields.set('confirm', 'yes'); // there is Undo
+    const spot = li.nextElementSibling;
+    const kind = focusKind(li);
+    const next = sibling(li, 1) || sibling(li, -1);
+    li.remove();
+    if (hadFocus) focusRow(next, kind);
+    clearProblems();
+    change(form.action, fields, {
+      applied(answer) {
+        if (answer.undo) offerUndo(answer.undo);
+      },
+      failed(problem) {
+        if (!li.isConnected) list.insertBefore(li, spot && spot.parentNode === list ? spot : null);
+        showProblem(problem, 'the deletion');
+      },
+    });
   }
 
   function clearCompleted() {
-    for (const li of app.querySelectorAll('.todo-list li.completed')) li.hidden = true;
-    change(() => api('DELETE', '/api/todos?completed=true').then(() => announce('Completed tasks cleared.')));
+    const form = app.querySelector('.clear-completed-form');
+    const rows = [...list.querySelectorAll('li.completed[data-id]')];
+    const places = rows.map((li) => li.nextElementSibling);
+    const hadFocus = rows.some((li) => li.contains(document.activeElement));
+    const fields = formFields(form);
+    fields.set('confirm', 'yes');
+    for (const li of rows) li.remove();
+    if (hadFocus) focusRow(list.querySelector('li[data-id]'), 'toggle');
+    clearProblems();
+    change(form.action, fields, {
+      applied(answer) {
+        if (answer.undo) offerUndo(answer.undo);
+      },
+      failed(problem) {
+        rows.forEach((li, i) => list.insertBefore(li, places[i] && places[i].parentNode === list ? places[i] : null));
+        showProblem(problem, 'clearing the completed tasks');
+      },
+    });
   }
 
   function startEdit(li) {
-    if (!li || li.classList.contains('editing')) return;
+    if (!li || !li.dataset.id || li.classList.contains('editing')) return;
     li.classList.add('editing');
     const input = li.querySelector('.edit');
     input.focus();
@@ -178,10 +332,12 @@ document.documentElement.classList.add('js');
     const form = li.querySelector('.edit-form');
     form.reset();
     clearError(form);
-    if (keepFocus) li.querySelector('.toggle').focus();
+    if (keepFocus) focusRow(li, 'edit-link');
   }
 
-  function saveEdit(li) {
+  // `byKey`: Enter or Save (focus goes back to the row); otherwise the user
+  // left the form for somewhere else, and focus stays where they went.
+  function saveEdit(li, byKey) {
     if (!li || !li.classList.contains('editing')) return; // saved or cancelled already
     const form = li.querySelector('.edit-form');
     const fields = form.elements;
@@ -189,28 +345,36 @@ document.documentElement.classList.add('js');
     const title = input.value.trim();
     li.classList.remove('editing');
     if (!title) {
-      destroy(li); // TodoMVC: an emptied title deletes the task
+      destroy(li, byKey); // TodoMVC: an emptied title deletes the task
       return;
     }
     const unchanged =
       title === input.defaultValue.trim() &&
       fields.priority.value === defaultOption(fields.priority) &&
       fields.due.value === fields.due.defaultValue;
-    if (unchanged) {
-      input.value = title;
-      return;
-    }
-    const body = { title, priority: Number(fields.priority.value), due: fields.due.value || null };
     input.value = title;
-    li.querySelector('.view label').textContent = title;
-    change(
-      () => api('PATCH', `/api/todos/${li.dataset.id}`, body),
-      (problem) => {
-        if (problem.status !== 422) return failed(problem);
-        li.classList.add('editing');
-        showError(form, problem);
+    if (byKey) focusRow(li, 'edit-link');
+    if (unchanged) return;
+    const label = li.querySelector('.view label');
+    const shown = label.textContent;
+    label.textContent = title;
+    li.classList.add('saving');
+    clearError(form);
+    clearProblems();
+    change(form.action, formFields(form), {
+      rows: [li],
+      failed(problem) {
+        li.classList.remove('saving');
+        label.textContent = shown;
+        if (problem.status === 422) {
+          li.classList.add('editing');
+          showError(form, problem);
+        } else {
+          form.reset();
+          showProblem(problem, 'your change');
+        }
       },
-    );
+    });
   }
 
   function defaultOption(select) {
@@ -218,36 +382,383 @@ document.documentElement.classList.add('js');
     return option.value;
   }
 
-  // ---- Talking to the server ------------------------------------------------
+  // ---- Moving -----------------------------------------------------------------
 
-  // Queues `work`; then renders the view again. A rejected change goes to
-  // `onError` (by default: say so, and render what the server has).
-  function change(work, onError = failed) {
-    const done = queue.then(work);
-    queue = done.then(render, onError).catch(showProblem);
-    return done;
+  // The server can move tasks only in the user's own order.
+  function markMovable() {
+    const order = !new URLSearchParams(location.search).get('sort');
+    list.classList.toggle('movable', order);
   }
 
-  function failed(problem) {
-    showProblem(problem);
-    return render();
-  }
-
-  async function api(method, path, body) {
-    const init = { method, headers: { accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
+  function moveBy(li, delta) {
+    if (!list.classList.contains('movable')) {
+      showToast('Tasks can be moved only in your own order: choose “Your order” under Sort.');
+      return;
     }
-    const response = await fetch(path, init);
-    if (response.ok) return response.status === 204 ? null : response.json();
-    let problem = { message: `the server answered ${response.status}` };
+    const other = sibling(li, delta);
+    if (!other) return;
+    // The neighbour moves, not the row: the row keeps focus.
+    if (delta < 0) li.after(other);
+    else li.before(other);
+    announce(`Moved “${titleOf(li)}” ${delta < 0 ? 'up' : 'down'}.`);
+    commitMove(li);
+  }
+
+  function commitMove(li) {
+    const next = sibling(li, 1);
+    const fields = hiddenFields(li.querySelector('.destroy-form'));
+    fields.set('before', next ? next.dataset.id : '');
+    const order = rowsNow();
+    clearProblems();
+    change(`/todos/${li.dataset.id}/move`, fields, {
+      rows: [li],
+      failed(problem) {
+        for (const row of order) list.append(row);
+        showProblem(problem, 'the move');
+      },
+    });
+  }
+
+  // Drag by the handle, with a mouse, pen or finger. Rows are moved past
+  // the dragged one, which stays put in the DOM and keeps the pointer.
+  function onPointerDown(event) {
+    const handle = event.target.closest('.move-handle');
+    if (!handle || event.button !== 0) return;
+    const li = handle.closest('li');
+    if (!li.dataset.id || !list.classList.contains('movable')) return;
+    event.preventDefault();
+    drag = { li, order: rowsNow(), moved: false };
+    li.classList.add('dragging');
+    document.addEventListener('pointermove', onPointerMove);
+    document.addEventListener('pointerup', onPointerUp);
+    document.addEventListener('pointercancel', onPointerUp);
+  }
+
+  function onPointerMove(event) {
+    if (!drag) return;
+    const { li } = drag;
+    for (;;) {
+      const next = sibling(li, 1);
+      const prev = sibling(li, -1);
+      if (next && event.clientY > middle(next)) {
+        li.before(next);
+      } else if (prev && event.clientY < middle(prev)) {
+        li.after(prev);
+      } else break;
+      drag.moved = true;
+    }
+  }
+
+  function onPointerUp() {
+    if (!drag) return;
+    const { li, order, moved } = drag;
+    drag = null;
+    li.classList.remove('dragging');
+    document.removeEventListener('pointermove', onPointerMove);
+    document.removeEventListener('pointerup', onPointerUp);
+    document.removeEventListener('pointercancel', onPointerUp);
+    const now = rowsNow();
+    if (!moved || now.every((row, i) => row === order[i])) return;
+    announce(`Moved “${titleOf(li)}”.`);
+    commitMove(li);
+  }
+
+  function middle(el) {
+    const box = el.getBoundingClientRect();
+    return box.top + box.height / 2;
+  }
+
+  // ---- Undo -------------------------------------------------------------------
+
+  function offerUndo(undo) {
+    undoable = undo;
+    showToast(undo.message, true);
+  }
+
+  function undo() {
+    if (!undoable) return;
+    const { tasks } = undoable;
+    const hadFocus = toast.contains(document.activeElement);
+    undoable = null;
+    hideToast();
+    const fields = hiddenFields(newForm);
+    fields.set('tasks', JSON.stringify(tasks));
+    change('/todos/restore', fields, {
+      applied(answer) {
+        const first = Object.keys(answer.rows || {})
+          .map((id) => list.querySelector(`li[data-id="${id}"]`))
+          .filter(Boolean)
+          .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+        const lost = document.activeElement === document.body || !document.activeElement;
+        if (first && (hadFocus || lost)) focusRow(first, 'toggle');
+      },
+      failed(problem) {
+        showProblem(problem, 'the undo');
+      },
+    });
+  }
+
+  function showToast(text, withUndo = false) {
+    toast.querySelector('.toast-text').textContent = text;
+    toast.querySelector('.toast-undo').hidden = !withUndo;
+    toast.classList.toggle('problem', !withUndo);
+    if (!withUndo) undoable = null;
+    toast.hidden = false;
+    announce(withUndo ? `${text} Press Undo at the bottom of the page to bring it back.` : text);
+    releaseToast();
+  }
+
+  function hideToast(byUser) {
+    const hadFocus = toast.contains(document.activeElement);
+    clearTimeout(toastTimer);
+    toast.hidden = true;
+    undoable = null;
+    if (hadFocus && byUser) newInput.focus();
+  }
+
+  function holdToast() {
+    clearTimeout(toastTimer);
+  }
+
+  function releaseToast(event) {
+    if (event && event.type === 'focusout' && toast.contains(event.relatedTarget)) return;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => {
+      if (!toast.contains(document.activeElement) && !toast.matches(':hover')) hideToast();
+    }, TOAST_MS);
+  }
+
+  // ---- Talking to the server --------------------------------------------------
+
+  // Queues a change; its answer is applied in turn. `rows`: the rows it
+  // touches, kept from older answers meanwhile; `placeholder`: the row that
+  // stands for a task being created.
+  function change(action, fields, { rows = [], placeholder: stand, applied, failed } = {}) {
+    epoch++;
+    pending++;
+    for (const li of rows) busy.set(li, (busy.get(li) || 0) + 1);
+    const view = fields.get('return');
+    const run = async () => {
+      let answer;
+      try {
+        answer = await post(action, fields);
+      } catch (problem) {
+        release(rows);
+        if (failed) failed(problem);
+        else showProblem(problem, 'that change');
+        // Whatever the server has now, show it.
+        if (problem.status !== 422) await refresh(true);
+        return;
+      }
+      release(rows);
+      if (view !== here()) {
+        // The user has moved to another view meanwhile.
+        if (stand) stand.remove();
+        await refresh(true);
+      } else {
+        if (stand) {
+          const html = answer.created && answer.rows[answer.created];
+          if (html) stand.replaceWith(rowFrom(html));
+          else stand.remove();
+        }
+        await apply(answer);
+      }
+      if (applied) applied(answer);
+    };
+    queue = queue.then(run).catch(showProblem).finally(() => pending--);
+    return queue;
+  }
+
+  function release(rows) {
+    for (const li of rows) busy.set(li, (busy.get(li) || 1) - 1);
+  }
+
+  // Runs `work` after the changes already queued.
+  function later(work) {
+    epoch++;
+    queue = queue.then(work).catch(() => {});
+    return queue;
+  }
+
+  function headers(extra) {
+    const h = { accept: 'application/json', ...extra };
+    const token = document.querySelector('meta[name="csrf-token"]');
+    if (token && token.content) h['x-csrf-token'] = token.content;
+    return h;
+  }
+
+  async function post(action, fields) {
+    let response;
     try {
-      problem = await response.json();
+      response = await fetch(action, { method: 'POST', headers: headers(), body: fields, credentials: 'same-origin' });
     } catch {
-      // not JSON: keep the status line
+      throw Object.assign(new Error('offline'), { status: 0 });
     }
-    throw Object.assign(new Error(problem.message), { field: problem.field, status: response.status });
+    return read(response);
+  }
+
+  async function read(response) {
+    if (response.ok) return response.json();
+    let body = {};
+    try {
+      body = await response.json();
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw Object.assign(new Error(body.message || `status ${response.status}`), {
+      status: response.status,
+      field: body.field,
+    });
+  }
+
+  // Asks what the view looks like now. Unless `force`d, only when no change
+  // is in flight, and with the last state seen (a 304 when nothing changed).
+  async function refresh(force = false) {
+    if (!list || (pending > 0 && !force)) return;
+    const started = epoch;
+    const url = here();
+    const extra = {};
+    if (!force && known.state && known.url === url) extra['if-none-match'] = known.state;
+    let response;
+    try {
+      response = await fetch(`/todos/state?view=${encodeURIComponent(url)}`, { headers: headers(extra), cache: 'no-store' });
+    } catch {
+      return; // offline: the next poll tries again
+    }
+    if (response.status === 304 || !response.ok) return;
+    const answer = await response.json();
+    if ((!force && (started !== epoch || pending > 0)) || url !== here()) return;
+    await apply(answer);
+  }
+
+  async function apply(answer) {
+    applySummary(answer.summary);
+    await reconcile(answer.view, answer.rows || {});
+    known = { state: answer.state, url: here() };
+    if (answer.message) announce(answer.message);
+  }
+
+  async function fetchRows(ids) {
+    const url = `/todos/rows?view=${encodeURIComponent(here())}&ids=${ids.join(',')}`;
+    const response = await fetch(url, { headers: headers(), cache: 'no-store' });
+    return (await read(response)).rows;
+  }
+
+  // Makes the list show `view` ([id, version] in order): rows already shown
+  // at that version stay as they are (moved if need be), changed ones are
+  // updated in place, missing ones are fetched. A row being edited, or with
+  // a change of its own still on the way, is left alone.
+  async function reconcile(view, rows) {
+    const shown = new Map();
+    for (const li of list.querySelectorAll(':scope > li[data-id]')) shown.set(li.dataset.id, li);
+    const mine = (li) => li && (li.classList.contains('editing') || busy.get(li) > 0);
+    const missing = view
+      .filter(([id, version]) => {
+        const li = shown.get(String(id));
+        return !(id in rows) && !mine(li) && (!li || li.dataset.version !== String(version));
+      })
+      .map(([id]) => id);
+    if (missing.length) Object.assign(rows, await fetchRows(missing));
+
+    const place = focusPlace();
+    const wanted = [];
+    for (const [id] of view) {
+      let li = shown.get(String(id));
+      const html = rows[id];
+      if (html !== undefined && !mine(li)) {
+        const fresh = rowFrom(html);
+        if (li) morph(li, fresh);
+        else li = fresh;
+      }
+      if (li) wanted.push(li);
+      shown.delete(String(id));
+    }
+    for (const li of shown.values()) if (!li.classList.contains('editing')) li.remove();
+
+    // In order, moving only rows that are out of place; placeholders and
+    // rows being edited keep their spot.
+    const set = new Set(wanted);
+    let cursor = list.firstElementChild;
+    for (const li of wanted) {
+      while (cursor && cursor !== li && !set.has(cursor)) cursor = cursor.nextElementSibling;
+      if (cursor === li) cursor = li.nextElementSibling;
+      else list.insertBefore(li, cursor);
+    }
+    restoreFocus(place);
+    retarget();
+    showList();
+  }
+
+  function rowFrom(html) {
+    const template = document.createElement('template');
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  // Puts each part of the summary (toggle-all, notes, footer, first-run
+  // hint) over its counterpart on the page.
+  function applySummary(html) {
+    if (!html) return;
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    for (const part of [...template.content.children]) {
+      const here = app.querySelector(`.${part.classList[0]}`);
+      if (here) morph(here, part);
+    }
+    showList();
+  }
+
+  // `.main` shows whenever the footer does (there are tasks at all); a
+  // placeholder row shows it too.
+  function showList(force) {
+    const footer = app.querySelector('.footer');
+    const any = force || !footer.hidden || list.querySelector('li.saving:not([data-id])');
+    main.hidden = !any;
+    if (force) app.querySelector('.first-run').hidden = true;
+  }
+
+  // Makes `from` look like `to`, keeping `from` and every child node that
+  // is still of the same kind: only what differs is touched.
+  function morph(from, to) {
+    if (from.nodeType !== to.nodeType || from.nodeName !== to.nodeName) {
+      from.replaceWith(to);
+      return;
+    }
+    if (from.nodeType !== Node.ELEMENT_NODE) {
+      if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+      return;
+    }
+    for (const { name } of [...from.attributes]) if (!to.hasAttribute(name)) from.removeAttribute(name);
+    for (const { name, value } of [...to.attributes]) if (from.getAttribute(name) !== value) from.setAttribute(name, value);
+    if (from.tagName === 'INPUT') {
+      if (from.type === 'checkbox') from.checked = to.hasAttribute('checked');
+      else if (from !== document.activeElement) from.value = to.getAttribute('value') || '';
+    }
+    const a = [...from.childNodes];
+    const b = [...to.childNodes];
+    b.forEach((node, i) => {
+      if (i < a.length) morph(a[i], node);
+      else from.append(node);
+    });
+    for (const node of a.slice(b.length)) node.remove();
+    if (from.tagName === 'SELECT') {
+      const index = [...from.options].findIndex((o) => o.hasAttribute('selected'));
+      from.selectedIndex = Math.max(index, 0);
+    }
+  }
+
+  // Forms carry the view they were posted from; after a navigation the
+  // kept rows point at the new one.
+  function retarget() {
+    const url = here();
+    for (const input of app.querySelectorAll('input[name="return"]')) input.value = url;
+    for (const link of list.querySelectorAll('.cancel-link')) link.setAttribute('href', url);
+    for (const link of list.querySelectorAll('.edit-link')) {
+      const to = new URL(url, location.href);
+      to.searchParams.set('edit', link.closest('li').dataset.id);
+      link.setAttribute('href', to.pathname + to.search);
+    }
+    controls.action = location.pathname;
   }
 
   function navigate(url, how) {
@@ -255,57 +766,27 @@ document.documentElement.classList.add('js');
       if (how === 'push') history.pushState(null, '', url);
       else history.replaceState(null, '', url);
     }
-    return render().catch(showProblem);
+    markMovable();
+    clearProblems();
+    clearError(newForm);
+    return later(() => refresh(true));
   }
 
-  // Fetches the current URL and swaps in the parts that show tasks. The
-  // new-task form and the search box are left alone: they may be mid-typing.
-  async function render() {
-    const ticket = ++renderCount;
-    const response = await fetch(here(), { headers: { accept: 'text/html' } });
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
-    const html = await response.text();
-    if (ticket !== renderCount) return; // a newer render is on its way
-    const next = new DOMParser().parseFromString(html, 'text/html');
-    const focusedId = document.activeElement && document.activeElement.id;
-    const focusLost = app.contains(document.activeElement) && document.activeElement !== newInput &&
-      document.activeElement !== search && document.activeElement !== sort;
-
-    for (const selector of ['.toggle-all-form', '.footer']) {
-      app.querySelector(selector).replaceWith(document.adoptNode(next.querySelector(selector)));
-    }
-    swapList(app.querySelector('.list'), document.adoptNode(next.querySelector('.list')));
-    app.querySelector('.main').hidden = next.querySelector('.main').hidden;
-    for (const input of app.querySelectorAll('input[name="return"]')) input.value = here();
-    controls.action = location.pathname;
-
-    if (focusLost && focusedId) {
-      const again = document.getElementById(focusedId);
-      if (again && again.offsetParent !== null) again.focus();
-      else newInput.focus();
-    }
-  }
-
-  // Replaces the list, except a task being edited: a render that lands while
-  // the user types (say, the answer to the previous save) must not take
-  // their text, caret or focus. Its fresh siblings are put around it instead.
-  function swapList(list, fresh) {
-    const editing = list.querySelector('.todo-list li.editing');
-    if (!editing) {
-      list.replaceWith(fresh);
-      return;
-    }
-    for (const child of [...list.children]) if (!child.contains(editing)) child.remove();
-    for (const child of [...fresh.children]) if (!child.matches('.todo-list')) list.append(child);
-    for (const li of [...editing.parentNode.children]) if (li !== editing) li.remove();
-    const items = [...fresh.querySelector('.todo-list').children];
-    const at = items.findIndex((li) => li.dataset.id === editing.dataset.id);
-    if (at < 0) {
-      editing.before(...items); // gone on the server; saving will say so
-    } else {
-      editing.before(...items.slice(0, at));
-      editing.after(...items.slice(at + 1));
-    }
+  // Dates are rendered for the zone in the `tz` cookie. Set it for the next
+  // page, and if this one was rendered for another zone, fetch its dated rows.
+  function rememberZone() {
+    const offset = -new Date().getTimezoneOffset();
+    document.cookie = `tz=${offset}; path=/; max-age=31536000; samesite=lax`;
+    if (Number(app.dataset.utcOffset) === offset) return;
+    app.dataset.utcOffset = String(offset);
+    const dated = [...list.querySelectorAll('li[data-id]')].filter((li) => li.querySelector('time'));
+    if (!dated.length) return;
+    later(async () => {
+      const rows = await fetchRows(dated.map((li) => li.dataset.id));
+      for (const li of dated) {
+        if (rows[li.dataset.id] && !li.classList.contains('editing')) morph(li, rowFrom(rows[li.dataset.id]));
+      }
+    });
   }
 
   // The current view's URL (path, sort, search).
@@ -326,11 +807,104 @@ document.documentElement.classList.add('js');
     const params = new URLSearchParams();
     if (sort.value !== 'order') params.set('sort', sort.value);
     if (search.value.trim()) params.set('q', search.value.trim());
-    const query = params.toString();
+    const query = params.toString().replace(/\+/g, '%20');
     return query ? `${location.pathname}?${query}` : location.pathname;
   }
 
-  // ---- Messages -------------------------------------------------------------
+  // Every field of a form, hidden ones (the view, the CSRF token) included.
+  function formFields(form) {
+    return new URLSearchParams(new FormData(form));
+  }
+
+  function hiddenFields(form) {
+    const fields = new URLSearchParams();
+    for (const input of form.querySelectorAll('input[type="hidden"]')) fields.append(input.name, input.value);
+    return fields;
+  }
+
+  // ---- Focus ------------------------------------------------------------------
+
+  function rowsNow() {
+    return [...list.children];
+  }
+
+  function sibling(li, direction) {
+    let other = direction < 0 ? li.previousElementSibling : li.nextElementSibling;
+    while (other && !other.dataset.id) other = direction < 0 ? other.previousElementSibling : other.nextElementSibling;
+    return other;
+  }
+
+  function titleOf(li) {
+    return li.querySelector('.view label').textContent;
+  }
+
+  // Which control of its row has focus: the same one is focused in the row
+  // that takes its place.
+  function focusKind(li) {
+    const active = document.activeElement;
+    if (!li.contains(active)) return 'toggle';
+    for (const kind of ['destroy', 'edit-link', 'move-handle', 'toggle']) if (active.matches(`.${kind}`)) return kind;
+    return 'toggle';
+  }
+
+  function focusRow(li, kind = 'toggle') {
+    if (!li) {
+      newInput.focus();
+      return;
+    }
+    const target = li.querySelector(`.view .${kind}`) || li.querySelector('.view .toggle');
+    if (target) target.focus();
+  }
+
+  function focusPlace() {
+    const active = document.activeElement;
+    const li = active && active.closest && active.closest('.todo-list > li');
+    if (!li) return null;
+    return { active, li, kind: focusKind(li), index: rowsNow().indexOf(li) };
+  }
+
+  function restoreFocus(place) {
+    if (!place || document.activeElement === place.active) return;
+    if (place.active.isConnected && place.active.offsetParent !== null) {
+      place.active.focus();
+      return;
+    }
+    const rows = rowsNow().filter((li) => li.dataset.id);
+    focusRow(rows[Math.min(place.index, rows.length - 1)], place.kind);
+  }
+
+  // ---- Messages ---------------------------------------------------------------
+
+  // A refused change, said as what it means for the user.
+  function inWords(problem, what) {
+    switch (problem.status) {
+      case 0:
+        return `Could not reach the server, so ${what} was not saved. Check your connection and try again.`;
+      case 404:
+        return `That task is no longer there (perhaps it was deleted in another tab), so ${what} was not saved. The list now shows what is saved.`;
+      case 409:
+      case 412:
+        return `That task was changed somewhere else, so ${what} was not saved. The list now shows the latest version.`;
+      case 401:
+      case 403:
+        return `You are signed out, or the page is too old, so ${what} was not saved. Reload the page and try again.`;
+      case 422:
+        return sentence(problem.message);
+      case 429:
+      case 503:
+        return `The server is busy, so ${what} was not saved. Try again in a moment.`;
+      default:
+        return `Something went wrong on the server, so ${what} was not saved. Try again in a moment.`;
+    }
+  }
+
+  function showProblem(problem, what = 'that change') {
+    showToast(inWords(problem, what));
+  }
+
+  function clearProblems() {
+    if (toast && toast.classList.contains('problem')) hideToast();
+  }
 
   function showError(form, problem) {
     const line = form.querySelector('.form-error');
@@ -339,7 +913,7 @@ document.documentElement.classList.add('js');
     const message = String(problem.message || '');
     line.textContent = sentence(message.startsWith(prefix) ? message.slice(prefix.length) : message);
     line.hidden = false;
-    const field = form.elements.namedItem(problem.field) || form.querySelector('.new-todo, .edit');
+    const field = (problem.field && form.elements.namedItem(problem.field)) || form.querySelector('.new-todo, .edit');
     field.setAttribute('aria-invalid', 'true');
     field.setAttribute('aria-describedby', line.id);
     field.focus();
@@ -355,16 +929,12 @@ document.documentElement.classList.add('js');
     }
   }
 
-  // Problems with no form of their own (a lost connection, a task deleted
-  // in another tab) are shown under the new-task form.
-  function showProblem(problem) {
-    const line = newForm.querySelector('.form-error');
-    line.textContent = `Something went wrong: ${problem.message}. Reload the page to see the current list.`;
-    line.hidden = false;
-  }
-
   function announce(message) {
-    statusLine.textContent = message;
+    // Cleared first, so the same words twice are read twice.
+    statusLine.textContent = '';
+    requestAnimationFrame(() => {
+      statusLine.textContent = message;
+    });
   }
 
   function sentence(message) {
