@@ -462,6 +462,8 @@ class Stack:
             DB_POOL_SIZE=str(c.pool_size), DB_FLEET_SIZE=str(len(self.slot_ports)),
             SHUTDOWN_DRAIN_DELAY=c.drain_delay, SHUTDOWN_TIMEOUT=c.shutdown_timeout,
             LOG_FORMAT="json", RUST_LOG=c.log_level,
+            # The shared list unless a scenario turns accounts on (extra_env).
+            AUTH_MODE="none",
         )
         env.update(c.extra_env)
         return env
