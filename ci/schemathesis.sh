@@ -123,7 +123,8 @@ fuzz() {
   shift 2
   log "[$name] schemathesis, at most $MAX_EXAMPLES cases per operation, ${RUN_TIMEOUT}s"
   local status=0
-  timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/schemathesis" run "$base/api/openapi.json" \
+  # From the temporary directory: schemathesis keeps a cache where it runs.
+  (cd "$workdir" && timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/schemathesis" run "$base/api/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error \
     --max-examples "$MAX_EXAMPLES" \
@@ -132,7 +133,7 @@ fuzz() {
     --suppress-health-check all \
     --no-color \
     --report junit --report-junit-path "$workdir/$name.xml" \
-    "$@" || status=$?
+    "$@") || status=$?
   if [[ $status -eq 124 || $status -eq 137 ]]; then
     log "[$name] did not finish within ${RUN_TIMEOUT}s"
   fi
