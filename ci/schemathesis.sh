@@ -12,6 +12,7 @@
 #      fuzzer's own credentials, then DELETE /api/tokens/{id} with a second
 #      token, then DELETE /api/account with a third, last.
 #
+# SCHEMATHESIS_DATABASE_URL runs it over another empty database instead.
 # Bounded: SCHEMATHESIS_MAX_EXAMPLES cases per operation and phase (default
 # 50), each run under `timeout` (SCHEMATHESIS_TIMEOUT seconds, default 300).
 # schemathesis lives in a cached virtualenv keyed by
@@ -30,14 +31,12 @@ RUN_TIMEOUT=${SCHEMATHESIS_TIMEOUT:-300}
 log() { printf 'schemathesis.sh: %s\n' "$*" >&2; }
 
 # --- tools -------------------------------------------------------------------------------
-for tool in curl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends curl python3 python3-venv >/dev/null
-    break
-  fi
-done
+if ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1 ||
+  ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends curl python3 python3-venv >/dev/null
+fi
 if [[ ! -x $VENV/bin/schemathesis ]]; then
   log "installing schemathesis into $VENV"
   mkdir -p "$CACHE"
@@ -70,8 +69,10 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base=http://127.0.0.1:$port
-log "starting the server on $base (AUTH_MODE=accounts, SQLite in $workdir)"
-DATABASE_URL="sqlite://$workdir/todo.db" AUTH_MODE=accounts HOST=127.0.0.1 PORT="$port" \
+# SCHEMATHESIS_DATABASE_URL: another (empty) database instead, e.g. PostgreSQL.
+database_url=${SCHEMATHESIS_DATABASE_URL:-sqlite://$workdir/todo.db}
+log "starting the server on $base (AUTH_MODE=accounts, ${database_url%%:*})"
+DATABASE_URL="$database_url" AUTH_MODE=accounts HOST=127.0.0.1 PORT="$port" \
   SHUTDOWN_DRAIN_DELAY=0s LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

@@ -307,7 +307,10 @@ describe('accounts', () => {
               const sent = await response.request().allHeaders();
               assert.equal(sent.origin, origin, `${what}: the browser said where it came from`);
               if (origin.includes('127.0.0.1')) {
+                assert.equal(sent['sec-fetch-site'], 'same-site', what);
                 assert.match(sent.cookie || '', /todo_session=/, `${what}: the session cookie went along`);
+              } else {
+                assert.equal(sent['sec-fetch-site'], 'cross-site', what);
               }
               await attack.waitForLoadState();
               assert.match(await attack.locator('body').textContent(), /another web site/, what);
