@@ -1,6 +1,6 @@
 # todo-app container image: a release build in a pinned Rust image, shipped in
 # an image that holds nothing but the binary, the C libraries it links, CA
-# certificates and a data directory (about 19 MB; docs/container.md).
+# certificates and a data directory (about 26 MB; docs/container.md).
 #
 #   docker build --build-arg GIT_REVISION=$(git rev-parse --short=12 HEAD) -t todo-app .
 #   docker run -p 8080:8080 todo-app

@@ -242,9 +242,24 @@ check "GET /healthz answers 200" \
 VERSION_JSON=$(curl -fsS "$URL/version" || true)
 log "/version: $VERSION_JSON"
 check "GET /version reports git_revision $REVISION" grep -q "\"git_revision\":\"$REVISION\"" <<<"$VERSION_JSON"
-check "POST /api/todos answers 201 (SQLite in /data is writable)" test "$(curl -sS -o "$LOGS/created.json" -w '%{http_code}' \
-    -H 'Content-Type: application/json' -d '{"title":"x"}' "$URL/api/todos")" = 201
-check "GET /api/todos lists the new task" sh -c "curl -fsS '$URL/api/todos' | grep -q '\"title\":\"x\"'"
+# The image defaults to accounts: the API refuses anonymous callers, and a
+# new user signs up with the form (cookie + CSRF token), makes a token and
+# uses the API with it.
+check "GET /api/todos without credentials answers 401" \
+    test "$(curl -sS -o /dev/null -w '%{http_code}' "$URL/api/todos")" = 401
+JAR=$LOGS/cookies.txt
+rm -f "$JAR"
+CSRF=$(curl -fsS -c "$JAR" "$URL/signup" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
+check "POST /signup creates an account (303 to the list)" test "$(curl -sS -o /dev/null -w '%{http_code}' \
+    -b "$JAR" -c "$JAR" --data-urlencode "csrf_token=$CSRF" --data-urlencode username=ci-user \
+    --data-urlencode "password=container check passphrase" "$URL/signup")" = 303
+TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+    -d '{"username":"ci-user","password":"container check passphrase","name":"ci"}' "$URL/api/tokens" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' || true)
+check "POST /api/tokens gives a todo_pat_ token" grep -q '^todo_pat_' <<<"$TOKEN"
+check "POST /api/todos with the token answers 201 (SQLite in /data is writable)" test "$(curl -sS -o "$LOGS/created.json" -w '%{http_code}' \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"title":"x"}' "$URL/api/todos")" = 201
+check "GET /api/todos lists the new task" sh -c "curl -fsS -H 'Authorization: Bearer $TOKEN' '$URL/api/todos' | grep -q '\"title\":\"x\"'"
 
 # Seen from the host: the uid of the container's main process (rootful
 # podman without user namespaces maps it 1:1).
@@ -256,6 +271,8 @@ check "podman top agrees ($(podman top "$CTR" user 2>/dev/null | tail -n1 | tr -
 
 check "the HEALTHCHECK passes (podman healthcheck run)" podman healthcheck run "$CTR"
 check "logs are JSON lines" sh -c "podman logs '$CTR' 2>&1 | head -n1 | python3 -m json.tool >/dev/null"
+check "logs show neither the password nor the API token" \
+    sh -c "! podman logs '$CTR' 2>&1 | grep -q -e 'container check passphrase' -e '$TOKEN'"
 
 # Name resolution with the image's own libc and no libnss_* modules: glibc
 # >= 2.34 has "files" and "dns" built in. The image has no tool to ask, so

@@ -11,6 +11,8 @@
 --   LOAD_LIST_PATH what `list` asks for (default /api/todos?limit=100, so a
 --                  mix that creates tasks keeps listing pages of 100)
 --   LOAD_OUT       file to write the JSON summary to (default: stdout)
+--   LOAD_STOP_AFTER  each thread stops once it has seen this many tasks
+--                  created (201s); 0, the default, runs for the duration
 
 local function split_mix(raw)
   local parts = {}
@@ -24,6 +26,7 @@ local list_cut, get_cut = split_mix(os.getenv("LOAD_MIX") or "45:45:10")
 local delay_ms = tonumber(os.getenv("LOAD_DELAY_MS") or "0")
 local get_max = tonumber(os.getenv("LOAD_GET_MAX") or "100")
 local list_path = os.getenv("LOAD_LIST_PATH") or "/api/todos?limit=100"
+local stop_after = tonumber(os.getenv("LOAD_STOP_AFTER") or "0")
 
 local threads = {}
 local next_id = 0
@@ -76,6 +79,9 @@ function response(status, headers, body)
     if id then
       created_n = created_n + 1
       created[created_n] = tonumber(id)
+    end
+    if stop_after > 0 and created_n >= stop_after then
+      wrk.thread:stop()
     end
   end
 end

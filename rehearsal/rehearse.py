@@ -170,6 +170,8 @@ def main() -> int:
     b.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     b.add_argument("--only", default="", help="comma-separated: sqlite,postgres,direct,balancer")
     b.add_argument("--pg-port", type=int, default=25432)
+    b.add_argument("--port", type=int, default=25280,
+                   help="the balancer's port; instances use the next ones")
     args = parser.parse_args()
     command = {"up": cmd_up, "status": cmd_status, "down": cmd_down, "run": cmd_run,
                "bench": cmd_bench}[args.command]

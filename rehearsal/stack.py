@@ -337,11 +337,12 @@ class Load:
     @classmethod
     def start(cls, url: str, run_dir: Path, name: str, *, threads: int = 2,
               connections: int = 8, duration_s: int = 120, mix: str = "45:45:10",
-              delay_ms: int = 0, get_max: int = 100) -> "Load":
+              delay_ms: int = 0, get_max: int = 100, stop_after: int = 0) -> "Load":
         out = run_dir / f"wrk-{name}.json"
         out.unlink(missing_ok=True)
         env = dict(os.environ, LOAD_MIX=mix, LOAD_DELAY_MS=str(delay_ms),
-                   LOAD_GET_MAX=str(get_max), LOAD_OUT=str(out))
+                   LOAD_GET_MAX=str(get_max), LOAD_OUT=str(out),
+                   LOAD_STOP_AFTER=str(stop_after))
         proc = subprocess.Popen(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration_s}s",
              "--timeout", "10s", "-s", str(HERE / "load.lua"), url],
@@ -461,6 +462,8 @@ class Stack:
             DB_POOL_SIZE=str(c.pool_size), DB_FLEET_SIZE=str(len(self.slot_ports)),
             SHUTDOWN_DRAIN_DELAY=c.drain_delay, SHUTDOWN_TIMEOUT=c.shutdown_timeout,
             LOG_FORMAT="json", RUST_LOG=c.log_level,
+            # The shared list unless a scenario turns accounts on (extra_env).
+            AUTH_MODE="none",
         )
         env.update(c.extra_env)
         return env

@@ -16,8 +16,10 @@ use serde_json::Value;
 
 use crate::config::{
     Command, DatabaseConfig, ExportArgs, HealthcheckArgs, ImportArgs, MigrateArgs, ServeArgs,
+    UserAddArgs, UserCommand,
 };
 use crate::db::{self, DatabaseTarget, ImportedTask, Store, StoreError};
+use crate::domain::{NewPassword, Owner, UserId, Username};
 use crate::http::api::{EXPORT_FORMAT, ExportedTask, export_document, parse_export_document};
 use crate::lifecycle;
 use crate::startup::Application;
@@ -28,6 +30,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate(args).await,
         Command::Export(args) => export(args).await,
         Command::Import(args) => import(args).await,
+        Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Healthcheck(args) => {
             // Handled in main without a runtime; reachable only if called directly.
             match healthcheck(&args) {
@@ -77,7 +80,11 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let location = existing_database(&args.database, "nothing to export; check DATABASE_URL")?;
-    let tasks = with_store(&args.database, async |store| Ok(store.all_tasks().await?)).await?;
+    let tasks = with_store(&args.database, async |store| {
+        let owner = owner(store, args.user.as_deref(), &location).await?;
+        Ok(store.all_tasks(owner).await?)
+    })
+    .await?;
     let count = tasks.len();
     let mut json = serde_json::to_vec_pretty(&export_document(tasks))?;
     json.push(b'\n');
@@ -106,6 +113,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let ImportArgs {
         file,
         replace,
+        user,
         create,
         database,
         log: _,
@@ -132,10 +140,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         )?
     };
     let imported = with_store(&database, async |store| {
-        match store.import_tasks(&tasks, replace).await {
+        let owner = owner(store, user.as_deref(), &location).await?;
+        match store.import_tasks(owner, &tasks, replace).await {
             Ok(imported) => Ok(imported),
-            Err(StoreError::Conflict(_)) => {
-                let (held, them) = match store.count_tasks().await {
+            Err(StoreError::ListNotEmpty { .. }) => {
+                let (held, them) = match store.count_tasks(owner, None).await {
                     Ok(counts) if counts.total == 1 => ("1 task".to_owned(), "it"),
                     Ok(counts) if counts.total > 1 => (tasks_word(counts.total as usize), "them"),
                     _ => ("tasks".to_owned(), "them"),
@@ -154,6 +163,48 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         "imported {} from {source} into {location}",
         tasks_word(imported as usize)
     );
+    Ok(())
+}
+
+/// The list `--user` names: that account's, or the shared list without it.
+async fn owner(store: &Store, user: Option<&str>, location: &str) -> anyhow::Result<Owner> {
+    let Some(name) = user else {
+        return Ok(Owner::SHARED);
+    };
+    let username = Username::parse(name).map_err(|e| anyhow::anyhow!("--user: {}", e.message))?;
+    match store.user_credentials(&username).await? {
+        Some(account) => Ok(Owner::user(UserId(account.id))),
+        None => bail!(
+            "there is no account named {name:?} in {location}; create it with `todo-app user add {name}`"
+        ),
+    }
+}
+
+/// `todo-app user add NAME`, with the password on stdin.
+async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
+    let username = Username::parse(&args.username).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("Password for {username} (shown as you type; or pipe it in): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("failed to read the password from stdin")?;
+    let password = NewPassword::parse(line.trim_end_matches(['\r', '\n']), "password")
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let location = DatabaseTarget::from_config(&args.database)?.location();
+    with_store(&args.database, async |store| {
+        let hasher = crate::http::auth::password::PasswordHasher::new(1);
+        match crate::http::auth::pages::register(store, &hasher, &username, &password).await {
+            Ok(_) => Ok(()),
+            Err(crate::http::error::ApiError::Conflict(_)) => {
+                bail!("{location} already has an account named {username} (names ignore case)")
+            }
+            Err(err) => Err(anyhow::anyhow!("{err}")),
+        }
+    })
+    .await?;
+    eprintln!("created the account {username} in {location}");
     Ok(())
 }
 

@@ -59,6 +59,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Load tasks from an export file, all or nothing.
     Import(ImportArgs),
+    /// Manage accounts (for AUTH_MODE=accounts).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Request /healthz of a running server; exit 0 when healthy, 1 otherwise.
     /// Made for container HEALTHCHECKs in images without curl.
     Healthcheck(HealthcheckArgs),
@@ -86,11 +89,36 @@ pub struct MigrateArgs {
     pub log: LogConfig,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from the first line of stdin.
+    /// Works with SIGNUP=closed too. The first account ever created also
+    /// receives the tasks stored before accounts were used.
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserAddArgs {
+    /// The username: 3 to 40 letters, digits, '.', '_' or '-'.
+    pub username: String,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
     /// File to write; `-` or nothing means stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+
+    /// Export this account's tasks (AUTH_MODE=accounts). Without it, the
+    /// shared list of AUTH_MODE=none.
+    #[arg(long)]
+    pub user: Option<String>,
 
     #[command(flatten)]
     pub database: DatabaseConfig,
@@ -107,6 +135,11 @@ pub struct ImportArgs {
     /// Delete the tasks already stored before importing.
     #[arg(long)]
     pub replace: bool,
+
+    /// Import into this account's list (AUTH_MODE=accounts); its tasks get
+    /// new ids. Without it, the shared list of AUTH_MODE=none, ids kept.
+    #[arg(long)]
+    pub user: Option<String>,
 
     /// Create the SQLite database file if it does not exist yet (without
     /// this, a missing file is an error, so a mistyped path is not mistaken
@@ -163,8 +196,9 @@ pub struct ServerConfig {
 
     /// Origins allowed to call the API from a browser: `*`, or a
     /// comma-separated list such as `https://todo.example.com` (empty: none).
-    #[arg(long, env = "CORS_ORIGINS", default_value = "*", value_parser = parse_cors_origins)]
-    pub cors_origins: String,
+    /// Unset: `*` with AUTH_MODE=none, none with accounts.
+    #[arg(long, env = "CORS_ORIGINS", value_parser = parse_cors_origins)]
+    pub cors_origins: Option<String>,
 
     /// Largest request body accepted, in bytes (API and forms).
     #[arg(long, env = "BODY_LIMIT", default_value_t = 64 * 1024)]
@@ -173,6 +207,123 @@ pub struct ServerConfig {
     /// Largest import body accepted, in bytes.
     #[arg(long, env = "IMPORT_BODY_LIMIT", default_value_t = 32 * 1024 * 1024)]
     pub import_body_limit: usize,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub connections: ConnectionConfig,
+}
+
+/// Who may use the app, and how the app tells who is calling.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AuthConfig {
+    /// `accounts`: everyone signs in and sees only their own tasks. `none`:
+    /// one shared list and no login, for a private single-user instance.
+    #[arg(long = "auth", env = "AUTH_MODE", value_enum, default_value_t = AuthMode::Accounts)]
+    pub mode: AuthMode,
+
+    /// `open`: anyone may create an account. `closed`: only `todo-app user add`.
+    #[arg(long, env = "SIGNUP", value_enum, default_value_t = Signup::Open)]
+    pub signup: Signup,
+
+    /// A session ends after this long without a request.
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "7d", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// A session ends this long after login, however active.
+    #[arg(long, env = "SESSION_LIFETIME", default_value = "30d", value_parser = parse_duration)]
+    pub session_lifetime: Duration,
+
+    /// The address users reach the app at, e.g. `https://todo.example.com`.
+    /// Used for absolute URLs and to recognise same-origin requests; unset,
+    /// the request's Host header is used.
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<PublicUrl>,
+
+    /// How many proxies in front of the app append to X-Forwarded-For (1
+    /// behind an AWS ALB). 0 trusts no X-Forwarded-* header at all.
+    #[arg(long, env = "TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: u8,
+
+    /// Password hashes computed at once (each takes ~19 MiB and a core for
+    /// tens of milliseconds); further logins wait their turn.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub password_hash_concurrency: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    Accounts,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Signup {
+    Open,
+    Closed,
+}
+
+/// An origin: scheme, host and port, without a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    origin: String,
+}
+
+impl PublicUrl {
+    /// `https://todo.example.com` (no trailing slash).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}
+
+pub fn parse_public_url(raw: &str) -> Result<PublicUrl, String> {
+    let raw = raw.trim().trim_end_matches('/');
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| format!("{raw:?} is not a URL; use e.g. https://todo.example.com"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("{raw:?} must start with http:// or https://"));
+    }
+    if rest.is_empty()
+        || rest.contains(['/', '?', '#', '@'])
+        || !rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    {
+        return Err(format!(
+            "{raw:?} must be just scheme and host (and port), e.g. https://todo.example.com"
+        ));
+    }
+    Ok(PublicUrl {
+        origin: format!("{scheme}://{}", rest.to_ascii_lowercase()),
+    })
+}
+
+/// Limits that keep slow or idle clients from tying up the server when it
+/// faces the internet directly (tasks on public IPs, no load balancer).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connections")]
+pub struct ConnectionConfig {
+    /// Longest time a client may take to send a request's headers.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// How long an idle keep-alive connection stays open. Longer than the
+    /// ALB's 60 s idle timeout, so the balancer always closes first.
+    #[arg(long, env = "KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = parse_duration)]
+    pub keep_alive_timeout: Duration,
+
+    /// Most connections open at once; further clients wait in the kernel's
+    /// accept queue.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 #[derive(Clone, Args)]
@@ -404,7 +555,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Parses `250ms`, `5s`, `2m` or a bare number of seconds.
+/// Parses `250ms`, `5s`, `2m`, `12h`, `7d` or a bare number of seconds.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit() && c != '.') {
@@ -418,7 +569,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
-        _ => return Err(format!("unknown unit in {raw:?}; use ms, s or m")),
+        "h" => value * 3600.0,
+        "d" => value * 86400.0,
+        _ => return Err(format!("unknown unit in {raw:?}; use ms, s, m, h or d")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{raw:?}: {e}"))
 }
@@ -447,7 +600,11 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+        assert!(parse_duration("5w").is_err());
     }
 
     #[test]
@@ -512,6 +669,29 @@ mod tests {
         // A flag of another command is refused, not silently ignored.
         assert!(Cli::try_parse_from(["todo-app", "healthcheck", "--drain-delay", "1s"]).is_err());
         assert!(Cli::try_parse_from(["todo-app", "--port", "1", "migrate"]).is_err());
+    }
+
+    #[test]
+    fn public_urls_are_origins() {
+        assert_eq!(
+            parse_public_url("HTTPS://Todo.Example.com/")
+                .unwrap()
+                .origin(),
+            "https://todo.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://localhost:8080").unwrap().origin(),
+            "http://localhost:8080"
+        );
+        for bad in [
+            "todo.example.com",
+            "ftp://x",
+            "https://x/app",
+            "https://",
+            "https://a@b",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

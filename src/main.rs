@@ -15,14 +15,15 @@ fn main() -> ExitCode {
         Command::Serve(ServeArgs { log, .. }) => (log, LogTo::Stdout),
         Command::Migrate(args) => (&args.log, LogTo::Stdout),
         Command::Import(args) => (&args.log, LogTo::Stdout),
+        Command::User(todo_app::config::UserCommand::Add(args)) => (&args.log, LogTo::Stderr),
     };
     if let Err(err) = telemetry::init(log, log_to) {
         eprintln!("error: {err:#}");
         return ExitCode::FAILURE;
     }
     // A server's fatal error belongs in its log, which is where operators
-    // look; a one-shot command's goes to the person who ran it, on stderr.
-    // Either way it is told once.
+    // look (unless RUST_LOG silences errors); a one-shot command's goes to
+    // the person who ran it, on stderr. Either way it is told once.
     let serving = matches!(command, Command::Serve(_));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
         .expect("failed to start the async runtime");
     match runtime.block_on(todo_app::cli::run(command)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if serving => {
+        Err(err) if serving && tracing::enabled!(tracing::Level::ERROR) => {
             tracing::error!(error = format!("{err:#}"), "fatal");
             ExitCode::FAILURE
         }

@@ -45,6 +45,7 @@ impl Application {
             store,
             lifecycle: Lifecycle::default(),
             list_cache: Default::default(),
+            auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
         };
         let router = http::router(state.clone(), &server);
         Ok(Self {
@@ -80,9 +81,12 @@ impl Application {
         state
             .lifecycle
             .serve(shutdown, |stop_accepting| {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(stop_accepting)
-                    .into_future()
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop_accepting)
+                .into_future()
             })
             .await
             .context("server failed")?;

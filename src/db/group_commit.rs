@@ -19,13 +19,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::tasks::{TaskRow, insert_sql, now};
 use super::{LocalState, Pool, StoreError, StoreResult, is_connection_error};
-use crate::domain::NewTask;
+use crate::domain::{NewTask, Owner};
 
 /// Enough to absorb a burst from many connections, small enough that a
 /// batch (and SQLite's write lock) is over in a few milliseconds.
 const MAX_BATCH: usize = 64;
 
 struct Job {
+    owner: Owner,
     task: NewTask,
     reply: oneshot::Sender<StoreResult<TaskRow>>,
 }
@@ -48,13 +49,15 @@ impl CreateQueue {
         Self { jobs }
     }
 
-    pub(super) async fn create(&self, task: NewTask) -> StoreResult<TaskRow> {
+    pub(super) async fn create(&self, owner: Owner, task: NewTask) -> StoreResult<TaskRow> {
         let (reply, answer) = oneshot::channel();
         let gone = || StoreError::Database {
             context: "the task writer has stopped",
             source: sqlx::Error::PoolClosed,
         };
-        self.jobs.send(Job { task, reply }).map_err(|_| gone())?;
+        self.jobs
+            .send(Job { owner, task, reply })
+            .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
@@ -104,8 +107,9 @@ macro_rules! insert_rows {
         let jobs: &[Job] = $jobs;
         let now = now();
         let mut query = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(insert_sql(jobs.len())));
-        for Job { task, .. } in jobs {
+        for Job { owner, task, .. } in jobs {
             query = query
+                .bind(owner.value())
                 .bind(task.title.as_str())
                 .bind(task.priority.value())
                 .bind(task.completed)

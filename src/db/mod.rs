@@ -10,6 +10,8 @@
 //! `Store::data_version` tells readers cheaply whether anything changed, so
 //! list responses can be reused until a write commits anywhere.
 
+/// Accounts, sessions, API tokens and the login throttle.
+pub mod accounts;
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
@@ -127,8 +129,15 @@ pub enum StoreError {
     /// The caller's `If-Match` version is not the stored one.
     #[error("task {id} has changed: the current version is {current}")]
     VersionMismatch { id: i64, current: i64 },
-    #[error("{0}")]
-    Conflict(String),
+    /// An import without `replace` into a list that has tasks.
+    #[error("the list already holds {existing} tasks")]
+    ListNotEmpty { existing: i64 },
+    /// An import that keeps ids names an id another list's task holds.
+    #[error("task id {0} belongs to another list")]
+    IdTaken(i64),
+    /// A username already taken (regardless of case).
+    #[error("the username is taken")]
+    UsernameTaken,
     /// The pool had no free connection within the acquire timeout.
     #[error("the database is busy")]
     Busy,

@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
 use super::{Backend, Store, StoreError, StoreResult, with_pool};
-use crate::domain::{NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title};
+use crate::domain::{
+    MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+};
 
 #[derive(FromRow)]
 pub(super) struct TaskRow {
@@ -57,7 +59,8 @@ macro_rules! list_sql {
         concat!(
             "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
              FROM tasks \
-             WHERE ($1 IS NULL OR completed = $1) \
+             WHERE owner = $5 \
+               AND ($1 IS NULL OR completed = $1) \
                AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\') \
              ORDER BY ",
             $order_by,
@@ -95,28 +98,37 @@ pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Inserts `rows` tasks, each by default after the last one, and returns
-/// them. Binds per row: title, priority, completed, order (or NULL), due, now.
+/// Inserts `rows` tasks, each by default after the last one of its owner,
+/// and returns them. Binds per row: owner, title, priority, completed, order
+/// (or NULL), due, now. Automatic positions stop at `MAX_SAFE_INTEGER` (ties
+/// are broken by id), so every position stays one a client can hold.
 pub(super) fn insert_sql(rows: usize) -> String {
     use std::fmt::Write;
     let mut sql = String::from(
-        "INSERT INTO tasks (title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
+        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let p = row * 6;
-        // Row k of a batch goes k places after the last task.
+        let p = row * 7;
+        let last = format!(
+            "(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})",
+            owner = p + 1
+        );
+        // Row k of a batch goes (at least) k places after the last task.
+        let k = row + 1;
         let _ = write!(
             sql,
-            "{comma}(${title}, ${priority}, ${completed}, \
-             COALESCE(${order}, (SELECT COALESCE(MAX(position), 0) FROM tasks) + {k}), ${due}, 1, ${now}, ${now})",
+            "{comma}(${owner}, ${title}, ${priority}, ${completed}, \
+             COALESCE(${order}, CASE WHEN {last} > {max} - {k} THEN {max} ELSE {last} + {k} END), \
+             ${due}, 1, ${now}, ${now})",
             comma = if row == 0 { "" } else { ", " },
-            title = p + 1,
-            priority = p + 2,
-            completed = p + 3,
-            order = p + 4,
-            due = p + 5,
-            now = p + 6,
-            k = row + 1,
+            owner = p + 1,
+            title = p + 2,
+            priority = p + 3,
+            completed = p + 4,
+            order = p + 5,
+            due = p + 6,
+            now = p + 7,
+            max = MAX_SAFE_INTEGER,
         );
     }
     sql.push_str(
@@ -139,8 +151,12 @@ impl TaskCounts {
 }
 
 impl Store {
-    /// Lists tasks; the second value says whether more follow the page.
-    pub async fn list_tasks(&self, filter: &TaskFilter) -> StoreResult<(Vec<Task>, bool)> {
+    /// Lists `owner`'s tasks; the second value says whether more follow the page.
+    pub async fn list_tasks(
+        &self,
+        owner: Owner,
+        filter: &TaskFilter,
+    ) -> StoreResult<(Vec<Task>, bool)> {
         let limit = i64::from(filter.limit.min(TaskFilter::MAX_LIMIT));
         let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         let pattern = filter.query.as_deref().map(like_pattern);
@@ -153,6 +169,7 @@ impl Store {
                         // One extra row tells whether there is a next page.
                         .bind(limit + 1)
                         .bind(offset)
+                        .bind(owner.value())
                         .fetch_all(pool)
                         .await
                 })
@@ -168,11 +185,16 @@ impl Store {
         Ok((tasks, has_more))
     }
 
-    pub async fn count_tasks(&self) -> StoreResult<TaskCounts> {
+    /// Counts `owner`'s tasks; with `query`, only those whose title holds it.
+    pub async fn count_tasks(&self, owner: Owner, query: Option<&str>) -> StoreResult<TaskCounts> {
+        let pattern = query.map(like_pattern);
         let (total, active): (i64, i64) = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN completed THEN 0 ELSE 1 END), 0) FROM tasks",
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN completed THEN 0 ELSE 1 END), 0) FROM tasks \
+                 WHERE owner = $1 AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\')",
             )
+            .bind(owner.value())
+            .bind(pattern.as_deref())
             .fetch_one(pool)
             .await
         })
@@ -181,13 +203,16 @@ impl Store {
         Ok(TaskCounts { total, active })
     }
 
-    pub async fn get_task(&self, id: i64) -> StoreResult<Task> {
+    /// One of `owner`'s tasks. Another owner's task is `NotFound`, as if it
+    /// did not exist.
+    pub async fn get_task(&self, owner: Owner, id: i64) -> StoreResult<Task> {
         let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-                 FROM tasks WHERE id = $1",
+                 FROM tasks WHERE id = $1 AND owner = $2",
             )
             .bind(id)
+            .bind(owner.value())
             .fetch_optional(pool)
             .await
         })
@@ -196,10 +221,11 @@ impl Store {
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
-    /// Adds a task at the end of the list (unless it names its `order`).
-    /// Concurrent creates are committed together (see `group_commit`).
-    pub async fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        let row = self.create_queue().create(new).await;
+    /// Adds a task at the end of `owner`'s list (unless it names its
+    /// `order`). Concurrent creates are committed together (see
+    /// `group_commit`).
+    pub async fn create_task(&self, owner: Owner, new: NewTask) -> StoreResult<Task> {
+        let row = self.create_queue().create(owner, new).await;
         Ok(self.observe(row).await?.into())
     }
 
@@ -207,13 +233,14 @@ impl Store {
     /// at that version (optimistic locking), checked in the same statement.
     pub async fn update_task(
         &self,
+        owner: Owner,
         id: i64,
         changes: &TaskChanges,
         expected_version: Option<i64>,
     ) -> StoreResult<Task> {
         let _write = self.write_guard().await;
         if changes.is_empty() {
-            let task = self.get_task(id).await?;
+            let task = self.get_task(owner, id).await?;
             return check_version(task, expected_version);
         }
         let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
@@ -226,7 +253,7 @@ impl Store {
                     due = CASE WHEN $6 THEN $7 ELSE due END, \
                     version = version + 1, \
                     updated_at = $8 \
-                 WHERE id = $1 AND ($9 IS NULL OR version = $9) \
+                 WHERE id = $1 AND owner = $10 AND ($9 IS NULL OR version = $9) \
                  RETURNING id, title, priority, completed, position, due, version, created_at, updated_at",
             )
             .bind(id)
@@ -238,6 +265,7 @@ impl Store {
             .bind(changes.due.flatten())
             .bind(now())
             .bind(expected_version)
+            .bind(owner.value())
             .fetch_optional(pool)
             .await
         })
@@ -246,33 +274,41 @@ impl Store {
         match row {
             Some(row) => Ok(row.into()),
             // Either gone or changed by someone else: tell which.
-            None => Err(self.missing_or_stale(id).await),
+            None => Err(self.missing_or_stale(owner, id).await),
         }
     }
 
-    pub async fn delete_task(&self, id: i64, expected_version: Option<i64>) -> StoreResult<()> {
+    pub async fn delete_task(
+        &self,
+        owner: Owner,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
         let _write = self.write_guard().await;
         let deleted = self
             .observe(
                 with_pool!(self, pool => {
-                    sqlx::query("DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2)")
-                        .bind(id)
-                        .bind(expected_version)
-                        .execute(pool)
-                        .await
-                        .map(|r| r.rows_affected())
+                    sqlx::query(
+                        "DELETE FROM tasks WHERE id = $1 AND owner = $3 AND ($2 IS NULL OR version = $2)",
+                    )
+                    .bind(id)
+                    .bind(expected_version)
+                    .bind(owner.value())
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
                 })
                 .map_err(StoreError::db("failed to delete task")),
             )
             .await?;
         if deleted == 0 {
-            return Err(self.missing_or_stale(id).await);
+            return Err(self.missing_or_stale(owner, id).await);
         }
         Ok(())
     }
 
-    async fn missing_or_stale(&self, id: i64) -> StoreError {
-        match self.get_task(id).await {
+    async fn missing_or_stale(&self, owner: Owner, id: i64) -> StoreError {
+        match self.get_task(owner, id).await {
             Ok(task) => StoreError::VersionMismatch {
                 id,
                 current: task.version,
@@ -281,17 +317,18 @@ impl Store {
         }
     }
 
-    /// Marks every task completed (or active); returns how many changed.
-    pub async fn set_all_completed(&self, completed: bool) -> StoreResult<u64> {
+    /// Marks every task of `owner` completed (or active); returns how many changed.
+    pub async fn set_all_completed(&self, owner: Owner, completed: bool) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
                 sqlx::query(
                     "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
-                     WHERE completed <> $1",
+                     WHERE owner = $3 AND completed <> $1",
                 )
                 .bind(completed)
                 .bind(now())
+                .bind(owner.value())
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
@@ -301,11 +338,12 @@ impl Store {
         .await
     }
 
-    pub async fn clear_completed(&self) -> StoreResult<u64> {
+    pub async fn clear_completed(&self, owner: Owner) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
-                sqlx::query("DELETE FROM tasks WHERE completed")
+                sqlx::query("DELETE FROM tasks WHERE owner = $1 AND completed")
+                    .bind(owner.value())
                     .execute(pool)
                     .await
                     .map(|r| r.rows_affected())
@@ -315,11 +353,12 @@ impl Store {
         .await
     }
 
-    pub async fn delete_all_tasks(&self) -> StoreResult<u64> {
+    pub async fn delete_all_tasks(&self, owner: Owner) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         self.observe(
             with_pool!(self, pool => {
-                sqlx::query("DELETE FROM tasks")
+                sqlx::query("DELETE FROM tasks WHERE owner = $1")
+                    .bind(owner.value())
                     .execute(pool)
                     .await
                     .map(|r| r.rows_affected())
@@ -329,13 +368,14 @@ impl Store {
         .await
     }
 
-    /// Every task, in id order, for export.
-    pub async fn all_tasks(&self) -> StoreResult<Vec<Task>> {
+    /// Every task of `owner`, in id order, for export.
+    pub async fn all_tasks(&self, owner: Owner) -> StoreResult<Vec<Task>> {
         let rows: Vec<TaskRow> = self.observe(with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-                 FROM tasks ORDER BY id",
+                 FROM tasks WHERE owner = $1 ORDER BY id",
             )
+            .bind(owner.value())
             .fetch_all(pool)
             .await
         })
@@ -344,52 +384,110 @@ impl Store {
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
-    /// Stores `tasks` with their ids in one transaction: all or nothing.
-    /// Refuses when tasks exist, unless `replace` deletes them first.
-    pub async fn import_tasks(&self, tasks: &[ImportedTask], replace: bool) -> StoreResult<u64> {
+    /// Stores `tasks` in `owner`'s list in one transaction: all or nothing.
+    /// Refuses when the list has tasks, unless `replace` deletes them first.
+    ///
+    /// The shared list keeps the ids of the file (moving a database keeps
+    /// every URL); an account's tasks get new ids, since ids are unique
+    /// across all accounts. Kept ids start at a version no earlier
+    /// incarnation of that id had (see the `import_epoch` table), so a stale
+    /// `If-Match` or `If-None-Match` never matches the imported task.
+    pub async fn import_tasks(
+        &self,
+        owner: Owner,
+        tasks: &[ImportedTask],
+        replace: bool,
+    ) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
+        let keep_ids = owner == Owner::SHARED;
         let imported = self.observe(with_pool!(self, pool => async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;
             if replace {
-                sqlx::query("DELETE FROM tasks")
+                sqlx::query("DELETE FROM tasks WHERE owner = $1")
+                    .bind(owner.value())
                     .execute(&mut *tx)
                     .await
                     .map_err(ctx("failed to clear tasks before import"))?;
             } else {
-                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks")
+                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE owner = $1")
+                    .bind(owner.value())
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(ctx("failed to count tasks before import"))?;
                 if existing > 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "the database already holds {existing} tasks; import with replace to overwrite them"
-                    )));
+                    return Err(StoreError::ListNotEmpty { existing });
+                }
+            }
+            let version: i64 = if keep_ids {
+                let epoch: i64 = sqlx::query_scalar(
+                    "UPDATE import_epoch SET epoch = epoch + 1 RETURNING epoch",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(ctx("failed to number the import"))?;
+                (epoch << 32) + 1
+            } else {
+                1
+            };
+            if keep_ids {
+                // An id held by an account's task cannot be taken over.
+                let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+                for chunk in ids.chunks(500) {
+                    let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT MIN(id) FROM tasks WHERE owner <> $1 AND id IN ({})",
+                        placeholders.join(", ")
+                    );
+                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql)).bind(owner.value());
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    let taken = query
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(ctx("failed to check imported ids"))?;
+                    if let Some(id) = taken {
+                        return Err(StoreError::IdTaken(id));
+                    }
                 }
             }
             for task in tasks {
-                sqlx::query(
-                    "INSERT INTO tasks (id, title, priority, completed, position, due, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
-                )
-                .bind(task.id)
-                .bind(task.title.as_str())
-                .bind(task.priority.value())
-                .bind(task.completed)
-                .bind(task.order)
-                .bind(task.due)
-                .bind(task.created_at.trunc_subsecs(6))
-                .bind(task.updated_at.trunc_subsecs(6))
+                // With new ids, the id column is left to the database.
+                let query = if keep_ids {
+                    sqlx::query(
+                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at, id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                } else {
+                    sqlx::query(
+                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                };
+                let query = query
+                    .bind(owner.value())
+                    .bind(task.title.as_str())
+                    .bind(task.priority.value())
+                    .bind(task.completed)
+                    .bind(task.order)
+                    .bind(task.due)
+                    .bind(version)
+                    .bind(task.created_at.trunc_subsecs(6))
+                    .bind(task.updated_at.trunc_subsecs(6));
+                let query = if keep_ids { query.bind(task.id) } else { query };
+                query
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to insert an imported task"))?;
             }
-            if self.backend() == Backend::Postgres {
+            if keep_ids && self.backend() == Backend::Postgres {
                 // Explicit ids do not advance the identity sequence; move it
                 // past them so the next created task gets a fresh id.
                 sqlx::query(
-                    "SELECT setval(pg_get_serial_sequence('tasks', 'id'), \
-                     COALESCE((SELECT MAX(id) FROM tasks), 0) + 1, false)",
+                    "SELECT setval('tasks_id_seq', \
+                     GREATEST(COALESCE((SELECT MAX(id) FROM tasks), 0), \
+                              (SELECT last_value FROM tasks_id_seq)), true)",
                 )
                 .execute(&mut *tx)
                 .await
@@ -422,8 +520,12 @@ mod tests {
     #[test]
     fn batch_inserts_number_their_parameters_per_row() {
         let sql = insert_sql(2);
-        assert!(sql.contains("($1, $2, $3, COALESCE($4, (SELECT COALESCE(MAX(position), 0) FROM tasks) + 1), $5, 1, $6, $6)"), "{sql}");
-        assert!(sql.contains(", ($7, $8, $9, COALESCE($10, (SELECT COALESCE(MAX(position), 0) FROM tasks) + 2), $11, 1, $12, $12) RETURNING"), "{sql}");
+        let last = |owner| {
+            format!("(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})")
+        };
+        assert!(sql.starts_with("INSERT INTO tasks (owner, title,"), "{sql}");
+        assert!(sql.contains(&format!("($1, $2, $3, $4, COALESCE($5, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $6, 1, $7, $7)", last(1))), "{sql}");
+        assert!(sql.contains(&format!(", ($8, $9, $10, $11, COALESCE($12, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $13, 1, $14, $14) RETURNING", last(8))), "{sql}");
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! (HTTP forms, JSON, import files) is turned into these types by `parse`
 //! functions, so storage and handlers only ever see values that are valid.
 
+mod account;
 mod task;
+
+pub use account::{NewPassword, Owner, UserId, Username};
 
 pub use task::{
     Due, FieldError, MAX_IMPORTED, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task,

@@ -227,11 +227,11 @@ impl Due {
 /// the number exactly.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-/// The largest id or `order` an import accepts, in either direction. Wider
-/// than `MAX_SAFE_INTEGER`, because new tasks go one past the last id and
-/// position and every export must import again; far enough from `i64::MAX`
-/// that "one past the last" never overflows in the database.
-pub const MAX_IMPORTED: i64 = 1 << 62;
+/// The largest id an import accepts. Below `MAX_SAFE_INTEGER` with room to
+/// spare, because new tasks get ids past the last one, and every id (like
+/// every `order`) must stay one a JavaScript client holds exactly, so that
+/// each export imports again.
+pub const MAX_IMPORTED: i64 = 1 << 52;
 
 pub fn check_range(field: &'static str, n: i64, max: i64) -> Result<i64, FieldError> {
     if (-max..=max).contains(&n) {

@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
+use super::auth::ApiOwner;
 use super::error::{ApiError, ApiResult};
 use super::extract::{BaseUrl, JsonObject, JsonValue, Precondition, etag, parse_etag};
 use super::list_cache::CachedList;
 use crate::db::ImportedTask;
 use crate::domain::{
-    Due, FieldError, MAX_IMPORTED, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter,
-    Title, check_range, whole_number,
+    Due, FieldError, MAX_IMPORTED, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task,
+    TaskChanges, TaskFilter, Title, check_range, whole_number,
 };
 
 pub fn router(import_body_limit: usize) -> Router<AppState> {
@@ -206,6 +207,7 @@ fn percent_encode(raw: &str) -> String {
 
 async fn list_tasks(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     base: BaseUrl,
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
@@ -215,14 +217,15 @@ async fn list_tasks(
     // Taken before reading, so a write during the read invalidates it.
     let version = state.store.data_version().await?;
     let cache = &state.list_cache;
-    let (version, list, _turn) = match cache.get(&version, &base.0, &filter) {
+    let key = (owner, base.0.clone(), filter.clone());
+    let (version, list, _turn) = match cache.get(&version, &key) {
         Some(list) => (version, Some(list), None),
         // After a write many lists miss at once: one rebuilds, the rest
         // wait for their turn and then find its body.
-        None => match cache.rebuild_turn(&base.0, &filter).await {
+        None => match cache.rebuild_turn(&key).await {
             (turn, true) => {
                 let version = state.store.data_version().await?;
-                let list = cache.get(&version, &base.0, &filter);
+                let list = cache.get(&version, &key);
                 (version, list, Some(turn))
             }
             (turn, false) => (version, None, Some(turn)),
@@ -231,7 +234,7 @@ async fn list_tasks(
     let list = match list {
         Some(list) => list,
         None => {
-            let (tasks, has_more) = state.store.list_tasks(&filter).await?;
+            let (tasks, has_more) = state.store.list_tasks(owner, &filter).await?;
             let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
             let body = serde_json::to_vec(&views).map_err(|e| {
                 ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
@@ -243,7 +246,7 @@ async fn list_tasks(
                 body: body.into(),
                 link,
             };
-            cache.put(version, base.0.clone(), filter, list.clone());
+            cache.put(version, key, list.clone());
             list
         }
     };
@@ -263,11 +266,12 @@ async fn list_tasks(
 
 async fn create_task(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     base: BaseUrl,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
     let new = NewTask::from_json(&body)?;
-    let task = state.store.create_task(new).await?;
+    let task = state.store.create_task(owner, new).await?;
     let mut response = task_response(StatusCode::CREATED, &task, &base);
     if let Ok(location) = HeaderValue::from_str(&base.task_url(task.id)) {
         response.headers_mut().insert(LOCATION, location);
@@ -306,11 +310,12 @@ fn truncate(raw: &str, max: usize) -> String {
 
 async fn get_task(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     base: BaseUrl,
     TaskId(id): TaskId,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let task = state.store.get_task(id).await?;
+    let task = state.store.get_task(owner, id).await?;
     let not_modified = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -330,6 +335,7 @@ async fn get_task(
 
 async fn update_task(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     base: BaseUrl,
     TaskId(id): TaskId,
     precondition: Precondition,
@@ -338,19 +344,20 @@ async fn update_task(
     let changes = TaskChanges::from_json(&body)?;
     let task = state
         .store
-        .update_task(id, &changes, precondition.expected_version())
+        .update_task(owner, id, &changes, precondition.expected_version())
         .await?;
     Ok(task_response(StatusCode::OK, &task, &base))
 }
 
 async fn delete_task(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     TaskId(id): TaskId,
     precondition: Precondition,
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .delete_task(id, precondition.expected_version())
+        .delete_task(owner, id, precondition.expected_version())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -363,13 +370,14 @@ pub struct DeleteParams {
 /// `DELETE /api/todos` deletes all; `?completed=true` clears completed only.
 async fn delete_tasks(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     query: Result<Query<DeleteParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<StatusCode> {
     let Query(params) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))?;
     match params.completed.as_deref() {
-        None | Some("") => state.store.delete_all_tasks().await?,
-        Some(raw) if parse_bool("completed", raw)? => state.store.clear_completed().await?,
+        None | Some("") => state.store.delete_all_tasks(owner).await?,
+        Some(raw) if parse_bool("completed", raw)? => state.store.clear_completed(owner).await?,
         Some(_) => {
             return Err(FieldError::new(
                 "completed",
@@ -384,6 +392,7 @@ async fn delete_tasks(
 /// `PATCH /api/todos` with `{"completed": bool}` marks every task.
 async fn update_all(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<serde_json::Value>> {
     let changes = TaskChanges::from_json(&body)?;
@@ -403,7 +412,7 @@ async fn update_all(
             .into());
         }
     };
-    let updated = state.store.set_all_completed(completed).await?;
+    let updated = state.store.set_all_completed(owner, completed).await?;
     Ok(Json(json!({ "updated": updated })))
 }
 
@@ -496,8 +505,16 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
             }
             // Out-of-range values would fail in the database (a 500) or
             // leave no room for the ids and positions of new tasks.
-            check_range("id", t.id, MAX_IMPORTED).map_err(at)?;
-            check_range("order", t.order, MAX_IMPORTED).map_err(at)?;
+            if t.id > MAX_IMPORTED {
+                return Err(at(FieldError::new(
+                    "id",
+                    format!(
+                        "id {} is out of range; use a whole number from 1 to {MAX_IMPORTED}",
+                        t.id
+                    ),
+                )));
+            }
+            check_range("order", t.order, MAX_SAFE_INTEGER).map_err(at)?;
             let due = t
                 .due
                 .map(|d| Due::check("due", d))
@@ -519,8 +536,11 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
         .collect()
 }
 
-async fn export_tasks(State(state): State<AppState>) -> ApiResult<Response> {
-    let tasks = state.store.all_tasks().await?;
+async fn export_tasks(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+) -> ApiResult<Response> {
+    let tasks = state.store.all_tasks(owner).await?;
     let mut response = Json(export_document(tasks)).into_response();
     response.headers_mut().insert(
         CONTENT_DISPOSITION,
@@ -536,6 +556,7 @@ pub struct ImportParams {
 
 async fn import_tasks(
     State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
     query: Result<Query<ImportParams>, axum::extract::rejection::QueryRejection>,
     JsonValue(body): JsonValue,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -546,6 +567,6 @@ async fn import_tasks(
         Some(raw) => parse_bool("replace", raw)?,
     };
     let tasks = parse_export_document(body)?;
-    let imported = state.store.import_tasks(&tasks, replace).await?;
+    let imported = state.store.import_tasks(owner, &tasks, replace).await?;
     Ok(Json(json!({ "imported": imported })))
 }

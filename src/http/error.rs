@@ -18,6 +18,17 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// No credentials, or ones that are not valid (401 with `WWW-Authenticate`).
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; `retry_after` says when to try again.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("{0}")]
@@ -50,6 +61,9 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -65,6 +79,9 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -108,7 +125,13 @@ impl From<StoreError> for ApiError {
             StoreError::VersionMismatch { id, current } => Self::PreconditionFailed(format!(
                 "task {id} was changed by someone else (its ETag is now \"{current}\"); reload it and retry"
             )),
-            StoreError::Conflict(msg) => Self::Conflict(msg),
+            StoreError::ListNotEmpty { existing } => Self::Conflict(format!(
+                "the list already holds {existing} tasks; import with ?replace=true to replace them"
+            )),
+            StoreError::IdTaken(id) => Self::Conflict(format!(
+                "task id {id} belongs to another list; import into an account instead, which gives tasks new ids"
+            )),
+            StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
             StoreError::Busy => {
                 Self::Unavailable("the server is busy; retry in a moment".to_owned())
             }
@@ -130,11 +153,18 @@ impl IntoResponse for ApiError {
             message: self.public_message(),
             field: self.field(),
         };
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            Self::Unavailable(_) => Some(1),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let headers = response.headers_mut();
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

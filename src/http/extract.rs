@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::{CONTENT_TYPE, HOST, IF_MATCH};
+use axum::http::header::{CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
@@ -67,51 +67,25 @@ fn is_json(headers: &HeaderMap) -> bool {
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
-/// The absolute base URL the client used (`https://todo.example.com`),
-/// honouring the `X-Forwarded-*` headers a load balancer sets.
+/// The absolute base URL of the app (`https://todo.example.com`): the
+/// `PUBLIC_URL`, or what the request says, trusting `X-Forwarded-*` only
+/// from the configured number of proxies (see `auth::Client`).
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_headers(&parts.headers))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let client = super::auth::Client::from_request_parts(parts, state).await?;
+        Ok(Self(client.origin))
     }
 }
 
 impl BaseUrl {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let first = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let proto = match first("x-forwarded-proto") {
-            Some(p) if p.eq_ignore_ascii_case("https") => "https",
-            _ => "http",
-        };
-        let host = first("x-forwarded-host")
-            .filter(|h| is_valid_host(h))
-            .or_else(|| first(HOST.as_str()).filter(|h| is_valid_host(h)))
-            .unwrap_or("localhost");
-        Self(format!("{proto}://{host}"))
-    }
-
     pub fn task_url(&self, id: i64) -> String {
         format!("{}/api/todos/{id}", self.0)
     }
-}
-
-/// host[:port], IPv6 literals included; anything else falls back to localhost.
-fn is_valid_host(host: &str) -> bool {
-    host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
 }
 
 /// The version named by an `If-Match` header, if any.
@@ -166,24 +140,6 @@ pub fn parse_etag(raw: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-
-    #[test]
-    fn base_url_honours_forwarded_headers() {
-        let mut headers = HeaderMap::new();
-        headers.insert(HOST, HeaderValue::from_static("10.0.0.5:8080"));
-        assert_eq!(BaseUrl::from_headers(&headers).0, "http://10.0.0.5:8080");
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        headers.insert(
-            "x-forwarded-host",
-            HeaderValue::from_static("todo.example.com"),
-        );
-        assert_eq!(
-            BaseUrl::from_headers(&headers).0,
-            "https://todo.example.com"
-        );
-        headers.insert("x-forwarded-host", HeaderValue::from_static("evil/\"x"));
-        assert_eq!(BaseUrl::from_headers(&headers).0, "https://10.0.0.5:8080");
-    }
 
     #[test]
     fn etags_round_trip() {

@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 
 use crate::db::DataVersion;
-use crate::domain::TaskFilter;
+use crate::domain::{Owner, TaskFilter};
 
 /// Different filters and base URLs each keep their own entry; this bounds
 /// the memory a client cycling through query strings can pin.
@@ -32,10 +32,13 @@ pub struct ListCache {
     hasher: std::collections::hash_map::RandomState,
 }
 
+/// One list: whose, under which base URL, with which filters.
+pub type ListKey = (Owner, String, TaskFilter);
+
 #[derive(Default)]
 struct Entries {
     version: Option<DataVersion>,
-    bodies: HashMap<(String, TaskFilter), CachedList>,
+    bodies: HashMap<ListKey, CachedList>,
 }
 
 #[derive(Clone)]
@@ -51,32 +54,20 @@ impl std::fmt::Debug for ListCache {
 }
 
 impl ListCache {
-    pub fn get(
-        &self,
-        version: &DataVersion,
-        base: &str,
-        filter: &TaskFilter,
-    ) -> Option<CachedList> {
+    pub fn get(&self, version: &DataVersion, key: &ListKey) -> Option<CachedList> {
         let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if entries.version.as_ref() != Some(version) {
             return None;
         }
-        entries
-            .bodies
-            .get(&(base.to_owned(), filter.clone()))
-            .cloned()
+        entries.bodies.get(key).cloned()
     }
 
     /// Held while rebuilding the list for `base` and `filter`. After a
     /// write, many requests miss at once; the first rebuilds, the rest wait
     /// here, then find its body. The flag says whether this one waited: only
     /// then is it worth taking the data version again and looking.
-    pub async fn rebuild_turn(
-        &self,
-        base: &str,
-        filter: &TaskFilter,
-    ) -> (tokio::sync::MutexGuard<'_, ()>, bool) {
-        let stripe = (self.hasher.hash_one((base, filter)) % REBUILD_LOCKS as u64) as usize;
+    pub async fn rebuild_turn(&self, key: &ListKey) -> (tokio::sync::MutexGuard<'_, ()>, bool) {
+        let stripe = (self.hasher.hash_one(key) % REBUILD_LOCKS as u64) as usize;
         let lock = &self.rebuilding[stripe];
         match lock.try_lock() {
             Ok(turn) => (turn, false),
@@ -85,12 +76,12 @@ impl ListCache {
     }
 
     /// Stores a body read at `version`. Entries of older versions go.
-    pub fn put(&self, version: DataVersion, base: String, filter: TaskFilter, list: CachedList) {
+    pub fn put(&self, version: DataVersion, key: ListKey, list: CachedList) {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if entries.version.as_ref() != Some(&version) || entries.bodies.len() >= MAX_ENTRIES {
             entries.bodies.clear();
             entries.version = Some(version);
         }
-        entries.bodies.insert((base, filter), list);
+        entries.bodies.insert(key, list);
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per concern, merged here under shared layers.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod extract;
 mod list_cache;
@@ -28,20 +29,34 @@ pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
     pub list_cache: list_cache::ListCache,
+    pub auth: auth::Auth,
 }
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let api = api::router(config.import_body_limit)
+        .merge(auth::tokens::router())
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(cors_layer(&config.cors_origins));
+        .layer(cors_layer(&cors_origins(config)));
 
     Router::new()
         .merge(api)
         .merge(ui::router())
+        .merge(auth::pages::router())
         .merge(ops::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimits {
+                body: config.body_limit,
+                import: config.import_body_limit,
+            },
+            refuse_oversized,
+        ))
         // A request that outlives the timeout gets our JSON 503, not an
         // empty body.
         .layer(
@@ -59,6 +74,45 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(request_log::log_request))
 }
 
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    import: usize,
+}
+
+/// A body announced larger than the route accepts is refused before
+/// anything waits for it (the limit layers only notice once they read
+/// that far, which a client that sends nothing makes a timeout).
+async fn refuse_oversized(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit = if req.uri().path() == "/api/import" {
+        limits.import
+    } else {
+        limits.body
+    };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        let message = format!("the request body is too large; the limit is {limit} bytes");
+        return if req.uri().path().starts_with("/api/") {
+            ApiError::PayloadTooLarge(message).into_response()
+        } else {
+            ui::message_page(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                &ui::sentence(&message),
+            )
+        };
+    }
+    next.run(req).await
+}
+
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         ApiError::NotFound(format!("no API route matches {}", uri.path())).into_response()
@@ -67,7 +121,19 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-/// CORS for the API: any origin by default (`*`), or a list.
+/// The origins the API answers cross-origin calls from. Unset: any with
+/// `AUTH_MODE=none` (the Todo-Backend clients run on other origins), none
+/// with accounts. Credentials (cookies) are never allowed cross-origin:
+/// other sites' pages use bearer tokens.
+fn cors_origins(config: &ServerConfig) -> String {
+    match (&config.cors_origins, config.auth.mode) {
+        (Some(origins), _) => origins.clone(),
+        (None, crate::config::AuthMode::None) => "*".to_owned(),
+        (None, crate::config::AuthMode::Accounts) => String::new(),
+    }
+}
+
+/// CORS for the API: `*`, or a comma-separated list (empty: none).
 fn cors_layer(origins: &str) -> CorsLayer {
     let allow_origin = if origins.trim() == "*" {
         AllowOrigin::any()
@@ -93,12 +159,15 @@ fn cors_layer(origins: &str) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
             HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             header::LOCATION,
             header::ETAG,
             header::LINK,
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(Duration::from_secs(3600))

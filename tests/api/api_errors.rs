@@ -259,6 +259,10 @@ async fn out_of_range_imports_get_422(app: TestApp) {
         ("id", json!(i64::MAX)),
         ("order", json!(i64::MAX)),
         ("order", json!(-(1_i64 << 62) - 1)),
+        // Ids and positions must stay what a JavaScript client holds
+        // exactly, also after new tasks are numbered past them.
+        ("id", json!(1_i64 << 53)),
+        ("order", json!(1_i64 << 53)),
         ("due", json!("+200000-01-01")),
         ("created_at", json!("-5000-01-01T00:00:00Z")),
         ("updated_at", json!("+200000-01-01T00:00:00Z")),
@@ -274,12 +278,20 @@ async fn out_of_range_imports_get_422(app: TestApp) {
     }
     assert!(app.list("").await.is_empty());
 
-    // What the server itself stores past the client limit exports and
-    // imports again, and new tasks still find room after it.
+    // Automatic numbering stops at the client limit (ties keep creation
+    // order by id), so every export imports again and new tasks still
+    // find room.
     app.create(json!({"title": "last", "order": (1_i64 << 53) - 1}))
         .await;
     let after = app.create_titled("after last").await;
-    assert_eq!(after["order"], 1_i64 << 53);
+    assert_eq!(after["order"], (1_i64 << 53) - 1);
+    let titles: Vec<Value> = app
+        .list("")
+        .await
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, ["last", "after last"]);
     let export: Value = app.get("/api/export").await.json().await.unwrap();
     let response = app.post_json("/api/import?replace=true", &export).await;
     assert_eq!(response.status(), 200);

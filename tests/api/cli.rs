@@ -710,3 +710,38 @@ async fn import_errors_say_what_is_wrong_with_the_file_once() {
     );
     assert_eq!(app.titles("").await, ["kept"]);
 }
+
+/// A server that cannot start says why once: in its log, where operators
+/// look, or on stderr when the log shows no errors.
+#[tokio::test]
+async fn a_failed_start_is_reported_once() {
+    let env = [("DATABASE_URL", "mysql://u:hunter2@h/d")];
+    let output = run(&["serve"], &env).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let fatal: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["message"] == "fatal")
+        .collect();
+    assert_eq!(fatal.len(), 1, "{stdout}");
+    assert!(
+        fatal[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("must start with sqlite://")
+    );
+    assert!(
+        !stderr(&output).contains("must start with"),
+        "printed twice"
+    );
+    assert!(!stdout.contains("hunter2") && !stderr(&output).contains("hunter2"));
+
+    let output = run(&["serve"], &[env[0], ("RUST_LOG", "off")]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).matches("must start with sqlite://").count(),
+        1
+    );
+    assert!(output.stdout.is_empty());
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Connection;
-use todo_app::config::{DatabaseConfig, ServerConfig};
+use todo_app::config::{AuthMode, DatabaseConfig, ServerConfig};
 use todo_app::db::{DatabaseTarget, Store};
 use todo_app::lifecycle::Lifecycle;
 use todo_app::startup::Application;
@@ -43,17 +43,20 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// The server settings of the tests: clap's defaults (as a user gets them),
+/// on a free loopback port, with the shared list of `AUTH_MODE=none` that
+/// the tests written before accounts use. Account tests switch it on.
 pub fn server_config() -> ServerConfig {
-    ServerConfig {
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        drain_delay: Duration::ZERO,
-        shutdown_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        cors_origins: "*".to_owned(),
-        body_limit: 64 * 1024,
-        import_body_limit: 4 * 1024 * 1024,
-    }
+    use clap::Parser;
+    let mut config = todo_app::config::Cli::parse_from(["todo-app"]).serve.server;
+    config.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    config.port = 0;
+    config.drain_delay = Duration::ZERO;
+    config.shutdown_timeout = Duration::from_secs(5);
+    config.request_timeout = Duration::from_secs(10);
+    config.import_body_limit = 4 * 1024 * 1024;
+    config.auth.mode = AuthMode::None;
+    config
 }
 
 pub fn database_config(url: &str) -> DatabaseConfig {
@@ -266,13 +269,237 @@ pub fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// `server_config()` with accounts on, as `cargo run` and the image start.
+pub fn accounts_config() -> ServerConfig {
+    let mut config = server_config();
+    config.auth.mode = AuthMode::Accounts;
+    config
+}
+
+/// A browser of one signed-in user: its cookies, and the CSRF token its
+/// pages carry.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub address: String,
+}
+
+/// The value of the first `name="csrf_token"` field in a page.
+pub fn csrf_field(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Submits a form as the page would: fields plus the CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &self.csrf));
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The titles on the list page, in order.
+    pub async fn page_titles(&self) -> Vec<String> {
+        let html = self
+            .client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        html.split(" id=\"title-")
+            .skip(1)
+            .filter_map(|rest| {
+                let start = rest.find('>')? + 1;
+                let end = rest[start..].find("</label>")? + start;
+                let text = rest[start..end].trim();
+                Some(
+                    text.replace("&#39;", "'")
+                        .replace("&quot;", "\"")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&amp;", "&"),
+                )
+            })
+            .collect()
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, server_config()).await
     }
 
+    /// With accounts on, and `client` signed in as a fresh account by an API
+    /// token, so the helpers below act as that user.
+    pub async fn spawn_signed_in(backend: Backend) -> Option<Self> {
+        let mut app = Self::spawn_with(backend, accounts_config()).await?;
+        let token = app.sign_up_with_token("owner", "owner passphrase").await;
+        app.client = token_client(&token);
+        Some(app)
+    }
+
     pub async fn spawn_with(backend: Backend, server: ServerConfig) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
+        Some(Self::spawn_on(database, server).await)
+    }
+
+    /// Another instance over the same database, as behind a load balancer.
+    pub async fn second_instance(
+        &self,
+        server: ServerConfig,
+    ) -> (String, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let db_config = database_config(self.database.url());
+        let target = DatabaseTarget::from_config(&db_config).unwrap();
+        let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
+        let app = Application::build_with_store(server, store).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.local_addr().port());
+        (address, tokio::spawn(app.run_until_stopped()))
+    }
+
+    /// Signs `name` up through the sign-up form, as a browser does.
+    pub async fn sign_up(&self, name: &str, password: &str) -> Browser {
+        let client = cookie_client();
+        let page = client
+            .get(self.url("/signup"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form_csrf = csrf_field(&page).expect("the sign-up page has a CSRF field");
+        let response = client
+            .post(self.url("/signup"))
+            .form(&[
+                ("username", name),
+                ("password", password),
+                ("csrf_token", &form_csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            303,
+            "sign-up of {name} failed: {}",
+            response.text().await.unwrap()
+        );
+        let page = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_field(&page).expect("the list page has a CSRF field");
+        Browser {
+            client,
+            csrf,
+            address: self.address.clone(),
+        }
+    }
+
+    /// Logs `name` in through the login form.
+    pub async fn log_in(&self, name: &str, password: &str) -> Result<Browser, reqwest::Response> {
+        let client = cookie_client();
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form_csrf = csrf_field(&page).expect("the login page has a CSRF field");
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", name),
+                ("password", password),
+                ("csrf_token", &form_csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 303 {
+            return Err(response);
+        }
+        let page = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_field(&page).expect("the list page has a CSRF field");
+        Ok(Browser {
+            client,
+            csrf,
+            address: self.address.clone(),
+        })
+    }
+
+    /// `POST /api/tokens` with a username and password.
+    pub async fn token_for(&self, name: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/tokens"))
+            .json(&json!({"username": name, "password": password, "name": "tests"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn sign_up_with_token(&self, name: &str, password: &str) -> String {
+        self.sign_up(name, password).await;
+        self.token_for(name, password).await
+    }
+}
+
+/// A client that sends `Authorization: Bearer TOKEN` with every request.
+pub fn token_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// The app over an existing database (say, one an earlier app used).
+    pub async fn spawn_on(database: TestDatabase, server: ServerConfig) -> Self {
         let db_config = database_config(database.url());
         let target = DatabaseTarget::from_config(&db_config).unwrap();
         let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
@@ -283,7 +510,7 @@ impl TestApp {
         let port = app.local_addr().port();
         let lifecycle = app.lifecycle();
         let server = tokio::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             address: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -293,7 +520,22 @@ impl TestApp {
             lifecycle,
             database,
             server,
-        })
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.database {
+            TestDatabase::Sqlite { .. } => Backend::Sqlite,
+            TestDatabase::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Stops the server and hands back its database, for the next app.
+    pub async fn stop(self) -> TestDatabase {
+        self.lifecycle.begin_shutdown();
+        let _ = self.server.await;
+        self.store.close().await;
+        self.database
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -375,6 +617,43 @@ macro_rules! backend_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set");
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like `backend_tests!`, with accounts on (the default outside the tests).
+#[macro_export]
+macro_rules! account_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with(
+                        $crate::helpers::Backend::Sqlite,
+                        $crate::helpers::accounts_config(),
+                    )
+                    .await
+                    .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::helpers::TestApp::spawn_with(
+                        $crate::helpers::Backend::Postgres,
+                        $crate::helpers::accounts_config(),
+                    )
+                    .await else {
                         eprintln!("skipped: TEST_DATABASE_URL is not set");
                         return;
                     };

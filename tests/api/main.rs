@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod accounts;
 mod api_errors;
 mod api_todos;
 mod cli;

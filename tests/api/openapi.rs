@@ -110,15 +110,13 @@ struct Seen {
 /// which documented responses were produced.
 struct Contract {
     doc: Value,
-    client: reqwest::Client,
     seen: Mutex<BTreeSet<(String, String, u16)>>,
 }
 
 impl Contract {
-    fn new(doc: Value, client: reqwest::Client) -> Self {
+    fn new(doc: Value) -> Self {
         Self {
             doc,
-            client,
             seen: Mutex::new(BTreeSet::new()),
         }
     }
@@ -126,10 +124,13 @@ impl Contract {
     /// Sends `request` and checks the answer against the operation at
     /// `template` (e.g. `/api/todos/{id}`) with the request's method.
     async fn send(&self, template: &str, request: RequestBuilder) -> Seen {
-        let request = request.build().unwrap();
+        // Each request goes out through the client that built it (signed in
+        // or not), with that client's default headers.
+        let (client, request) = request.build_split();
+        let request = request.unwrap();
         let method = request.method().clone();
         let what = format!("{method} {}", request.url());
-        let response = self.client.execute(request).await.unwrap();
+        let response = client.execute(request).await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap();
@@ -450,6 +451,8 @@ async fn document_is_served_as_built(app: TestApp) {
 /// mean "no route"), and every other method on a documented path is refused
 /// with 405 and an `Allow` header naming exactly the documented methods.
 async fn documented_operations_are_routed_and_nothing_else(app: TestApp) {
+    // With accounts on, so the account routes exist; signed in by a token.
+    let app = TestApp::spawn_signed_in(app.backend()).await.unwrap();
     let doc = document();
     let ops = operations(&doc);
     let paths: BTreeSet<&String> = ops.iter().map(|(p, _)| p).collect();
@@ -461,9 +464,32 @@ async fn documented_operations_are_routed_and_nothing_else(app: TestApp) {
             .collect();
         for method in METHODS {
             let task = app.create_titled("probe").await;
-            let path = template.replace("{id}", &task["id"].to_string());
-            let response = app
-                .client
+            let mut client = app.client.clone();
+            let id = match template.as_str() {
+                // A token of the caller's own, so a 404 can only mean "no route".
+                "/api/tokens/{id}" => {
+                    let token: Value = client
+                        .post(app.url("/api/tokens"))
+                        .json(&json!({"username": "owner", "password": "owner passphrase", "name": "probe"}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    token["id"].to_string()
+                }
+                _ => task["id"].to_string(),
+            };
+            if template == "/api/account" {
+                // Deleting the account must not take the test's own with it.
+                let name = format!("probe-{}", uuid::Uuid::new_v4().simple());
+                client = crate::helpers::token_client(
+                    &app.sign_up_with_token(&name, "probe passphrase").await,
+                );
+            }
+            let path = template.replace("{id}", &id);
+            let response = client
                 .request(method.parse().unwrap(), app.url(&path))
                 .header(CONTENT_TYPE, "application/json")
                 .body("{}")
@@ -505,7 +531,9 @@ async fn documented_operations_are_routed_and_nothing_else(app: TestApp) {
 /// Drives every documented response of every operation with a realistic
 /// request, then fails listing any the server never produced.
 async fn every_documented_response_is_real_and_conforms(app: TestApp) {
-    let api = Contract::new(document(), app.client.clone());
+    // With accounts on (the default), signed in by a token.
+    let app = TestApp::spawn_signed_in(app.backend()).await.unwrap();
+    let api = Contract::new(document());
     let c = &app.client;
     let url = |path: &str| app.url(path);
     const TODOS: &str = "/api/todos";
@@ -665,15 +693,21 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         .await;
     // A server with a small import limit, so the client can finish sending
     // the oversized body before the answer arrives.
-    let small = TestApp::spawn_with(app_backend(&app), {
-        let mut config = crate::helpers::server_config();
+    let mut small = TestApp::spawn_with(app_backend(&app), {
+        let mut config = crate::helpers::accounts_config();
         config.import_body_limit = 1024;
         config
     })
     .await
     .unwrap();
-    api.expect(413, IMPORT, c.post(small.url(IMPORT)).json(&huge))
-        .await;
+    small.client =
+        crate::helpers::token_client(&small.sign_up_with_token("small", "small passphrase").await);
+    api.expect(
+        413,
+        IMPORT,
+        small.client.post(small.url(IMPORT)).json(&huge),
+    )
+    .await;
     api.expect(415, IMPORT, c.post(url(IMPORT)).body("{}"))
         .await;
     api.expect(
@@ -684,7 +718,19 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     )
     .await;
 
-    // Deleting. The import started versions again at 1; move on from there.
+    // Deleting. An account's import gives tasks new ids (ids are unique
+    // across accounts), and new ids never had a version before.
+    let all = api.expect(200, TODOS, c.get(url(TODOS))).await;
+    let id = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == "Water the plants twice")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let task_url = url(&format!("/api/todos/{id}"));
     let current = api
         .expect(
             200,
@@ -723,6 +769,74 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     api.expect(200, "/readyz", c.get(url("/readyz"))).await;
     let version = api.expect(200, "/version", c.get(url("/version"))).await;
     assert!(version.body["schema_version"].is_i64());
+
+    // Accounts: tokens and the account itself.
+    const TOKENS: &str = "/api/tokens";
+    let anon = reqwest::Client::new();
+    let login = |name: &str, password: &str| json!({"username": "owner", "password": password, "name": name});
+    let made = api
+        .expect(
+            201,
+            TOKENS,
+            anon.post(url(TOKENS))
+                .json(&login("contract", "owner passphrase")),
+        )
+        .await;
+    let listed = api.expect(200, TOKENS, c.get(url(TOKENS))).await;
+    assert!(listed.body.as_array().unwrap().len() >= 2);
+    api.expect(400, TOKENS, json_text(anon.post(url(TOKENS)), "{"))
+        .await;
+    api.expect(415, TOKENS, anon.post(url(TOKENS)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        TOKENS,
+        anon.post(url(TOKENS)).json(&login(" ", "owner passphrase")),
+    )
+    .await;
+    let token_url = url(&format!("/api/tokens/{}", made.body["id"]));
+    api.expect(204, "/api/tokens/{id}", c.delete(&token_url))
+        .await;
+    api.expect(404, "/api/tokens/{id}", c.delete(&token_url))
+        .await;
+    let me = api
+        .expect(200, "/api/account", c.get(url("/api/account")))
+        .await;
+    assert_eq!(me.body["username"], "owner");
+    let throwaway = crate::helpers::token_client(
+        &app.sign_up_with_token("throwaway", "throwaway passphrase")
+            .await,
+    );
+    api.expect(204, "/api/account", throwaway.delete(url("/api/account")))
+        .await;
+
+    // Without credentials every route but the public ones answers 401.
+    let doc = document();
+    for (path, method) in operations(&doc) {
+        let op = &doc["paths"][&path][method.as_str().to_ascii_lowercase()];
+        if op["responses"].get("401").is_none() {
+            continue;
+        }
+        let request = anon
+            .request(method.clone(), url(&path.replace("{id}", &id.to_string())))
+            .json(&json!({"name": "x"}));
+        api.expect(401, &path, request).await;
+    }
+    // Repeated wrong passwords are throttled.
+    let mut throttled = None;
+    for _ in 0..8 {
+        let seen = api
+            .send(
+                TOKENS,
+                anon.post(url(TOKENS)).json(&login("x", "wrong password")),
+            )
+            .await;
+        if seen.status == 429 {
+            throttled = Some(seen);
+            break;
+        }
+    }
+    assert!(throttled.is_some(), "no 429 after eight wrong passwords");
 
     // With the database gone, every operation that needs it says 503 with
     // Retry-After, and readiness says so too.

@@ -93,6 +93,7 @@ impl Fixture {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"))
             .env_clear()
             .env("PORT", port.to_string())
+            .env("AUTH_MODE", "none")
             .env("HOST", "127.0.0.1")
             .env("DB_HOST", admin.0)
             .env("DB_PORT", admin.1.to_string())

@@ -68,7 +68,10 @@ async fn in_flight_request_finishes_during_shutdown(app: TestApp) {
         todo_app::db::DatabaseTarget::from_url(&reopened, todo_app::config::SslMode::Prefer)
             .unwrap()
             .connect(1, Duration::from_secs(5));
-    let tasks = store.all_tasks().await.unwrap();
+    let tasks = store
+        .all_tasks(todo_app::domain::Owner::SHARED)
+        .await
+        .unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title, "sent during shutdown");
     store.close().await;
@@ -88,6 +91,7 @@ async fn binary_exits_zero_on_sigterm_and_logs_json_without_secrets() {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"))
         .env_clear()
         .env("DATABASE_URL", db.url())
+        .env("AUTH_MODE", "none")
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
         .env("SHUTDOWN_DRAIN_DELAY", "200ms")

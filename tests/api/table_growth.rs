@@ -21,11 +21,12 @@ use crate::helpers::{Backend, TestApp};
 
 /// The statement `Store::get_task` runs.
 const GET_SQL: &str = "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-                       FROM tasks WHERE id = $1";
+                       FROM tasks WHERE id = $1 AND owner = $2";
 /// The statement `Store::list_tasks` runs for the default order.
 const LIST_SQL: &str = "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
                         FROM tasks \
-                        WHERE ($1 IS NULL OR completed = $1) \
+                        WHERE owner = $5 \
+                          AND ($1 IS NULL OR completed = $1) \
                           AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\') \
                         ORDER BY position, id LIMIT $3 OFFSET $4";
 
@@ -65,7 +66,7 @@ fn imported(ids: std::ops::RangeInclusive<i64>) -> Vec<ImportedTask> {
 /// and its statistics say so.
 async fn connection_with_small_table_plans(app: &TestApp) -> PgConnection {
     app.store
-        .import_tasks(&imported(1..=SMALL), true)
+        .import_tasks(todo_app::domain::Owner::SHARED, &imported(1..=SMALL), true)
         .await
         .unwrap();
     let mut conn = PgConnection::connect(app.database.url()).await.unwrap();
@@ -82,7 +83,7 @@ async fn connection_with_small_table_plans(app: &TestApp) -> PgConnection {
         let (name, generic) = prepared(&mut conn, sql).await;
         assert!(generic > 0, "{name} should use a generic plan by now");
     }
-    let plan = explain(&mut conn, GET_SQL, "1").await;
+    let plan = explain(&mut conn, GET_SQL, "1, 0").await;
     assert!(
         scans(&plan).contains(&"Seq Scan".to_owned()),
         "a small table's statistics should make the lookup a seq scan: {plan}"
@@ -93,6 +94,7 @@ async fn connection_with_small_table_plans(app: &TestApp) -> PgConnection {
 async fn run_get(conn: &mut PgConnection, id: i64) {
     sqlx::query(GET_SQL)
         .bind(id)
+        .bind(0_i64)
         .fetch_optional(&mut *conn)
         .await
         .unwrap();
@@ -103,6 +105,7 @@ async fn run_list(conn: &mut PgConnection) {
         .bind(None::<bool>)
         .bind(None::<&str>)
         .bind(101_i64)
+        .bind(0_i64)
         .bind(0_i64)
         .fetch_all(&mut *conn)
         .await
@@ -170,7 +173,7 @@ async fn assert_plans_fit_a_large_table(conn: &mut PgConnection, rows: i64) {
         .unwrap();
     assert_eq!(count, rows);
 
-    let get = explain(conn, GET_SQL, &(rows / 2).to_string()).await;
+    let get = explain(conn, GET_SQL, &format!("{}, 0", rows / 2)).await;
     assert_eq!(
         scans(&get),
         ["Index Scan using tasks_pkey"],
@@ -182,10 +185,10 @@ async fn assert_plans_fit_a_large_table(conn: &mut PgConnection, rows: i64) {
         pages(&get)
     );
 
-    let list = explain(conn, LIST_SQL, &format!("NULL, NULL, {LIST_ROWS}, 0")).await;
+    let list = explain(conn, LIST_SQL, &format!("NULL, NULL, {LIST_ROWS}, 0, 0")).await;
     assert_eq!(
         scans(&list),
-        ["Limit", "Index Scan using tasks_position"],
+        ["Limit", "Index Scan using tasks_owner_position"],
         "the first page of the list: {list}"
     );
     // It stops after the page instead of reading the whole table.
@@ -211,7 +214,10 @@ async fn plans_follow_the_table_after_creates_grow_it() {
         let store = app.store.clone();
         creates.spawn(async move {
             let title = Title::parse(&format!("grown {i}")).unwrap();
-            store.create_task(NewTask::new(title)).await.unwrap();
+            store
+                .create_task(todo_app::domain::Owner::SHARED, NewTask::new(title))
+                .await
+                .unwrap();
         });
     }
     creates.join_all().await;
@@ -219,7 +225,10 @@ async fn plans_follow_the_table_after_creates_grow_it() {
     // the one that made the table grow enough; once a later create has been
     // answered, that refresh is over.
     let title = Title::parse("one more").unwrap();
-    app.store.create_task(NewTask::new(title)).await.unwrap();
+    app.store
+        .create_task(todo_app::domain::Owner::SHARED, NewTask::new(title))
+        .await
+        .unwrap();
 
     assert_plans_fit_a_large_table(&mut conn, SMALL + GROWTH as i64 + 1).await;
 }
@@ -231,7 +240,7 @@ async fn plans_follow_the_table_after_an_import_replaces_it() {
 
     let rows = 20_000;
     app.store
-        .import_tasks(&imported(1..=rows), true)
+        .import_tasks(todo_app::domain::Owner::SHARED, &imported(1..=rows), true)
         .await
         .unwrap();
 

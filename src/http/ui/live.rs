@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::page::{Item, RowPart, Summary, SummaryPart};
 use super::view::View;
 use super::{Reader, UiError, UiResult, render_error};
-use crate::db::TaskCounts;
+use crate::domain::Owner;
 use crate::domain::{FieldError, NewTask, Task, TaskFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -34,25 +34,16 @@ pub struct Snapshot {
 }
 
 /// Reads the view's tasks and the counts the page shows for it.
-pub async fn snapshot(state: &AppState, view: &View) -> UiResult<Snapshot> {
+pub async fn snapshot(state: &AppState, owner: Owner, view: &View) -> UiResult<Snapshot> {
     let filter = view.task_filter();
-    let ((tasks, truncated), all) =
-        tokio::try_join!(state.store.list_tasks(&filter), state.store.count_tasks())?;
+    let ((tasks, truncated), all) = tokio::try_join!(
+        state.store.list_tasks(owner, &filter),
+        state.store.count_tasks(owner, None)
+    )?;
     // The counter counts what the search matches, under every filter.
     let matching = match &view.query {
         None => all,
-        Some(_) => {
-            let searched = TaskFilter {
-                query: view.query.clone(),
-                ..TaskFilter::default()
-            };
-            let (found, _) = state.store.list_tasks(&searched).await?;
-            let active = found.iter().filter(|t| !t.completed).count();
-            TaskCounts {
-                total: found.len() as i64,
-                active: active as i64,
-            }
-        }
+        Some(query) => state.store.count_tasks(owner, Some(query)).await?,
     };
     let summary = Summary::new(view, all, matching, tasks.len(), truncated);
     Ok(Snapshot { tasks, summary })
@@ -150,6 +141,7 @@ fn render_rows<'a>(
     tasks
         .map(|task| {
             let part = RowPart {
+                csrf_token: reader.csrf_token.as_deref(),
                 view,
                 return_to: &return_to,
                 item: Item::new(task, &reader.clock, view),
@@ -159,9 +151,10 @@ fn render_rows<'a>(
         .collect()
 }
 
-fn state_parts(snapshot: &Snapshot) -> UiResult<(Vec<[i64; 2]>, String, String)> {
+fn state_parts(snapshot: &Snapshot, reader: &Reader) -> UiResult<(Vec<[i64; 2]>, String, String)> {
     let view: Vec<[i64; 2]> = snapshot.tasks.iter().map(|t| [t.id, t.version]).collect();
     let summary = SummaryPart {
+        csrf_token: reader.csrf_token.as_deref(),
         summary: &snapshot.summary,
     }
     .render()
@@ -183,7 +176,7 @@ pub async fn answer(
     changed: Changed,
     extras: Extras,
 ) -> UiResult {
-    let snapshot = snapshot(state, view).await?;
+    let snapshot = snapshot(state, reader.owner, view).await?;
     let rows = match &changed {
         Changed::None => BTreeMap::new(),
         Changed::All => render_rows(snapshot.tasks.iter(), reader, view)?,
@@ -193,7 +186,7 @@ pub async fn answer(
             view,
         )?,
     };
-    let (view_ids, summary, tag) = state_parts(&snapshot)?;
+    let (view_ids, summary, tag) = state_parts(&snapshot, reader)?;
     let body = Answer {
         view: view_ids,
         rows,
@@ -237,8 +230,8 @@ pub async fn state(
 ) -> Response {
     let result = async {
         let view = View::from_return(params(query).view.as_deref());
-        let snapshot = snapshot(&state, &view).await?;
-        let (view_ids, summary, tag) = state_parts(&snapshot)?;
+        let snapshot = snapshot(&state, reader.owner, &view).await?;
+        let (view_ids, summary, tag) = state_parts(&snapshot, &reader)?;
         let etag = HeaderValue::from_str(&tag).map_err(|e| {
             ApiError::Internal(anyhow::Error::new(e).context("failed to build the ETag"))
         })?;
@@ -285,7 +278,10 @@ pub async fn rows(State(state): State<AppState>, reader: Reader, query: StateQue
             .filter_map(|id| id.trim().parse().ok())
             .take(MAX_ROWS)
             .collect();
-        let (tasks, _) = state.store.list_tasks(&view.task_filter()).await?;
+        let (tasks, _) = state
+            .store
+            .list_tasks(reader.owner, &view.task_filter())
+            .await?;
         let rows = render_rows(
             tasks.iter().filter(|t| wanted.contains(&t.id)),
             &reader,

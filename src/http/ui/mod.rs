@@ -35,14 +35,16 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::parse_bool;
+use super::auth::Caller;
 use super::error::ApiError;
 use crate::db::StoreError;
 use crate::domain::{
-    Due, FieldError, NewTask, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    Due, FieldError, NewTask, Owner, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
 };
-use assets::ASSETS;
+pub(crate) use assets::{ASSETS, Assets};
 use clock::Clock;
 use live::{Changed, Extras};
+pub(crate) use page::sentence;
 use page::{ConfirmPage, EditForm, FormState, MessagePage, Page};
 use view::{Filter, View, ViewParams};
 
@@ -72,7 +74,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; manifest-src 'self'; form-action 'self'; \
      base-uri 'none'; frame-ancestors 'none'";
 
-fn html_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn html_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -122,32 +124,49 @@ impl IntoResponse for UiError {
 type UiResult<T = Response> = Result<T, UiError>;
 
 /// Who is asking: a browser following a form (HTML pages and redirects), or
-/// the script, which asks for JSON and gets only what changed.
-#[derive(Debug, Clone, Copy)]
+/// the script, which asks for JSON and gets only what changed; and whose
+/// list it is. Visitors who are not signed in are sent to the login page
+/// (the script gets the API's 401).
+#[derive(Debug, Clone)]
 pub struct Reader {
     pub clock: Clock,
     pub script: bool,
+    pub owner: Owner,
+    /// What the page's forms carry to prove they are ours (accounts mode).
+    pub csrf_token: Option<String>,
+    pub username: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Reader {
-    type Rejection = std::convert::Infallible;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let script = parts
             .headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("application/json"));
+        let Ok(caller) = Caller::from_request_parts(parts, state).await;
+        let Some(owner) = caller.owner() else {
+            return Err(match caller {
+                _ if script => caller.refusal().into_response(),
+                Caller::Unverified(_) => UiError(caller.refusal()).into_response(),
+                _ => Redirect::to("/login").into_response(),
+            });
+        };
         Ok(Self {
             clock: Clock::from_headers(&parts.headers),
             script,
+            owner,
+            csrf_token: caller.csrf_token(),
+            username: caller.username().map(str::to_owned),
         })
     }
 }
 
 impl Reader {
     /// The script reads errors as the API's JSON; a browser gets a page.
-    fn finish(self, result: UiResult) -> Response {
+    fn finish(&self, result: UiResult) -> Response {
         match result {
             Ok(response) => response,
             Err(UiError(err)) if self.script => err.into_response(),
@@ -156,7 +175,7 @@ impl Reader {
     }
 }
 
-fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+pub(crate) fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
     let page = MessagePage {
         assets: &ASSETS,
         heading,
@@ -213,7 +232,7 @@ async fn show(state: AppState, reader: Reader, filter: Filter, params: ParamsRes
     let view = View::new(filter, &params);
     // `?edit=ID` is the edit page for browsers without JavaScript.
     let edit = match params.edit.as_deref().and_then(|raw| raw.parse().ok()) {
-        Some(id) => match state.store.get_task(id).await {
+        Some(id) => match state.store.get_task(reader.owner, id).await {
             Ok(task) => Some(EditForm {
                 id,
                 form: FormState {
@@ -247,13 +266,13 @@ async fn render(
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
-    let snapshot = live::snapshot(state, view).await?;
+    let snapshot = live::snapshot(state, reader.owner, view).await?;
     // 0: no valid priority was sent; the picker shows the default.
     let new_todo = FormState {
         priority: new_todo.priority.max(Priority::default().value()),
         ..new_todo
     };
-    let page = Page::new(
+    let mut page = Page::new(
         &ASSETS,
         view,
         &snapshot.tasks,
@@ -262,6 +281,8 @@ async fn render(
         edit,
         &reader.clock,
     );
+    page.csrf_token = reader.csrf_token.as_deref();
+    page.username = reader.username.as_deref();
     let body = page.render().map_err(render_error)?;
     Ok(html_response(status, body))
 }
@@ -411,7 +432,7 @@ async fn create(State(state): State<AppState>, reader: Reader, form: FieldsResul
                 let mut new = NewTask::new(title);
                 new.priority = priority.unwrap_or_default();
                 new.due = due.flatten();
-                let task = state.store.create_task(new).await?;
+                let task = state.store.create_task(reader.owner, new).await?;
                 if !reader.script {
                     return Ok(back_to(&view));
                 }
@@ -463,7 +484,10 @@ async fn edit(
                     due,
                     ..TaskChanges::default()
                 };
-                let task = state.store.update_task(id, &changes, None).await?;
+                let task = state
+                    .store
+                    .update_task(reader.owner, id, &changes, None)
+                    .await?;
                 if !reader.script {
                     return Ok(back_to(&view));
                 }
@@ -506,13 +530,16 @@ async fn toggle(
         let form = fields(form)?;
         let completed = match form.completed()? {
             Some(completed) => completed,
-            None => !state.store.get_task(id).await?.completed,
+            None => !state.store.get_task(reader.owner, id).await?.completed,
         };
         let changes = TaskChanges {
             completed: Some(completed),
             ..TaskChanges::default()
         };
-        let task = state.store.update_task(id, &changes, None).await?;
+        let task = state
+            .store
+            .update_task(reader.owner, id, &changes, None)
+            .await?;
         let view = form.view();
         if !reader.script {
             return Ok(back_to(&view));
@@ -556,7 +583,7 @@ async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fields) -> Ui
     // what went; a change in between makes us read it again.
     let mut attempts = 0;
     let task = loop {
-        let task = match state.store.get_task(id).await {
+        let task = match state.store.get_task(reader.owner, id).await {
             Ok(task) => task,
             Err(StoreError::NotFound(_)) => return gone(state, reader, &view).await,
             Err(err) => return Err(err.into()),
@@ -564,6 +591,7 @@ async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fields) -> Ui
         if !reader.script && !form.confirmed() {
             return confirm_page(ConfirmPage {
                 assets: &ASSETS,
+                csrf_token: reader.csrf_token.as_deref(),
                 heading: format!("Delete “{}”?", task.title),
                 titles: Vec::new(),
                 action: format!("/todos/{id}/delete"),
@@ -572,7 +600,11 @@ async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fields) -> Ui
                 keep: "Keep it",
             });
         }
-        match state.store.delete_task(id, Some(task.version)).await {
+        match state
+            .store
+            .delete_task(reader.owner, id, Some(task.version))
+            .await
+        {
             Ok(()) => break task,
             Err(StoreError::NotFound(_)) => return gone(state, reader, &view).await,
             Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
@@ -609,9 +641,12 @@ async fn toggle_all(State(state): State<AppState>, reader: Reader, form: FieldsR
         let form = fields(form)?;
         let completed = match form.completed()? {
             Some(completed) => completed,
-            None => state.store.count_tasks().await?.active > 0,
+            None => state.store.count_tasks(reader.owner, None).await?.active > 0,
         };
-        state.store.set_all_completed(completed).await?;
+        state
+            .store
+            .set_all_completed(reader.owner, completed)
+            .await?;
         let view = form.view();
         if !reader.script {
             return Ok(back_to(&view));
@@ -644,7 +679,7 @@ async fn clear_completed(
         };
         // What Undo brings back. (A task completed elsewhere between this
         // read and the delete is cleared without an Undo of its own.)
-        let (tasks, _) = state.store.list_tasks(&done).await?;
+        let (tasks, _) = state.store.list_tasks(reader.owner, &done).await?;
         if tasks.is_empty() {
             return if reader.script {
                 live::answer(&state, &reader, &view, Changed::None, Extras::default()).await
@@ -659,6 +694,7 @@ async fn clear_completed(
             };
             return confirm_page(ConfirmPage {
                 assets: &ASSETS,
+                csrf_token: reader.csrf_token.as_deref(),
                 heading,
                 titles: tasks.iter().map(|t| t.title.as_str()).collect(),
                 action: "/todos/clear-completed".to_owned(),
@@ -671,7 +707,7 @@ async fn clear_completed(
                 },
             });
         }
-        state.store.clear_completed().await?;
+        state.store.clear_completed(reader.owner).await?;
         if !reader.script {
             return Ok(back_to(&view));
         }
@@ -699,8 +735,9 @@ async fn restore(State(state): State<AppState>, reader: Reader, form: FieldsResu
         let mut created = tokio::task::JoinSet::new();
         for new in tasks {
             let store = state.store.clone();
+            let owner = reader.owner;
             // Concurrent creates share commits (see `group_commit`).
-            created.spawn(async move { store.create_task(new).await });
+            created.spawn(async move { store.create_task(owner, new).await });
         }
         let mut ids = Vec::new();
         while let Some(joined) = created.join_next().await {
@@ -744,7 +781,10 @@ async fn move_task(
                 "tasks can only be moved in your own order; choose “Your order” to sort by it",
             ))));
         }
-        let (tasks, _) = state.store.list_tasks(&view.task_filter()).await?;
+        let (tasks, _) = state
+            .store
+            .list_tasks(reader.owner, &view.task_filter())
+            .await?;
         let target = match (form.direction.as_deref(), form.before.as_deref()) {
             (Some("up"), _) => Target::Up,
             (Some("down"), _) => Target::Down,
@@ -768,7 +808,10 @@ async fn move_task(
                 order: Some(order),
                 ..TaskChanges::default()
             };
-            state.store.update_task(task_id, &changes, None).await?;
+            state
+                .store
+                .update_task(reader.owner, task_id, &changes, None)
+                .await?;
             changed.push(task_id);
         }
         if !reader.script {

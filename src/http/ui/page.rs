@@ -21,6 +21,9 @@ use crate::domain::{FieldError, Priority, SortOrder, Task};
 #[template(path = "page.html", config = "src/http/ui/askama.toml")]
 pub struct Page<'a> {
     pub assets: &'static Assets,
+    /// The CSRF token every form carries, and who is signed in (accounts mode).
+    pub csrf_token: Option<&'a str>,
+    pub username: Option<&'a str>,
     pub view: &'a View,
     /// The `return` value of every form on the page.
     pub return_to: String,
@@ -38,6 +41,7 @@ pub struct Page<'a> {
 #[derive(Template)]
 #[template(path = "row.html", config = "src/http/ui/askama.toml")]
 pub struct RowPart<'a> {
+    pub csrf_token: Option<&'a str>,
     pub view: &'a View,
     pub return_to: &'a str,
     pub item: Item<'a>,
@@ -48,6 +52,7 @@ pub struct RowPart<'a> {
 #[derive(Template)]
 #[template(path = "summary.html", config = "src/http/ui/askama.toml")]
 pub struct SummaryPart<'a> {
+    pub csrf_token: Option<&'a str>,
     pub summary: &'a Summary,
 }
 
@@ -65,6 +70,7 @@ pub struct MessagePage<'a> {
 #[template(path = "confirm.html", config = "src/http/ui/askama.toml")]
 pub struct ConfirmPage<'a> {
     pub assets: &'static Assets,
+    pub csrf_token: Option<&'a str>,
     pub heading: String,
     pub titles: Vec<&'a str>,
     pub action: String,
@@ -320,6 +326,8 @@ impl<'a> Page<'a> {
             .collect();
         Self {
             assets,
+            csrf_token: None,
+            username: None,
             view,
             return_to: view.url(),
             items,
