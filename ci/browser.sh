@@ -78,14 +78,14 @@ is_ready() {
     node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
 }
 
-# run_suite NAME DATABASE_URL: starts the server, waits for it, runs the tests.
+# run_suite NAME DATABASE_URL AUTH_MODE TEST_FILE...: starts the server,
+# waits for it, runs the tests.
 run_suite() {
-    local name="$1" database_url="$2" port
+    local name="$1" database_url="$2" auth_mode="$3" port
+    shift 3
     port="$(free_port)"
-    log "[$name] starting the server on port $port"
-    # AUTH_MODE=none: one shared list without sign-in, so these tests of the
-    # list do not depend on accounts.
-    DATABASE_URL="$database_url" AUTH_MODE=none HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
+    log "[$name] starting the server on port $port (AUTH_MODE=$auth_mode)"
+    DATABASE_URL="$database_url" AUTH_MODE="$auth_mode" HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
         LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server-$name.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -99,7 +99,7 @@ run_suite() {
     done
     local status=0
     (cd tests/browser && BASE_URL="http://127.0.0.1:$port" timeout --kill-after=10 "$TEST_TIMEOUT" \
-        node --test --test-concurrency=1 --test-timeout=300000 ui.test.js live.test.js look.test.js) || status=$?
+        node --test --test-concurrency=1 --test-timeout=300000 "$@") || status=$?
     stop_server
     if [ "$status" -ne 0 ]; then
         log "[$name] failed (exit $status); server log:"
@@ -110,14 +110,19 @@ run_suite() {
 
 mkdir -p "$workdir/db"
 failed=0
-run_suite sqlite "sqlite://$workdir/db/todo.db" || failed=1
+# The list's tests on one shared list without sign-in (AUTH_MODE=none), so
+# they do not depend on accounts; then the sign-in pages and the script's
+# changes through the CSRF check, on a server with accounts.
+list_tests=(ui.test.js live.test.js look.test.js)
+run_suite sqlite "sqlite://$workdir/db/todo.db" none "${list_tests[@]}" || failed=1
+run_suite sqlite-accounts "sqlite://$workdir/db/accounts.db" accounts accounts.test.js || failed=1
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
     pg_database="todo_browser_$(date +%s)_$$"
     psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_database" >/dev/null
     # Same server, same credentials, the fresh database.
     pg_url="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.href)' "$TEST_DATABASE_URL" "$pg_database")"
-    run_suite postgres "$pg_url" || failed=1
+    run_suite postgres "$pg_url" none "${list_tests[@]}" || failed=1
     drop_pg_database
 fi
 
