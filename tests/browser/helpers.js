@@ -6,7 +6,7 @@
 
 import { after, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +17,13 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), 'todo-ui-screenshots');
 
 if (!BASE_URL) throw new Error('BASE_URL is not set; run the tests through ci/browser.sh');
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 let browser;
 
-/** Starts the browser for the file's tests and (`shared`: the one list of
- *  AUTH_MODE=none) empties the list before each. */
-export function useBrowser({ shared = true } = {}) {
+/** Starts the browser for the file's tests and, unless `emptyList` is false
+ *  (with accounts there is no shared list to empty), empties the list
+ *  before each. */
+export function useBrowser({ emptyList = true } = {}) {
   before(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -44,11 +44,12 @@ export function useBrowser({ shared = true } = {}) {
   });
 
   // Every test starts from an empty list.
-  beforeEach(async () => {
-    if (!shared) return;
-    const response = await fetch(`${BASE_URL}/api/todos`, { method: 'DELETE' });
-    assert.equal(response.status, 204);
-  });
+  if (emptyList) {
+    beforeEach(async () => {
+      const response = await fetch(`${BASE_URL}/api/todos`, { method: 'DELETE' });
+      assert.equal(response.status, 204);
+    });
+  }
 }
 
 export async function api(method, path, body) {

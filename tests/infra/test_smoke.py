@@ -26,8 +26,9 @@ SMOKE = Path(__file__).resolve().parents[2] / "deploy" / "smoke.sh"
 
 class App:
     def __init__(self, auth="accounts", signup="open", lose_writes=False, revision="abc123def456", not_ready=0,
-                 host=None, no_id=False):
+                 host=None, no_id=False, signup_limited=False):
         self.no_id = no_id
+        self.signup_limited = signup_limited
         self.auth, self.signup, self.lose_writes, self.revision = auth, signup, lose_writes, revision
         self.not_ready = not_ready
         self.host = host
@@ -93,6 +94,8 @@ def handler_for(app: App):
                                 'type="password"></form>')
                         return self.send(200, form, "text/html", [("Set-Cookie", f"session={session}; HttpOnly; Path=/")])
                     fields = urllib.parse.parse_qs(self.body())
+                    if app.signup_limited:
+                        return self.send(429, "Too many sign-ups", "text/html", [("Retry-After", "3600")])
                     cookie = re.search(r"session=([0-9a-f]+)", self.headers.get("Cookie", ""))
                     if not cookie or app.sessions.get(cookie.group(1)) != fields.get("csrf_token", [""])[0]:
                         return self.send(403, {"code": "csrf"})
@@ -229,3 +232,10 @@ def test_an_answer_without_an_id_is_reported_not_swallowed(serve):
     app = App(auth="none", no_id=True)
     code, out = smoke(f"http://127.0.0.1:{serve(app)}")
     assert code != 0 and "POST /api/todos answered without an id" in out
+
+
+def test_signup_rate_limited_says_what_was_not_checked(serve):
+    app = App(signup_limited=True)
+    code, out = smoke(f"http://127.0.0.1:{serve(app)}")
+    assert code == 0, out
+    assert "sign-up is rate limited for this address now (429)" in out and app.accounts == {}
