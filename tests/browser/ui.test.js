@@ -425,7 +425,7 @@ describe('without JavaScript', () => {
       assert.deepEqual(await titles(page), ['renamed']);
       await page.locator('.clear-completed').click();
       await page.waitForLoadState();
-      await page.locator('.danger-button').click();
+      await page.locator('.confirm-button').click();
       await page.waitForLoadState();
       assert.deepEqual(await titles(page), []);
       assert.equal(await page.locator('.main').isVisible(), false);
@@ -437,7 +437,7 @@ describe('without JavaScript', () => {
       await page.locator('.destroy').click();
       await page.waitForLoadState();
       assert.equal(await page.locator('h2').textContent(), 'Delete “short lived”?');
-      await page.locator('.danger-button').click();
+      await page.locator('.confirm-button').click();
       await page.waitForLoadState();
       assert.deepEqual(await titles(page), []);
       assert.deepEqual(await api('GET', '/api/todos'), []);
