@@ -2,8 +2,11 @@
 # Browser tests of the web UI: Debian's headless Chromium, driven by
 # playwright-core under Node's test runner, against the real binary on a free
 # port over a fresh SQLite file, then (when TEST_DATABASE_URL is set) again
-# over a fresh PostgreSQL database. Installs what is missing, never downloads
-# a browser build of its own. Exits non-zero when any test fails.
+# over a fresh PostgreSQL database. On each database the list's tests run
+# with AUTH_MODE=none, then accounts.test.js against a second server with
+# AUTH_MODE=accounts over a database of its own. Installs what is missing,
+# never downloads a browser build of its own. Exits non-zero when any test
+# fails.
 #
 #   ci/browser.sh                     # SQLite
 #   TEST_DATABASE_URL=postgres://… ci/browser.sh   # SQLite, then PostgreSQL
@@ -28,7 +31,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
     log "installing playwright-core (no browser download)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -78,14 +81,14 @@ is_ready() {
     node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
 }
 
-# run_suite NAME DATABASE_URL: starts the server, waits for it, runs the tests.
+# run_suite NAME DATABASE_URL AUTH_MODE TEST_FILE...: starts the server,
+# waits for it, runs the tests.
 run_suite() {
-    local name="$1" database_url="$2" port
+    local name="$1" database_url="$2" auth_mode="$3" port
+    shift 3
     port="$(free_port)"
-    log "[$name] starting the server on port $port"
-    # AUTH_MODE=none: one shared list without sign-in, so these tests of the
-    # list do not depend on accounts.
-    DATABASE_URL="$database_url" AUTH_MODE=none HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
+    log "[$name] starting the server on port $port (AUTH_MODE=$auth_mode)"
+    DATABASE_URL="$database_url" AUTH_MODE="$auth_mode" HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
         LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server-$name.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -99,7 +102,7 @@ run_suite() {
     done
     local status=0
     (cd tests/browser && BASE_URL="http://127.0.0.1:$port" timeout --kill-after=10 "$TEST_TIMEOUT" \
-        node --test --test-concurrency=1 --test-timeout=300000 ui.test.js live.test.js look.test.js) || status=$?
+        node --test --test-concurrency=1 --test-timeout=300000 "$@") || status=$?
     stop_server
     if [ "$status" -ne 0 ]; then
         log "[$name] failed (exit $status); server log:"
@@ -108,16 +111,32 @@ run_suite() {
     return "$status"
 }
 
-mkdir -p "$workdir/db"
-failed=0
-run_suite sqlite "sqlite://$workdir/db/todo.db" || failed=1
+# AUTH_MODE=none: one shared list without sign-in, so these tests of the
+# list do not depend on accounts.
+LIST_TESTS=(ui.test.js live.test.js look.test.js)
+# AUTH_MODE=accounts, the default, on a database of its own: tasks stored
+# without accounts would go to the first account created.
+ACCOUNT_TESTS=(accounts.test.js)
 
-if [ -n "${TEST_DATABASE_URL:-}" ]; then
-    pg_database="todo_browser_$(date +%s)_$$"
+# A fresh PostgreSQL database on the TEST_DATABASE_URL server, in pg_url.
+create_pg_database() {
+    pg_database="todo_browser_$(date +%s)_$$_$1"
     psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_database" >/dev/null
     # Same server, same credentials, the fresh database.
     pg_url="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.href)' "$TEST_DATABASE_URL" "$pg_database")"
-    run_suite postgres "$pg_url" || failed=1
+}
+
+mkdir -p "$workdir/db"
+failed=0
+run_suite sqlite "sqlite://$workdir/db/todo.db" none "${LIST_TESTS[@]}" || failed=1
+run_suite sqlite-accounts "sqlite://$workdir/db/accounts.db" accounts "${ACCOUNT_TESTS[@]}" || failed=1
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    create_pg_database list
+    run_suite postgres "$pg_url" none "${LIST_TESTS[@]}" || failed=1
+    drop_pg_database
+    create_pg_database accounts
+    run_suite postgres-accounts "$pg_url" accounts "${ACCOUNT_TESTS[@]}" || failed=1
     drop_pg_database
 fi
 

@@ -4,8 +4,12 @@
 #   cfn-lint    every template under deploy/: no errors, no warnings
 #   checkov     the templates (and the root Dockerfile when there is one): no failed checks;
 #               every skip is justified inline in the template
-#   ShellCheck  every shell script of the deployment and CI
-#   moto        tests/infra: deploy.sh against moto on 127.0.0.1, four combinations
+#   ShellCheck  every script under deploy/ and ci/: the deployment's own at every severity,
+#               the others at warning and above
+#   pytest      tests/infra: template rules over every ALB x database x certificate rendering,
+#               IAM policies linted with parliament, bash 3.2 portability, the smoke test
+#               against a stand-in server, and deploy.sh against moto on 127.0.0.1 (four
+#               combinations, then a fresh account through its life)
 #
 # Runs from a fresh clone as root on Debian 12, idempotently: apt packages are installed only
 # when missing, the Python tools live in a cached virtualenv keyed by the requirements file.
@@ -18,22 +22,8 @@ CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/todo-app-ci
 REQUIREMENTS=tests/infra/requirements.txt
 VENV=$CACHE/venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)
 
-passed=0
-failed=0
-failures=()
-step() {
-  local name=$1
-  shift
-  printf '\n== %s\n' "$name"
-  if "$@"; then
-    passed=$((passed + 1))
-    printf -- '-- %s: ok\n' "$name"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    printf -- '-- %s: FAILED\n' "$name"
-  fi
-}
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 
 # --- tools ---------------------------------------------------------------------------------
 if ! command -v shellcheck >/dev/null 2>&1; then
@@ -51,7 +41,8 @@ export PATH=$VENV/bin:$PATH
 
 # --- checks --------------------------------------------------------------------------------
 templates=(deploy/*.yaml)
-scripts=(deploy/*.sh ci/infra.sh)
+own_scripts=(deploy/*.sh ci/infra.sh ci/smoke.sh ci/lib.sh)
+all_scripts=(ci/*.sh deploy/*.sh)
 
 step "cfn-lint (${#templates[@]} templates)" cfn-lint "${templates[@]}"
 
@@ -61,13 +52,14 @@ if [[ -f Dockerfile ]]; then
   step "checkov Dockerfile" checkov --quiet --compact --skip-download --framework dockerfile -f Dockerfile
 fi
 
-step "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
+step "shellcheck (${#own_scripts[@]} deployment scripts, every severity)" shellcheck -x "${own_scripts[@]}"
+step "shellcheck (${#all_scripts[@]} scripts under ci/ and deploy/, warnings)" shellcheck -x --severity=warning "${all_scripts[@]}"
 
-# The emulator deployment is bounded: moto answers in seconds, the whole suite takes minutes.
-step "deploy to moto (tests/infra)" timeout 1500 \
-  python -m pytest -q -p no:cacheprovider tests/infra
+step "template rules, IAM lint, bash 3.2, smoke test (tests/infra)" timeout 600 \
+  python -m pytest -q -p no:cacheprovider tests/infra/test_templates.py tests/infra/test_iam.py \
+  tests/infra/test_bash_portability.py tests/infra/test_smoke.py
+# The emulator deployments are bounded: moto answers in seconds, the whole suite takes minutes.
+step "deploy to moto (tests/infra)" timeout 2400 \
+  python -m pytest -q -p no:cacheprovider tests/infra/test_deploy_moto.py tests/infra/test_deploy_lifecycle.py
 
-printf '\n'
-for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
-printf 'infra: %d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+summary infra

@@ -2,7 +2,7 @@
 # One-command deployment of todo-app to AWS (ECS Fargate, optional ALB, optional RDS).
 #
 #   deploy/deploy.sh up       build, push, deploy or update the stacks, wait, smoke test, print URL
-#   deploy/deploy.sh status   show the stacks, the service and the URL
+#   deploy/deploy.sh status   show the stacks, the options they run with, the service and the URL
 #   deploy/deploy.sh down     delete the stacks; keeps the image repository and a database snapshot
 #
 # It drives four CloudFormation stacks, named after --stack-name (default todo-app):
@@ -13,14 +13,26 @@
 #
 # `up` is idempotent: the image is tagged with the git revision and not rebuilt when that tag
 # is already in the repository (tags are immutable), and `aws cloudformation deploy` skips
-# stacks whose template and parameters are unchanged. Options are not remembered between runs:
-# pass the same options again, or the defaults apply.
+# stacks whose template and parameters are unchanged. Options are remembered: every option not
+# given defaults to what the deployed stacks have (their parameters), and the task count to
+# what is running now (auto scaling may have changed it), so a plain `up` changes only the image.
+#
+# Runs with bash 3.2 (macOS) and later: no arrays (an empty "${a[@]}" is an unbound-variable
+# error under set -u before bash 4.4), no bash 4 builtins or expansions.
 set -euo pipefail
+
+if [ -z "${BASH_VERSINFO:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 3 ] ||
+  { [ "${BASH_VERSINFO[0]}" -eq 3 ] && [ "${BASH_VERSINFO[1]}" -lt 2 ]; }; then
+  echo "error: deploy.sh needs bash 3.2 or later (this is ${BASH_VERSION:-not bash})" >&2
+  exit 1
+fi
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # The tests deploy copies of the templates (see tests/infra/); everyone else uses these.
 TEMPLATE_DIR=${TODO_DEPLOY_TEMPLATE_DIR:-$SCRIPT_DIR}
+# Seconds between two looks at a stack that another operation is still changing.
+POLL_SECONDS=${TODO_DEPLOY_POLL_SECONDS:-15}
 
 usage() {
   cat <<'EOF'
@@ -30,30 +42,53 @@ Commands:
   up        Create the image repository if needed, build and push the image tagged with the
             git revision, deploy or update the stacks, wait for them, smoke test the URL and
             print it.
-  status    Show the state of the stacks, the running/desired task counts and the URL.
+  status    Show the state of the stacks, the options they were deployed with, the
+            running/desired task counts, recent service events and stopped tasks, and the URL.
   down      Delete the service, database and network stacks. Keeps the image repository and
             its images, and RDS keeps a final snapshot of the database.
 
-Options (defaults in brackets):
+Every option not given keeps the value the deployed stacks have (see `status`); the defaults
+in brackets apply to a new deployment.
+
+Options:
   --region REGION            AWS region [AWS_REGION, AWS_DEFAULT_REGION, or the CLI profile's]
   --stack-name PREFIX        prefix of the stack names and the repository name [todo-app]
   --alb on|off               internet-facing Application Load Balancer [on]
-  --certificate-arn ARN      ACM certificate: HTTPS on 443, HTTP redirects to it [none]
-  --database on|off          RDS PostgreSQL; off runs SQLite inside each task [on]
-  --desired-count N          tasks after the deployment [2]
+  --domain-name NAME         the name users reach the app at, e.g. todo.example.com [none]
+  --hosted-zone-id ID        Route 53 hosted zone of NAME: an alias record is created [none];
+                             without it, `up` prints the CNAME record to create
+  --certificate-arn ARN      ACM certificate for NAME: HTTPS on 443, HTTP redirects [none]
+  --database on|off          RDS PostgreSQL [on]; off keeps SQLite inside the task and runs
+                             exactly one task (several would each have their own data)
+  --desired-count N          tasks to run now [2 for a new service, else the running count]
   --min-count N              fewest tasks auto scaling keeps [2, or desired count if lower]
   --max-count N              most tasks auto scaling starts [4]
+  --cpu UNITS                CPU of one task: 256, 512, 1024, 2048, 4096 [256]
+  --memory MIB               memory of one task, a Fargate pair with --cpu [512]
+  --arch x86_64|arm64        processor of the tasks; arm64 (Graviton) is about 20 % cheaper [x86_64]
+  --spot on|off              run the tasks beyond --min-count on Fargate Spot (x86_64 only) [off]
   --pool-size N              database connections per task (DB_POOL_SIZE) [10]
   --db-instance-class CLASS  RDS instance class [db.t4g.micro]
-  --max-connections N        PostgreSQL max_connections [100]
+  --max-connections N        PostgreSQL max_connections [100]; takes effect after a reboot
+  --reboot-database          reboot the database when max_connections changed (a minute of 503s)
+  --storage GIB              database storage [20]
+  --max-storage GIB          storage autoscaling ceiling, at least 10 % above --storage [100]
   --multi-az on|off          RDS standby in the second Availability Zone [off]
   --deletion-protection on|off
                              refuse to delete the database [on]; `down` needs it off
-  --exec on|off              allow ECS Exec into the tasks [off]
+  --auth-mode accounts|none  AUTH_MODE of the app [accounts]; none is the open API
+  --signup open|closed       whether anyone may create an account (SIGNUP) [open]
+  --cors-origins LIST        comma-separated origins that may call the API from a browser [none]
+  --access-logs on|off       load balancer access logs to an S3 bucket [off]
+  --waf on|off               AWS WAF in front of the load balancer (about 7 USD a month) [off]
+  --exec on|off              allow ECS Exec into the tasks, to run the app's own subcommands
+                             (the image has no shell) [off]
   --alarm-topic-arn ARN      SNS topic for the CloudWatch alarms [none]
   --vpc-id ID                use an existing VPC instead of creating PREFIX-network; needs:
   --public-subnets A,B       two public subnets (with an internet gateway route)
   --private-subnets A,B      two private subnets (for the database)
+  --availability-zones A,B   zones for a new PREFIX-network [two that offer Fargate and the
+                             database instance class]
   --image-tag TAG            image tag to deploy [the git revision, -dirty.TIME if modified]
   --skip-build               do not build or push; deploy --image-tag (or the git revision),
                              which must already be in the repository
@@ -66,80 +101,142 @@ Environment:
 
 Examples:
   deploy/deploy.sh up --region eu-west-1
-  deploy/deploy.sh up --database off --alb off --desired-count 1
+  deploy/deploy.sh up --domain-name todo.example.com --hosted-zone-id Z0123... --certificate-arn arn:aws:acm:...
+  deploy/deploy.sh up --database off --alb off
   deploy/deploy.sh up --deletion-protection off && deploy/deploy.sh down
 EOF
 }
 
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
 
 # --------------------------------------------------------------------------------------------
-# Options
+# Options. GIVEN lists the options on the command line; the others are remembered from the
+# deployed stacks, or get their defaults (apply_defaults).
 # --------------------------------------------------------------------------------------------
 COMMAND=""
+GIVEN=" "
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 PREFIX=todo-app
-ALB=on
+ALB=""
+DOMAIN_NAME=""
+HOSTED_ZONE_ID=""
 CERTIFICATE_ARN=""
-DATABASE=on
-DESIRED_COUNT=2
+DATABASE=""
+DESIRED_COUNT=""
 MIN_COUNT=""
-MAX_COUNT=4
-POOL_SIZE=10
-DB_INSTANCE_CLASS=db.t4g.micro
-MAX_CONNECTIONS=100
-MULTI_AZ=off
-DELETION_PROTECTION=on
-EXEC=off
+MAX_COUNT=""
+CPU=""
+MEMORY=""
+ARCH=""
+SPOT=""
+POOL_SIZE=""
+DB_INSTANCE_CLASS=""
+MAX_CONNECTIONS=""
+REBOOT_DATABASE=0
+STORAGE=""
+MAX_STORAGE=""
+MULTI_AZ=""
+DELETION_PROTECTION=""
+AUTH_MODE=""
+SIGNUP=""
+CORS_ORIGINS=""
+ACCESS_LOGS=""
+WAF=""
+EXEC=""
 ALARM_TOPIC_ARN=""
 VPC_ID=""
 PUBLIC_SUBNETS=""
 PRIVATE_SUBNETS=""
+ZONES=""
 IMAGE_TAG=""
 SKIP_BUILD=0
 SMOKE=1
 
+given() {
+  case $GIVEN in *" $1 "*) return 0 ;; esac
+  return 1
+}
 need_value() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --help)"; }
-on_off() { [[ $2 == on || $2 == off ]] || die "option $1 takes on or off, not '$2'"; }
+one_of() {
+  local option=$1 value=$2 allowed=$3
+  case " $allowed " in *" $value "*) return 0 ;; esac
+  die "option $option takes ${allowed// / or }, not '$value'"
+}
 count() { [[ $2 =~ ^[1-9][0-9]*$ && $2 -le 10 ]] || die "option $1 takes a whole number from 1 to 10, not '$2'"; }
+number() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "option $1 takes a positive whole number, not '$2'"; }
 
 while [[ $# -gt 0 ]]; do
-  case $1 in
+  opt=$1
+  case $opt in
     up | down | status)
-      [[ -z $COMMAND ]] || die "one command at a time ($COMMAND and $1 given)"
-      COMMAND=$1; shift ;;
+      [[ -z $COMMAND ]] || die "one command at a time ($COMMAND and $opt given)"
+      COMMAND=$opt
+      shift
+      continue
+      ;;
     -h | --help) usage; exit 0 ;;
-    --region) need_value "$@"; REGION=$2; shift 2 ;;
-    --stack-name) need_value "$@"; PREFIX=$2; shift 2 ;;
-    --alb) need_value "$@"; on_off "$1" "$2"; ALB=$2; shift 2 ;;
-    --certificate-arn) need_value "$@"; CERTIFICATE_ARN=$2; shift 2 ;;
-    --database) need_value "$@"; on_off "$1" "$2"; DATABASE=$2; shift 2 ;;
-    --desired-count) need_value "$@"; count "$1" "$2"; DESIRED_COUNT=$2; shift 2 ;;
-    --min-count) need_value "$@"; count "$1" "$2"; MIN_COUNT=$2; shift 2 ;;
-    --max-count) need_value "$@"; count "$1" "$2"; MAX_COUNT=$2; shift 2 ;;
-    --pool-size) need_value "$@"; [[ $2 =~ ^[1-9][0-9]*$ ]] || die "--pool-size takes a positive number"; POOL_SIZE=$2; shift 2 ;;
-    --db-instance-class) need_value "$@"; DB_INSTANCE_CLASS=$2; shift 2 ;;
-    --max-connections) need_value "$@"; [[ $2 =~ ^[1-9][0-9]*$ ]] || die "--max-connections takes a positive number"; MAX_CONNECTIONS=$2; shift 2 ;;
-    --multi-az) need_value "$@"; on_off "$1" "$2"; MULTI_AZ=$2; shift 2 ;;
-    --deletion-protection) need_value "$@"; on_off "$1" "$2"; DELETION_PROTECTION=$2; shift 2 ;;
-    --exec) need_value "$@"; on_off "$1" "$2"; EXEC=$2; shift 2 ;;
-    --alarm-topic-arn) need_value "$@"; ALARM_TOPIC_ARN=$2; shift 2 ;;
-    --vpc-id) need_value "$@"; VPC_ID=$2; shift 2 ;;
-    --public-subnets) need_value "$@"; PUBLIC_SUBNETS=$2; shift 2 ;;
-    --private-subnets) need_value "$@"; PRIVATE_SUBNETS=$2; shift 2 ;;
-    --image-tag) need_value "$@"; IMAGE_TAG=$2; shift 2 ;;
-    --skip-build) SKIP_BUILD=1; shift ;;
-    --no-smoke) SMOKE=0; shift ;;
-    *) die "unknown argument '$1' (see --help)" ;;
+    --skip-build) SKIP_BUILD=1; shift; continue ;;
+    --no-smoke) SMOKE=0; shift; continue ;;
+    --reboot-database) REBOOT_DATABASE=1; shift; continue ;;
+    --*) ;;
+    *) die "unknown argument '$opt' (see --help)" ;;
   esac
+  # Every other option takes a value. --cors-origins may be empty (no origin).
+  if [[ $opt == --cors-origins ]]; then
+    [[ $# -ge 2 ]] || die "option $opt needs a value (see --help)"
+  else
+    need_value "$@"
+  fi
+  value=$2
+  case $opt in
+    --region) REGION=$value ;;
+    --stack-name) PREFIX=$value ;;
+    --alb) one_of "$opt" "$value" "on off"; ALB=$value ;;
+    --domain-name) DOMAIN_NAME=$value ;;
+    --hosted-zone-id) HOSTED_ZONE_ID=$value ;;
+    --certificate-arn) CERTIFICATE_ARN=$value ;;
+    --database) one_of "$opt" "$value" "on off"; DATABASE=$value ;;
+    --desired-count) count "$opt" "$value"; DESIRED_COUNT=$value ;;
+    --min-count) count "$opt" "$value"; MIN_COUNT=$value ;;
+    --max-count) count "$opt" "$value"; MAX_COUNT=$value ;;
+    --cpu) one_of "$opt" "$value" "256 512 1024 2048 4096"; CPU=$value ;;
+    --memory) number "$opt" "$value"; MEMORY=$value ;;
+    --arch) one_of "$opt" "$value" "x86_64 arm64"; ARCH=$value ;;
+    --spot) one_of "$opt" "$value" "on off"; SPOT=$value ;;
+    --pool-size) number "$opt" "$value"; POOL_SIZE=$value ;;
+    --db-instance-class) [[ $value =~ ^db\.[a-z0-9]+\.[a-z0-9]+$ ]] || die "--db-instance-class takes a class such as db.t4g.micro, not '$value'"; DB_INSTANCE_CLASS=$value ;;
+    --max-connections) number "$opt" "$value"; MAX_CONNECTIONS=$value ;;
+    --storage) number "$opt" "$value"; STORAGE=$value ;;
+    --max-storage) number "$opt" "$value"; MAX_STORAGE=$value ;;
+    --multi-az) one_of "$opt" "$value" "on off"; MULTI_AZ=$value ;;
+    --deletion-protection) one_of "$opt" "$value" "on off"; DELETION_PROTECTION=$value ;;
+    --auth-mode) one_of "$opt" "$value" "accounts none"; AUTH_MODE=$value ;;
+    --signup) one_of "$opt" "$value" "open closed"; SIGNUP=$value ;;
+    --cors-origins) CORS_ORIGINS=$value ;;
+    --access-logs) one_of "$opt" "$value" "on off"; ACCESS_LOGS=$value ;;
+    --waf) one_of "$opt" "$value" "on off"; WAF=$value ;;
+    --exec) one_of "$opt" "$value" "on off"; EXEC=$value ;;
+    --alarm-topic-arn) ALARM_TOPIC_ARN=$value ;;
+    --vpc-id) VPC_ID=$value ;;
+    --public-subnets) PUBLIC_SUBNETS=$value ;;
+    --private-subnets) PRIVATE_SUBNETS=$value ;;
+    --availability-zones) [[ $value =~ ^[a-z0-9-]+,[a-z0-9-]+$ ]] || die "--availability-zones takes two zones, such as eu-west-1a,eu-west-1b"; ZONES=$value ;;
+    --image-tag) IMAGE_TAG=$value ;;
+    *) die "unknown argument '$opt' (see --help)" ;;
+  esac
+  GIVEN="$GIVEN$opt "
+  shift 2
 done
 [[ -n $COMMAND ]] || { usage >&2; exit 2; }
-[[ $PREFIX =~ ^[a-z][a-z0-9-]{0,30}$ ]] ||
-  die "--stack-name must start with a lower-case letter and hold only a-z, 0-9 and - (at most 31)"
-[[ -n $MIN_COUNT ]] || MIN_COUNT=$((DESIRED_COUNT < 2 ? DESIRED_COUNT : 2))
-tf() { [[ $1 == on ]] && echo true || echo false; }
+# Also a valid RDS identifier prefix: no double or trailing hyphen.
+[[ $PREFIX =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ && ${#PREFIX} -le 31 ]] ||
+  die "--stack-name must start with a lower-case letter, hold only a-z, 0-9 and single hyphens between them, and be at most 31 long"
+tf() { if [[ $1 == on ]]; then echo true; else echo false; fi; }
 
 NETWORK_STACK=$PREFIX-network
 REGISTRY_STACK=$PREFIX-registry
@@ -160,9 +257,11 @@ fi
 # Every AWS call goes through here: one region, and the test endpoint when there is one
 # (older CLIs ignore the AWS_ENDPOINT_URL variable, so it is passed explicitly).
 awsc() {
-  local endpoint=()
-  [[ -n ${AWS_ENDPOINT_URL:-} ]] && endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
-  aws --region "$REGION" "${endpoint[@]}" "$@"
+  if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
+    aws --region "$REGION" --endpoint-url "$AWS_ENDPOINT_URL" "$@"
+  else
+    aws --region "$REGION" "$@"
+  fi
 }
 
 check_credentials() {
@@ -174,7 +273,10 @@ check_credentials() {
 }
 
 stack_status() {
-  awsc cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
+  local status
+  status=$(awsc cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null) ||
+    status=NONE
+  printf '%s' "${status:-NONE}"
 }
 
 stack_exists() {
@@ -184,48 +286,200 @@ stack_exists() {
   esac
 }
 
+# output STACK KEY: a stack output, empty when there is none.
 output() {
   local value
   value=$(awsc cloudformation describe-stacks --stack-name "$1" \
-    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text)
+    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text 2>/dev/null) || value=""
   [[ $value != None ]] || value=""
   printf '%s' "$value"
 }
 
-# Explain a failed deployment with the reasons CloudFormation recorded.
+# require_output STACK KEY: a stack output that the next step cannot do without. A command
+# substitution swallows errors (set -e does not reach into it), so check the value itself.
+require_output() {
+  local value
+  value=$(output "$1" "$2")
+  [[ -n $value ]] || die "stack $1 has no output $2 (status $(stack_status "$1")); see the stack's events in the CloudFormation console"
+  printf '%s' "$value"
+}
+
+# stack_parameters STACK: "Key<TAB>Value" lines of a deployed stack, empty when there is none.
+stack_parameters() {
+  stack_exists "$1" || return 0
+  awsc cloudformation describe-stacks --stack-name "$1" \
+    --query 'Stacks[0].Parameters[].[ParameterKey,ParameterValue]' --output text 2>/dev/null || true
+}
+has_param() { printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k { found = 1 } END { exit !found }'; }
+param() {
+  local value
+  value=$(printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k { print $2; exit }')
+  [[ $value != None ]] || value=""
+  printf '%s' "$value"
+}
+
+# remember OPTION VARIABLE PARAMETERS KEY [bool|lower]: unless OPTION was given, set VARIABLE
+# from the deployed stack's parameter KEY.
+remember() {
+  local option=$1 variable=$2 parameters=$3 key=$4 kind=${5:-} value
+  given "$option" && return 0
+  [[ -n $parameters ]] || return 0
+  has_param "$parameters" "$key" || return 0
+  value=$(param "$parameters" "$key")
+  case $kind in
+    bool) if [[ $value == true ]]; then value=on; else value=off; fi ;;
+    lower) value=$(printf '%s' "$value" | tr '[:upper:]' '[:lower:]') ;;
+  esac
+  printf -v "$variable" '%s' "$value"
+}
+
+# Explain a failed deployment: the reasons CloudFormation recorded, and for the service what
+# ECS says (service events, why tasks stopped: CannotPullContainerError, secrets, health).
 show_failures() {
   warn "stack $1 failed; the latest errors:"
   awsc cloudformation describe-stack-events --stack-name "$1" --max-items 40 \
     --query "StackEvents[?contains(ResourceStatus, 'FAILED')].[LogicalResourceId, ResourceStatusReason]" \
-    --output text >&2 || true
+    --output text >&2 2>/dev/null || true
+  if [[ $1 == "$SERVICE_STACK" ]]; then
+    show_service_problems >&2
+  fi
+}
+
+# The cluster and service of the service stack: its outputs, or while a first create is failing
+# (no outputs yet) its resources.
+service_ids() {
+  local cluster service
+  cluster=$(output "$SERVICE_STACK" ClusterName)
+  service=$(output "$SERVICE_STACK" ServiceName)
+  if [[ -z $cluster || -z $service ]]; then
+    cluster=$(awsc cloudformation describe-stack-resources --stack-name "$SERVICE_STACK" \
+      --query "StackResources[?LogicalResourceId=='Cluster'].PhysicalResourceId | [0]" --output text 2>/dev/null) || cluster=""
+    service=$(awsc cloudformation describe-stack-resources --stack-name "$SERVICE_STACK" \
+      --query "StackResources[?LogicalResourceId=='Service'].PhysicalResourceId | [0]" --output text 2>/dev/null) || service=""
+  fi
+  [[ -n $cluster && $cluster != None && -n $service && $service != None ]] || return 1
+  printf '%s %s' "${cluster##*/}" "${service##*/}"
+}
+
+show_service_problems() {
+  local ids cluster service stopped
+  ids=$(service_ids) || return 0
+  cluster=${ids%% *} service=${ids#* }
+  printf 'ECS service %s, latest events:\n' "$service"
+  awsc ecs describe-services --cluster "$cluster" --services "$service" \
+    --query 'services[0].events[:8].[createdAt, message]' --output text 2>/dev/null || true
+  stopped=$(awsc ecs list-tasks --cluster "$cluster" --service-name "$service" --desired-status STOPPED \
+    --query 'taskArns[:5]' --output text 2>/dev/null) || stopped=""
+  if [[ -n $stopped && $stopped != None ]]; then
+    printf 'Recently stopped tasks and why (CannotPullContainerError: image or registry access; ResourceInitializationError ... secrets: the secret or its permissions):\n'
+    # shellcheck disable=SC2086 # one argument per task ARN
+    awsc ecs describe-tasks --cluster "$cluster" --tasks $stopped \
+      --query 'tasks[].[taskArn, stopCode, stoppedReason, containers[0].reason]' --output text 2>/dev/null || true
+  fi
+}
+
+# Wait while another operation changes the stack (a previous `up` interrupted, a rollback).
+wait_until_settled() {
+  local name=$1 status waited=0
+  while :; do
+    status=$(stack_status "$name")
+    case $status in
+      *_IN_PROGRESS) ;;
+      *) printf '%s' "$status"; return 0 ;;
+    esac
+    [[ $waited -ge 3600 ]] && die "stack $name is still $status after an hour; look at its events in the CloudFormation console"
+    log "stack $name is $status; waiting for it to finish"
+    sleep "$POLL_SECONDS"
+    waited=$((waited + POLL_SECONDS))
+  done
+}
+
+# Bring a stack into a state that `aws cloudformation deploy` can create or update.
+prepare_stack() {
+  local name=$1 status
+  status=$(wait_until_settled "$name")
+  case $status in
+    ROLLBACK_COMPLETE)
+      # A create that failed and was rolled back leaves an empty stack that can only be
+      # deleted; every update of it fails. Say why it failed, then start over.
+      show_failures "$name"
+      log "stack $name failed to create earlier and was rolled back (ROLLBACK_COMPLETE); deleting it to create it again"
+      awsc cloudformation delete-stack --stack-name "$name"
+      awsc cloudformation wait stack-delete-complete --stack-name "$name" ||
+        die "could not delete the rolled back stack $name; delete it in the CloudFormation console and run up again"
+      ;;
+    UPDATE_ROLLBACK_FAILED)
+      show_failures "$name"
+      die "stack $name is UPDATE_ROLLBACK_FAILED: CloudFormation could not roll back its last update, usually because a resource was changed or deleted outside CloudFormation, or a dependency (the database, a secret) was unavailable. Fix the cause above, then run
+    aws cloudformation continue-update-rollback --region $REGION --stack-name $name
+(add --resources-to-skip LOGICAL_ID for a resource that cannot be rolled back), wait until it is UPDATE_ROLLBACK_COMPLETE, and run up again."
+      ;;
+    ROLLBACK_FAILED | DELETE_FAILED)
+      show_failures "$name"
+      die "stack $name is $status: CloudFormation could not delete some of its resources. Delete the stack in the CloudFormation console (choose to retain the resources it cannot delete), remove those by hand, and run up again."
+      ;;
+  esac
+}
+
+# CloudFormation takes at most 51,200 bytes of template inline (more needs an S3 bucket). The
+# comments are for people: the copy that is sent has none (tests/infra checks that it is the
+# same template and fits).
+strip_comments() {
+  local body
+  body=$(mktemp "${TMPDIR:-/tmp}/todo-deploy.XXXXXX") || die "could not create a temporary file"
+  grep -v '^[[:space:]]*#' "$1" >"$body" || true
+  printf '%s' "$body"
 }
 
 # deploy_stack NAME TEMPLATE [Key=Value ...]: create or update, wait, no-op when unchanged.
 deploy_stack() {
-  local name=$1 template=$2
+  local name=$1 template=$2 body rc=0
   shift 2
-  local params=()
-  [[ $# -gt 0 ]] && params=(--parameter-overrides "$@")
+  prepare_stack "$name"
   log "deploying stack $name"
-  if ! awsc cloudformation deploy --stack-name "$name" --template-file "$TEMPLATE_DIR/$template" \
-    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-    --tags "project=todo-app" "deployment=$PREFIX" "${params[@]}" >&2; then
+  body=$(strip_comments "$TEMPLATE_DIR/$template")
+  if [[ $# -eq 0 ]]; then
+    set -- --no-fail-on-empty-changeset
+  else
+    set -- --no-fail-on-empty-changeset --parameter-overrides "$@"
+  fi
+  awsc cloudformation deploy --stack-name "$name" --template-file "$body" \
+    --capabilities CAPABILITY_IAM --tags "project=todo-app" "deployment=$PREFIX" "$@" >&2 || rc=$?
+  rm -f "$body"
+  if [[ $rc -ne 0 ]]; then
     show_failures "$name"
     die "deploying $name failed"
   fi
 }
 
 delete_stack() {
-  local name=$1
-  if ! stack_exists "$name"; then
-    log "stack $name does not exist"
-    return 0
-  fi
+  local name=$1 status
+  status=$(wait_until_settled "$name")
+  case $status in
+    NONE | DELETE_COMPLETE)
+      log "stack $name does not exist"
+      return 0
+      ;;
+  esac
   log "deleting stack $name"
   awsc cloudformation delete-stack --stack-name "$name"
   if ! awsc cloudformation wait stack-delete-complete --stack-name "$name"; then
     show_failures "$name"
     die "deleting $name failed"
+  fi
+}
+
+# ECS needs its service-linked role to create the first cluster of an account, and creating
+# the role on demand races with the cluster ("Unable to assume the service linked role"): the
+# stack fails and rolls back. So create the roles first; they exist once per account.
+ensure_service_linked_role() {
+  local service=$1 role=$2 out
+  awsc iam get-role --role-name "$role" >/dev/null 2>&1 && return 0
+  log "creating the service-linked role $role (once per account)"
+  if ! out=$(awsc iam create-service-linked-role --aws-service-name "$service" 2>&1); then
+    # Created meanwhile, or "has been taken in this account": fine either way.
+    awsc iam get-role --role-name "$role" >/dev/null 2>&1 ||
+      die "could not create the service-linked role for $service (${out//$'\n'/ }); an administrator can run: aws iam create-service-linked-role --aws-service-name $service"
   fi
 }
 
@@ -247,24 +501,287 @@ image_exists() {
   awsc ecr describe-images --repository-name "$REPOSITORY_NAME" --image-ids "imageTag=$1" >/dev/null 2>&1
 }
 
+check_docker() {
+  command -v docker >/dev/null 2>&1 ||
+    die "Docker is not installed: install it, or push the image yourself and use --skip-build --image-tag TAG"
+  docker info >/dev/null 2>&1 ||
+    die "the Docker daemon is not reachable: start it (or check your permissions to its socket)"
+}
+
+BUILT=0
 build_and_push() {
-  local uri=$1 tag=$2
+  local uri=$1 tag=$2 platform=linux/amd64
+  [[ $ARCH == arm64 ]] && platform=linux/arm64
   if image_exists "$tag"; then
     log "image $uri:$tag is already in the repository; not rebuilding"
     return 0
   fi
   [[ $SKIP_BUILD -eq 0 ]] ||
     die "image tag '$tag' is not in repository $REPOSITORY_NAME: push it first or drop --skip-build"
-  command -v docker >/dev/null 2>&1 ||
-    die "Docker is not installed: install it, or push the image yourself and use --skip-build --image-tag TAG"
-  docker info >/dev/null 2>&1 ||
-    die "the Docker daemon is not reachable: start it (or check your permissions to its socket)"
-  log "building $uri:$tag"
-  # Fargate tasks run on x86-64 (see RuntimePlatform in service.yaml), whatever builds the image.
-  docker build --platform linux/amd64 -t "$uri:$tag" "$REPO_ROOT"
+  check_docker
+  log "building $uri:$tag for $platform"
+  # The revision goes into the binary (/version): the build context has no .git.
+  docker build --platform "$platform" --build-arg "GIT_REVISION=$tag" -t "$uri:$tag" "$REPO_ROOT" >&2
   log "pushing $uri:$tag"
-  awsc ecr get-login-password | docker login --username AWS --password-stdin "${uri%%/*}"
-  docker push "$uri:$tag"
+  awsc ecr get-login-password | docker login --username AWS --password-stdin "${uri%%/*}" >&2
+  docker push "$uri:$tag" >&2
+  BUILT=1
+}
+
+# --------------------------------------------------------------------------------------------
+# Availability Zones
+# --------------------------------------------------------------------------------------------
+# Zone IDs where Fargate does not run (AWS lists the zones per region; these are the gaps).
+FARGATE_EXCLUDED_ZONE_IDS="use1-az3 apne1-az3"
+
+# Two zones for a new network: available, no opt-in needed, offering Fargate and (with the
+# database) the instance class. Prints "zoneA,zoneB".
+pick_zones() {
+  local zones db_zones="" picked="" name id n=0
+  zones=$(awsc ec2 describe-availability-zones --filters Name=state,Values=available \
+    --query "AvailabilityZones[?ZoneType=='availability-zone' || ZoneType==null].[ZoneName, ZoneId, OptInStatus]" \
+    --output text) || die "could not list the Availability Zones of $REGION"
+  if [[ $DATABASE == on ]]; then
+    db_zones=$(awsc rds describe-orderable-db-instance-options --engine postgres \
+      --db-instance-class "$DB_INSTANCE_CLASS" \
+      --query 'OrderableDBInstanceOptions[].AvailabilityZones[].Name' --output text) ||
+      die "could not ask RDS where $DB_INSTANCE_CLASS is offered"
+    db_zones=" $(printf '%s' "$db_zones" | tr '\t\n' '  ') "
+    [[ -n ${db_zones// /} ]] || die "RDS offers no PostgreSQL $DB_INSTANCE_CLASS in $REGION: choose another --db-instance-class"
+  fi
+  while read -r name id optin; do
+    [[ -n $name ]] || continue
+    [[ $optin == opt-in-not-required || $optin == None || -z $optin ]] || continue
+    case " $FARGATE_EXCLUDED_ZONE_IDS " in *" $id "*) continue ;; esac
+    if [[ $DATABASE == on ]]; then
+      case $db_zones in *" $name "*) ;; *) continue ;; esac
+    fi
+    picked="$picked${picked:+,}$name"
+    n=$((n + 1))
+    [[ $n -eq 2 ]] && break
+  done <<EOF
+$(printf '%s\n' "$zones" | sort)
+EOF
+  [[ $n -eq 2 ]] || die "found fewer than two Availability Zones in $REGION that offer Fargate${db_zones:+ and $DB_INSTANCE_CLASS}: pass --availability-zones A,B"
+  printf '%s' "$picked"
+}
+
+# --------------------------------------------------------------------------------------------
+# Options from the deployed stacks, then defaults and checks
+# --------------------------------------------------------------------------------------------
+NETWORK_PARAMS=""
+DATABASE_PARAMS=""
+SERVICE_PARAMS=""
+load_deployed() {
+  NETWORK_PARAMS=$(stack_parameters "$NETWORK_STACK")
+  DATABASE_PARAMS=$(stack_parameters "$DATABASE_STACK")
+  SERVICE_PARAMS=$(stack_parameters "$SERVICE_STACK")
+}
+
+apply_remembered() {
+  local s=$SERVICE_PARAMS d=$DATABASE_PARAMS
+  remember --alb ALB "$s" EnableLoadBalancer bool
+  remember --domain-name DOMAIN_NAME "$s" DomainName
+  remember --hosted-zone-id HOSTED_ZONE_ID "$s" HostedZoneId
+  remember --certificate-arn CERTIFICATE_ARN "$s" CertificateArn
+  remember --min-count MIN_COUNT "$s" MinCount
+  remember --max-count MAX_COUNT "$s" MaxCount
+  remember --cpu CPU "$s" Cpu
+  remember --memory MEMORY "$s" Memory
+  remember --arch ARCH "$s" CpuArchitecture lower
+  remember --spot SPOT "$s" EnableSpot bool
+  remember --pool-size POOL_SIZE "$s" DatabasePoolSize
+  remember --auth-mode AUTH_MODE "$s" AuthMode
+  remember --signup SIGNUP "$s" Signup
+  remember --cors-origins CORS_ORIGINS "$s" CorsOrigins
+  remember --access-logs ACCESS_LOGS "$s" EnableAccessLogs bool
+  remember --waf WAF "$s" EnableWaf bool
+  remember --exec EXEC "$s" EnableExecuteCommand bool
+  remember --alarm-topic-arn ALARM_TOPIC_ARN "$s" AlarmTopicArn
+  remember --db-instance-class DB_INSTANCE_CLASS "$d" DBInstanceClass
+  remember --max-connections MAX_CONNECTIONS "$d" MaxConnections
+  remember --storage STORAGE "$d" AllocatedStorage
+  remember --max-storage MAX_STORAGE "$d" MaxAllocatedStorage
+  remember --multi-az MULTI_AZ "$d" MultiAZ bool
+  remember --deletion-protection DELETION_PROTECTION "$d" DeletionProtection bool
+  [[ -n $ALARM_TOPIC_ARN ]] || remember --alarm-topic-arn ALARM_TOPIC_ARN "$d" AlarmTopicArn
+  # The database is on when the service uses one (or, before a service exists, when there is
+  # a database stack).
+  if ! given --database; then
+    if [[ -n $s ]] && has_param "$s" DatabaseHost; then
+      if [[ -n $(param "$s" DatabaseHost) ]]; then DATABASE=on; else DATABASE=off; fi
+    elif [[ -n $d ]]; then
+      DATABASE=on
+    fi
+  fi
+  # A network that deploy.sh did not create: the VPC and subnets the stacks run in.
+  if ! given --vpc-id && [[ -z $NETWORK_PARAMS ]] && ! stack_exists "$NETWORK_STACK" && [[ -n $s ]]; then
+    VPC_ID=$(param "$s" VpcId)
+    PUBLIC_SUBNETS=$(param "$s" PublicSubnetIds)
+    [[ -z $d ]] || PRIVATE_SUBNETS=$(param "$d" SubnetIds)
+  fi
+  # Zones of an existing network stay as they are (another zone would replace the subnets).
+  if [[ -n $NETWORK_PARAMS ]] && has_param "$NETWORK_PARAMS" AvailabilityZoneA; then
+    if given --availability-zones && [[ $ZONES != "$(param "$NETWORK_PARAMS" AvailabilityZoneA),$(param "$NETWORK_PARAMS" AvailabilityZoneB)" ]]; then
+      die "--availability-zones cannot change the zones of the existing stack $NETWORK_STACK (its subnets would be replaced)"
+    fi
+    ZONES="$(param "$NETWORK_PARAMS" AvailabilityZoneA),$(param "$NETWORK_PARAMS" AvailabilityZoneB)"
+  fi
+}
+
+apply_defaults() {
+  [[ -n $ALB ]] || ALB=on
+  [[ -n $DATABASE ]] || DATABASE=on
+  [[ -n $MAX_COUNT ]] || MAX_COUNT=4
+  [[ -n $CPU ]] || CPU=256
+  [[ -n $MEMORY ]] || MEMORY=512
+  [[ -n $ARCH ]] || ARCH=x86_64
+  [[ -n $SPOT ]] || SPOT=off
+  [[ -n $POOL_SIZE ]] || POOL_SIZE=10
+  [[ -n $DB_INSTANCE_CLASS ]] || DB_INSTANCE_CLASS=db.t4g.micro
+  [[ -n $MAX_CONNECTIONS ]] || MAX_CONNECTIONS=100
+  [[ -n $STORAGE ]] || STORAGE=20
+  [[ -n $MAX_STORAGE ]] || MAX_STORAGE=100
+  [[ -n $MULTI_AZ ]] || MULTI_AZ=off
+  [[ -n $DELETION_PROTECTION ]] || DELETION_PROTECTION=on
+  [[ -n $AUTH_MODE ]] || AUTH_MODE=accounts
+  [[ -n $SIGNUP ]] || SIGNUP=open
+  [[ -n $ACCESS_LOGS ]] || ACCESS_LOGS=off
+  [[ -n $WAF ]] || WAF=off
+  [[ -n $EXEC ]] || EXEC=off
+  if [[ $DATABASE == off ]]; then
+    # Each task would have its own SQLite file: a request and the next one could see different
+    # lists. One task keeps the deployment coherent.
+    local option value
+    for option in --desired-count --min-count --max-count; do
+      case $option in
+        --desired-count) value=$DESIRED_COUNT ;;
+        --min-count) value=$MIN_COUNT ;;
+        --max-count) value=$MAX_COUNT ;;
+      esac
+      if given "$option" && [[ $value != 1 ]]; then
+        die "--database off keeps the data in a SQLite file inside each task, so it runs exactly one task: drop $option $value, or use --database on"
+      fi
+    done
+    if [[ $MIN_COUNT$MAX_COUNT != 11 ]]; then
+      log "--database off: running one task (each task would have its own SQLite data)"
+    fi
+    DESIRED_COUNT=1 MIN_COUNT=1 MAX_COUNT=1
+  fi
+  if [[ -z $MIN_COUNT ]]; then
+    MIN_COUNT=2
+    if given --desired-count && [[ $DESIRED_COUNT -lt 2 ]]; then MIN_COUNT=$DESIRED_COUNT; fi
+  fi
+}
+
+validate() {
+  local pairs
+  case $CPU in
+    256) pairs="512 1024 2048" ;;
+    512) pairs="1024 2048 3072 4096" ;;
+    1024) pairs="2048 3072 4096 5120 6144 7168 8192" ;;
+    2048) pairs="4096 5120 6144 7168 8192 16384" ;;
+    4096) pairs="8192 16384 30720" ;;
+  esac
+  case " $pairs " in
+    *" $MEMORY "*) ;;
+    *) die "Fargate has no task size --cpu $CPU --memory $MEMORY: with $CPU CPU units choose --memory from $pairs" ;;
+  esac
+  [[ $SPOT == off || $ARCH == x86_64 ]] || die "Fargate Spot runs x86_64 tasks only: use --spot off with --arch arm64"
+  ((MIN_COUNT <= MAX_COUNT)) || die "need --min-count ($MIN_COUNT) <= --max-count ($MAX_COUNT)"
+  if [[ -n $DESIRED_COUNT ]]; then
+    ((MIN_COUNT <= DESIRED_COUNT && DESIRED_COUNT <= MAX_COUNT)) ||
+      die "need --min-count ($MIN_COUNT) <= --desired-count ($DESIRED_COUNT) <= --max-count ($MAX_COUNT)"
+  fi
+  if [[ $DATABASE == on ]]; then
+    ((STORAGE >= 20 && STORAGE <= 65536)) || die "--storage takes 20 to 65536 GiB (gp3), not $STORAGE"
+    # RDS storage autoscaling needs a ceiling at least 10 % above the allocated size.
+    ((MAX_STORAGE * 10 >= STORAGE * 11 && MAX_STORAGE <= 65536)) ||
+      die "--max-storage ($MAX_STORAGE GiB) must be at least 10 % above --storage ($STORAGE GiB) and at most 65536"
+    ((MAX_CONNECTIONS >= 25 && MAX_CONNECTIONS <= 5000)) || die "--max-connections takes 25 to 5000, not $MAX_CONNECTIONS"
+  fi
+  [[ -z $CERTIFICATE_ARN || -n $DOMAIN_NAME ]] ||
+    die "--certificate-arn needs --domain-name: the certificate is for a name, never for the load balancer's own DNS name, so HTTPS to that would fail"
+  [[ -z $HOSTED_ZONE_ID || -n $DOMAIN_NAME ]] || die "--hosted-zone-id needs --domain-name, the record to create"
+  [[ -z $DOMAIN_NAME || $DOMAIN_NAME =~ ^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$ ]] ||
+    die "--domain-name takes a lower-case DNS name such as todo.example.com, not '$DOMAIN_NAME'"
+  if [[ $ALB == off ]]; then
+    [[ -z $DOMAIN_NAME$CERTIFICATE_ARN$HOSTED_ZONE_ID ]] ||
+      die "--domain-name, --hosted-zone-id and --certificate-arn need the load balancer (--alb on)"
+    [[ $ACCESS_LOGS == off && $WAF == off ]] || die "--access-logs and --waf need the load balancer (--alb on)"
+  fi
+  if [[ -n $VPC_ID ]]; then
+    [[ -n $PUBLIC_SUBNETS ]] || die "--vpc-id needs --public-subnets"
+    [[ $DATABASE == off || -n $PRIVATE_SUBNETS ]] || die "--vpc-id with --database on needs --private-subnets"
+  fi
+}
+
+# max_connections is a static PostgreSQL parameter: a new value waits for a reboot. Until then
+# the budget must hold against the value the server runs with.
+EFFECTIVE_MAX_CONNECTIONS=""
+DATABASE_NEEDS_REBOOT=0
+check_connection_budget() {
+  local deployed="" apply="" instance
+  EFFECTIVE_MAX_CONNECTIONS=$MAX_CONNECTIONS
+  [[ $DATABASE == on ]] || return 0
+  if [[ -n $DATABASE_PARAMS ]]; then
+    deployed=$(param "$DATABASE_PARAMS" MaxConnections)
+    instance=$(output "$DATABASE_STACK" InstanceId)
+    if [[ -n $instance ]]; then
+      apply=$(awsc rds describe-db-instances --db-instance-identifier "$instance" \
+        --query 'DBInstances[0].DBParameterGroups[0].ParameterApplyStatus' --output text 2>/dev/null) || apply=""
+    fi
+    if [[ -n $deployed && ($deployed != "$MAX_CONNECTIONS" || $apply == pending-reboot) ]]; then
+      DATABASE_NEEDS_REBOOT=1
+      if [[ $REBOOT_DATABASE -eq 0 ]]; then
+        ((deployed < MAX_CONNECTIONS)) && EFFECTIVE_MAX_CONNECTIONS=$deployed
+        warn "max_connections $MAX_CONNECTIONS is pending until the database reboots (it is static); checking the budget against $EFFECTIVE_MAX_CONNECTIONS. Pass --reboot-database to apply it now (about a minute without database)."
+      fi
+    fi
+  fi
+  # During a deployment up to twice the tasks run (MaximumPercent 200), each with a full pool,
+  # and PostgreSQL keeps some connections for itself and for operators.
+  if ((MAX_COUNT * 2 * POOL_SIZE > EFFECTIVE_MAX_CONNECTIONS - 10)); then
+    die "connection budget exceeded: --max-count $MAX_COUNT x 2 x --pool-size $POOL_SIZE = $((MAX_COUNT * 2 * POOL_SIZE)) > max_connections $EFFECTIVE_MAX_CONNECTIONS - 10; lower the counts or the pool, or raise --max-connections (with --reboot-database) on a larger instance"
+  fi
+}
+
+# The desired count: given, else what runs now (auto scaling may have moved it), kept within
+# the bounds; a new service starts with two (or the minimum).
+choose_desired_count() {
+  local ids live=""
+  given --desired-count && return 0
+  [[ $DATABASE == off ]] && return 0
+  if [[ -n $SERVICE_PARAMS ]] && ids=$(service_ids); then
+    live=$(awsc ecs describe-services --cluster "${ids%% *}" --services "${ids#* }" \
+      --query 'services[0].desiredCount' --output text 2>/dev/null) || live=""
+  fi
+  if [[ $live =~ ^[0-9]+$ ]]; then
+    DESIRED_COUNT=$live
+    ((DESIRED_COUNT >= MIN_COUNT)) || DESIRED_COUNT=$MIN_COUNT
+    ((DESIRED_COUNT <= MAX_COUNT)) || DESIRED_COUNT=$MAX_COUNT
+    log "keeping $DESIRED_COUNT running tasks (the service runs $live; --desired-count sets another number)"
+  else
+    DESIRED_COUNT=2
+    ((DESIRED_COUNT >= MIN_COUNT)) || DESIRED_COUNT=$MIN_COUNT
+    ((DESIRED_COUNT <= MAX_COUNT)) || DESIRED_COUNT=$MAX_COUNT
+  fi
+}
+
+options_line() {
+  local line="--alb $ALB --database $DATABASE --min-count $MIN_COUNT --max-count $MAX_COUNT --cpu $CPU --memory $MEMORY --arch $ARCH --spot $SPOT"
+  line="$line --auth-mode $AUTH_MODE --signup $SIGNUP --exec $EXEC"
+  [[ $ALB == off ]] || line="$line --access-logs $ACCESS_LOGS --waf $WAF"
+  [[ -z $DOMAIN_NAME ]] || line="$line --domain-name $DOMAIN_NAME"
+  [[ -z $HOSTED_ZONE_ID ]] || line="$line --hosted-zone-id $HOSTED_ZONE_ID"
+  [[ -z $CERTIFICATE_ARN ]] || line="$line --certificate-arn $CERTIFICATE_ARN"
+  [[ -z $CORS_ORIGINS ]] || line="$line --cors-origins $CORS_ORIGINS"
+  [[ -z $ALARM_TOPIC_ARN ]] || line="$line --alarm-topic-arn $ALARM_TOPIC_ARN"
+  if [[ $DATABASE == on ]]; then
+    line="$line --pool-size $POOL_SIZE --db-instance-class $DB_INSTANCE_CLASS --max-connections $MAX_CONNECTIONS --storage $STORAGE --max-storage $MAX_STORAGE --multi-az $MULTI_AZ --deletion-protection $DELETION_PROTECTION"
+  fi
+  [[ -z $VPC_ID ]] || line="$line --vpc-id $VPC_ID --public-subnets $PUBLIC_SUBNETS${PRIVATE_SUBNETS:+ --private-subnets $PRIVATE_SUBNETS}"
+  printf '%s' "$line"
 }
 
 # --------------------------------------------------------------------------------------------
@@ -273,85 +790,148 @@ build_and_push() {
 # With the ALB the address is a stack output. Without it every task has its own public IP;
 # this finds the first running one.
 service_url() {
-  local url cluster service tasks eni ip
+  local url ids tasks eni ip
   url=$(output "$SERVICE_STACK" Url)
   if [[ -n $url ]]; then
     printf '%s' "$url"
     return 0
   fi
-  cluster=$(output "$SERVICE_STACK" ClusterName)
-  service=$(output "$SERVICE_STACK" ServiceName)
-  tasks=$(awsc ecs list-tasks --cluster "$cluster" --service-name "$service" \
-    --desired-status RUNNING --query 'taskArns' --output text 2>/dev/null || true)
+  ids=$(service_ids) || return 0
+  tasks=$(awsc ecs list-tasks --cluster "${ids%% *}" --service-name "${ids#* }" \
+    --desired-status RUNNING --query 'taskArns' --output text 2>/dev/null) || tasks=""
   [[ -n $tasks && $tasks != None ]] || return 0
   # shellcheck disable=SC2086 # one argument per task ARN
-  eni=$(awsc ecs describe-tasks --cluster "$cluster" --tasks $tasks \
-    --query "tasks[0].attachments[0].details[?name=='networkInterfaceId'].value | [0]" --output text 2>/dev/null || true)
+  eni=$(awsc ecs describe-tasks --cluster "${ids%% *}" --tasks $tasks \
+    --query "tasks[0].attachments[0].details[?name=='networkInterfaceId'].value | [0]" --output text 2>/dev/null) || eni=""
   [[ -n $eni && $eni != None ]] || return 0
   ip=$(awsc ec2 describe-network-interfaces --network-interface-ids "$eni" \
-    --query 'NetworkInterfaces[0].Association.PublicIp' --output text 2>/dev/null || true)
-  [[ -n $ip && $ip != None ]] && printf 'http://%s:8080' "$ip"
+    --query 'NetworkInterfaces[0].Association.PublicIp' --output text 2>/dev/null) || ip=""
+  if [[ -n $ip && $ip != None ]]; then printf 'http://%s:8080' "$ip"; fi
   return 0
 }
 
-# health, create, list, delete: the whole path through the load balancer, the app and the
-# database. Readiness is retried because a fresh ALB or DNS name takes a little while.
-smoke_test() {
-  local url=$1 title body id i
-  command -v curl >/dev/null 2>&1 || die "curl is needed for the smoke test (or pass --no-smoke)"
-  log "smoke test against $url"
-  for ((i = 0; i < 30; i++)); do
-    curl -fsS -o /dev/null --max-time 5 "$url/readyz" 2>/dev/null && break
-    sleep 10
-  done
-  [[ $i -lt 30 ]] || die "smoke test: $url/readyz did not answer 200 within 5 minutes"
-  curl -fsS --max-time 10 -o /dev/null "$url/healthz" || die "smoke test: GET /healthz failed"
-  title="smoke test $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  body=$(curl -fsS --max-time 10 -H 'Content-Type: application/json' \
-    -d "{\"title\":\"$title\"}" "$url/api/todos") || die "smoke test: POST /api/todos failed"
-  id=$(printf '%s' "$body" | grep -o '"id":[0-9]*' | head -n1 | cut -d: -f2)
-  [[ -n $id ]] || die "smoke test: POST /api/todos answered without an id: $body"
-  curl -fsS --max-time 10 "$url/api/todos" | grep -qF "$title" ||
-    die "smoke test: the new todo is missing from GET /api/todos"
-  curl -fsS --max-time 10 -o /dev/null -X DELETE "$url/api/todos/$id" ||
-    die "smoke test: DELETE /api/todos/$id failed"
-  log "smoke test passed (health, create, list, delete)"
+# What to tell about DNS, and how the smoke test reaches a name that may not resolve yet.
+CONNECT_TO=""
+explain_dns() {
+  local lb port=80
+  [[ -n $DOMAIN_NAME ]] || return 0
+  lb=$(require_output "$SERVICE_STACK" LoadBalancerDnsName)
+  [[ -z $CERTIFICATE_ARN ]] || port=443
+  CONNECT_TO="$lb:$port"
+  if [[ -n $HOSTED_ZONE_ID ]]; then
+    log "$DOMAIN_NAME is an alias record for the load balancer in hosted zone $HOSTED_ZONE_ID"
+  else
+    log "create this DNS record where $DOMAIN_NAME is hosted (no --hosted-zone-id given):"
+    log "    $DOMAIN_NAME.  CNAME  $lb."
+  fi
+}
+
+run_smoke_test() {
+  local url=$1
+  if [[ -n $CONNECT_TO ]]; then
+    if [[ $BUILT -eq 1 ]]; then
+      "$SCRIPT_DIR/smoke.sh" "$url" --connect-to "$CONNECT_TO" --expect-revision "$IMAGE_TAG"
+    else
+      "$SCRIPT_DIR/smoke.sh" "$url" --connect-to "$CONNECT_TO"
+    fi
+  elif [[ $BUILT -eq 1 ]]; then
+    "$SCRIPT_DIR/smoke.sh" "$url" --expect-revision "$IMAGE_TAG"
+  else
+    "$SCRIPT_DIR/smoke.sh" "$url"
+  fi
+}
+
+# The account that writes load balancer access logs in the regions opened before August 2022;
+# newer regions use the log delivery service principal (empty here).
+elb_log_account() {
+  case $REGION in
+    us-east-1) echo 127311923021 ;; us-east-2) echo 033677994240 ;;
+    us-west-1) echo 027434742980 ;; us-west-2) echo 797873946194 ;;
+    af-south-1) echo 098369216593 ;; ap-east-1) echo 754344448648 ;;
+    ap-southeast-3) echo 589379963580 ;; ap-south-1) echo 718504428378 ;;
+    ap-northeast-3) echo 383597477331 ;; ap-northeast-2) echo 600734575887 ;;
+    ap-southeast-1) echo 114774131450 ;; ap-southeast-2) echo 783225319266 ;;
+    ap-northeast-1) echo 582318560864 ;; ca-central-1) echo 985666609251 ;;
+    eu-central-1) echo 054676820928 ;; eu-west-1) echo 156460612806 ;;
+    eu-west-2) echo 652711504416 ;; eu-south-1) echo 635631232127 ;;
+    eu-west-3) echo 009996457667 ;; eu-north-1) echo 897822967062 ;;
+    me-south-1) echo 076674570225 ;; sa-east-1) echo 507241528517 ;;
+    *) echo "" ;;
+  esac
+}
+
+# The PostgreSQL log that RDS exports: RDS creates its group without a retention (logs kept
+# forever, and billed) and leaves it behind when the instance goes. Own it here.
+POSTGRES_LOG_PREFIX=/aws/rds/instance
+set_postgres_log_retention() {
+  local instance group days out
+  instance=$(require_output "$DATABASE_STACK" InstanceId)
+  days=$(output "$DATABASE_STACK" LogRetentionInDays)
+  [[ -n $days ]] || days=30
+  group="$POSTGRES_LOG_PREFIX/$instance/postgresql"
+  if ! out=$(awsc logs create-log-group --log-group-name "$group" 2>&1); then
+    case $out in
+      *ResourceAlreadyExists*) ;;
+      *) die "could not create the log group $group: ${out//$'\n'/ }" ;;
+    esac
+  fi
+  awsc logs put-retention-policy --log-group-name "$group" --retention-in-days "$days" ||
+    die "could not set the retention of $group"
 }
 
 # --------------------------------------------------------------------------------------------
 # Commands
 # --------------------------------------------------------------------------------------------
 cmd_up() {
-  local network_params=() public_subnets private_subnets vpc_id
-  local db_host="" db_port=5432 db_name=todo db_secret="" db_group="" repository_uri url
+  local public_subnets private_subnets vpc_id repository_uri url zone_a="" zone_b=""
+  local db_host="" db_port=5432 db_name=todo db_secret="" db_group="" need_docker=0 registry_ready=0
 
-  ((MIN_COUNT <= DESIRED_COUNT && DESIRED_COUNT <= MAX_COUNT)) ||
-    die "need --min-count ($MIN_COUNT) <= --desired-count ($DESIRED_COUNT) <= --max-count ($MAX_COUNT)"
-  # The connection budget: during a deployment up to twice the tasks run (MaximumPercent 200),
-  # each with a full pool, and PostgreSQL keeps some connections for itself and for operators.
-  if [[ $DATABASE == on ]] && ((MAX_COUNT * 2 * POOL_SIZE > MAX_CONNECTIONS - 10)); then
-    die "connection budget exceeded: --max-count $MAX_COUNT x 2 x --pool-size $POOL_SIZE = $((MAX_COUNT * 2 * POOL_SIZE)) > --max-connections $MAX_CONNECTIONS - 10; lower the counts or the pool, or raise max_connections with a larger instance"
-  fi
-  if [[ -n $VPC_ID ]]; then
-    [[ -n $PUBLIC_SUBNETS ]] || die "--vpc-id needs --public-subnets"
-    [[ $DATABASE == off || -n $PRIVATE_SUBNETS ]] || die "--vpc-id with --database on needs --private-subnets"
+  # Everything that can be checked is checked before anything is created.
+  [[ $SMOKE -eq 0 ]] || command -v curl >/dev/null 2>&1 || die "curl is needed for the smoke test (or pass --no-smoke)"
+  if [[ -z $IMAGE_TAG ]]; then
+    command -v git >/dev/null 2>&1 || die "git is needed to tag the image with the revision (or pass --image-tag)"
+    IMAGE_TAG=$(git_tag)
   fi
   check_credentials
+  load_deployed
+  apply_remembered
+  apply_defaults
+  validate
+  check_connection_budget
+  choose_desired_count
+  # The image can be looked for only in a repository that exists (not one whose stack failed).
+  case $(stack_status "$REGISTRY_STACK") in
+    CREATE_COMPLETE | UPDATE_COMPLETE | UPDATE_ROLLBACK_COMPLETE) registry_ready=1 ;;
+  esac
+  if [[ $SKIP_BUILD -eq 0 ]]; then
+    if [[ $registry_ready -eq 1 ]] && image_exists "$IMAGE_TAG"; then need_docker=0; else need_docker=1; fi
+    [[ $need_docker -eq 0 ]] || check_docker
+  elif [[ $registry_ready -eq 1 ]] && ! image_exists "$IMAGE_TAG"; then
+    die "image tag '$IMAGE_TAG' is not in repository $REPOSITORY_NAME: push it first or drop --skip-build"
+  fi
+  log "options: $(options_line)"
+
+  ensure_service_linked_role ecs.amazonaws.com AWSServiceRoleForECS
+  ensure_service_linked_role ecs.application-autoscaling.amazonaws.com AWSServiceRoleForApplicationAutoScaling_ECSService
 
   # 1. Network (unless the caller brings their own).
   if [[ -n $VPC_ID ]]; then
     vpc_id=$VPC_ID public_subnets=$PUBLIC_SUBNETS private_subnets=$PRIVATE_SUBNETS
   else
-    deploy_stack "$NETWORK_STACK" network.yaml "${network_params[@]}"
-    vpc_id=$(output "$NETWORK_STACK" VpcId)
-    public_subnets=$(output "$NETWORK_STACK" PublicSubnets)
-    private_subnets=$(output "$NETWORK_STACK" PrivateSubnets)
+    if [[ -z $ZONES ]] && ! stack_exists "$NETWORK_STACK"; then
+      ZONES=$(pick_zones)
+      log "Availability Zones: $ZONES"
+    fi
+    if [[ -n $ZONES ]]; then zone_a=${ZONES%%,*} zone_b=${ZONES#*,}; fi
+    deploy_stack "$NETWORK_STACK" network.yaml "AvailabilityZoneA=$zone_a" "AvailabilityZoneB=$zone_b"
+    vpc_id=$(require_output "$NETWORK_STACK" VpcId)
+    public_subnets=$(require_output "$NETWORK_STACK" PublicSubnets)
+    private_subnets=$(require_output "$NETWORK_STACK" PrivateSubnets)
   fi
 
   # 2. Registry, then the image in it.
   deploy_stack "$REGISTRY_STACK" registry.yaml "RepositoryName=$REPOSITORY_NAME"
-  repository_uri=$(output "$REGISTRY_STACK" RepositoryUri)
-  [[ -n $IMAGE_TAG ]] || IMAGE_TAG=$(git_tag)
+  repository_uri=$(require_output "$REGISTRY_STACK" RepositoryUri)
   build_and_push "$repository_uri" "$IMAGE_TAG"
 
   # 3. Database.
@@ -359,13 +939,22 @@ cmd_up() {
     deploy_stack "$DATABASE_STACK" database.yaml \
       "VpcId=$vpc_id" "SubnetIds=$private_subnets" \
       "DBInstanceClass=$DB_INSTANCE_CLASS" "MaxConnections=$MAX_CONNECTIONS" \
+      "AllocatedStorage=$STORAGE" "MaxAllocatedStorage=$MAX_STORAGE" \
       "MultiAZ=$(tf "$MULTI_AZ")" "DeletionProtection=$(tf "$DELETION_PROTECTION")" \
+      "ConnectionsAlarmThreshold=$(((EFFECTIVE_MAX_CONNECTIONS - 10) * 9 / 10))" \
       "AlarmTopicArn=$ALARM_TOPIC_ARN"
-    db_host=$(output "$DATABASE_STACK" Host)
-    db_port=$(output "$DATABASE_STACK" Port)
-    db_name=$(output "$DATABASE_STACK" DBName)
-    db_secret=$(output "$DATABASE_STACK" SecretArn)
-    db_group=$(output "$DATABASE_STACK" ClientSecurityGroup)
+    db_host=$(require_output "$DATABASE_STACK" Host)
+    db_port=$(require_output "$DATABASE_STACK" Port)
+    db_name=$(require_output "$DATABASE_STACK" DBName)
+    db_secret=$(require_output "$DATABASE_STACK" SecretArn)
+    db_group=$(require_output "$DATABASE_STACK" ClientSecurityGroup)
+    set_postgres_log_retention
+    if [[ $DATABASE_NEEDS_REBOOT -eq 1 && $REBOOT_DATABASE -eq 1 ]]; then
+      log "rebooting the database so that max_connections $MAX_CONNECTIONS applies"
+      awsc rds reboot-db-instance --db-instance-identifier "$(require_output "$DATABASE_STACK" InstanceId)" >/dev/null
+      awsc rds wait db-instance-available --db-instance-identifier "$(require_output "$DATABASE_STACK" InstanceId)" ||
+        die "the database did not come back after the reboot; see the RDS console"
+    fi
   elif stack_exists "$DATABASE_STACK"; then
     warn "--database off: the service will use SQLite, but stack $DATABASE_STACK still exists (and costs money); 'down' deletes it"
   fi
@@ -376,16 +965,22 @@ cmd_up() {
     "VpcId=$vpc_id" "PublicSubnetIds=$public_subnets" \
     "RepositoryName=$REPOSITORY_NAME" "ImageTag=$IMAGE_TAG" \
     "DesiredCount=$DESIRED_COUNT" "MinCount=$MIN_COUNT" "MaxCount=$MAX_COUNT" \
+    "Cpu=$CPU" "Memory=$MEMORY" "CpuArchitecture=$(printf '%s' "$ARCH" | tr '[:lower:]' '[:upper:]')" \
+    "EnableSpot=$(tf "$SPOT")" \
     "EnableLoadBalancer=$(tf "$ALB")" "CertificateArn=$CERTIFICATE_ARN" \
+    "DomainName=$DOMAIN_NAME" "HostedZoneId=$HOSTED_ZONE_ID" \
+    "EnableAccessLogs=$(tf "$ACCESS_LOGS")" "ElbLogAccount=$(elb_log_account)" "EnableWaf=$(tf "$WAF")" \
     "EnableExecuteCommand=$(tf "$EXEC")" \
+    "AuthMode=$AUTH_MODE" "Signup=$SIGNUP" "CorsOrigins=$CORS_ORIGINS" \
     "DatabaseHost=$db_host" "DatabasePort=$db_port" "DatabaseName=$db_name" \
     "DatabaseSecretArn=$db_secret" "DatabaseClientSecurityGroup=$db_group" \
     "DatabasePoolSize=$POOL_SIZE" "AlarmTopicArn=$ALARM_TOPIC_ARN"
 
+  [[ $ALB == off ]] || explain_dns
   url=$(service_url)
   if [[ $SMOKE -eq 1 ]]; then
     [[ -n $url ]] || die "no address found for the service to smoke test (see 'status')"
-    smoke_test "$url"
+    run_smoke_test "$url"
   else
     log "smoke test skipped (--no-smoke)"
   fi
@@ -400,36 +995,49 @@ cmd_up() {
 }
 
 cmd_status() {
-  local stack cluster service
+  local stack ids
   check_credentials
   for stack in "$NETWORK_STACK" "$REGISTRY_STACK" "$DATABASE_STACK" "$SERVICE_STACK"; do
     printf '%-32s %s\n' "$stack" "$(stack_status "$stack")"
   done
   if stack_exists "$SERVICE_STACK"; then
-    cluster=$(output "$SERVICE_STACK" ClusterName)
-    service=$(output "$SERVICE_STACK" ServiceName)
-    awsc ecs describe-services --cluster "$cluster" --services "$service" \
-      --query 'services[0].{running:runningCount,desired:desiredCount,pending:pendingCount,rollout:deployments[0].rolloutState,taskDefinition:taskDefinition}' \
-      --output table
+    load_deployed
+    apply_remembered
+    apply_defaults
+    printf 'options: %s\n' "$(options_line)"
+    if ids=$(service_ids); then
+      awsc ecs describe-services --cluster "${ids%% *}" --services "${ids#* }" \
+        --query 'services[0].{running:runningCount,desired:desiredCount,pending:pendingCount,rollout:deployments[0].rolloutState,taskDefinition:taskDefinition}' \
+        --output table || true
+    fi
     printf 'image: %s:%s\n' "$(output "$SERVICE_STACK" RepositoryUri)" "$(output "$SERVICE_STACK" ImageTag)"
     printf 'url:   %s\n' "$(service_url)"
+    if [[ -n $DOMAIN_NAME && -z $HOSTED_ZONE_ID ]]; then
+      printf 'dns:   %s. CNAME %s. (create it where the name is hosted)\n' "$DOMAIN_NAME" "$(output "$SERVICE_STACK" LoadBalancerDnsName)"
+    fi
     printf 'logs:  %s\n' "$(output "$SERVICE_STACK" LogGroupName)"
+    show_service_problems
   fi
 }
 
 cmd_down() {
-  local protected="" instance=""
+  local protected="" instance="" bucket=""
   check_credentials
   # Fail before deleting anything when the database cannot be deleted.
   if stack_exists "$DATABASE_STACK"; then
     protected=$(awsc cloudformation describe-stacks --stack-name "$DATABASE_STACK" \
-      --query "Stacks[0].Parameters[?ParameterKey=='DeletionProtection'].ParameterValue | [0]" --output text)
+      --query "Stacks[0].Parameters[?ParameterKey=='DeletionProtection'].ParameterValue | [0]" --output text) ||
+      die "could not read the parameters of $DATABASE_STACK"
     instance=$(output "$DATABASE_STACK" InstanceId)
     [[ $protected != true ]] ||
-      die "the database has deletion protection: run 'deploy/deploy.sh up --deletion-protection off' (with your other options) first, then 'down' again"
+      die "the database has deletion protection: run 'deploy/deploy.sh up --deletion-protection off' first (the other options are kept), then 'down' again"
   fi
+  stack_exists "$SERVICE_STACK" && bucket=$(output "$SERVICE_STACK" AccessLogsBucket)
   delete_stack "$SERVICE_STACK"
   delete_stack "$DATABASE_STACK"
+  if [[ -n $instance ]]; then
+    awsc logs delete-log-group --log-group-name "$POSTGRES_LOG_PREFIX/$instance/postgresql" 2>/dev/null || true
+  fi
   if [[ -z $VPC_ID ]]; then
     delete_stack "$NETWORK_STACK"
   fi
@@ -439,6 +1047,9 @@ cmd_down() {
   if [[ -n $instance ]]; then
     log "kept: a final snapshot of database $instance (DeletionPolicy Snapshot). List it with:"
     log "      aws rds describe-db-snapshots --db-instance-identifier $instance --region $REGION"
+  fi
+  if [[ -n $bucket ]]; then
+    log "kept: the access log bucket $bucket. To remove it: aws s3 rb --force s3://$bucket --region $REGION"
   fi
 }
 

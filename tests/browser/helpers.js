@@ -20,8 +20,10 @@ if (!BASE_URL) throw new Error('BASE_URL is not set; run the tests through ci/br
 
 let browser;
 
-/** Starts the browser for the file's tests and empties the list before each. */
-export function useBrowser() {
+/** Starts the browser for the file's tests and, unless `emptyList` is false
+ *  (with accounts there is no shared list to empty), empties the list
+ *  before each. */
+export function useBrowser({ emptyList = true } = {}) {
   before(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -42,10 +44,12 @@ export function useBrowser() {
   });
 
   // Every test starts from an empty list.
-  beforeEach(async () => {
-    const response = await fetch(`${BASE_URL}/api/todos`, { method: 'DELETE' });
-    assert.equal(response.status, 204);
-  });
+  if (emptyList) {
+    beforeEach(async () => {
+      const response = await fetch(`${BASE_URL}/api/todos`, { method: 'DELETE' });
+      assert.equal(response.status, 204);
+    });
+  }
 }
 
 export async function api(method, path, body) {

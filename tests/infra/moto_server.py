@@ -29,14 +29,40 @@ tests exercise the script as it runs against AWS, not a variant of it:
    alarms, the dashboard and the request-count scaling use TargetGroupFullName). The patch
    answers the documented attributes from the target group's ARN and name.
 
+7. Stacks that cannot be updated: AWS refuses a change set for a stack in ROLLBACK_COMPLETE
+   (a failed first create), UPDATE_ROLLBACK_FAILED or any *_IN_PROGRESS state; moto accepts
+   it. The patch refuses it with AWS's message.
+8. `DescribeOrderableDBInstanceOptions` answers nothing for PostgreSQL in moto. The patch
+   answers the requested instance class in every zone of the region but the first, like a
+   region where one zone lacks the class (db.m5.large: only the zones d, e, f), so the zone
+   choice of deploy.sh is exercised.
+9. Service-linked role names: moto derives them from the service name ("AWSServiceRoleForecs");
+   AWS has fixed names. The patch gives the two roles deploy.sh creates their AWS names.
+10. `AWS::ECS::Service` DesiredCount: CloudFormation converts the value to a number; moto passes
+   the string of a String parameter on, and its service model then fails on arithmetic. The
+   patch converts it.
+
+And one hook for the tests, which no AWS call can bring about on purpose: a stack created with
+the tag `moto-test-status` = `STATUS` reports that status from then on (a stack left in
+ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED by an earlier failure), and `STATUS>FINAL@SECONDS`
+reports STATUS for SECONDS and then FINAL (an operation still in progress); with
+`STATUS>FINAL@manual` it changes to FINAL when the test calls SetStackPolicy on the stack.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the same arguments as moto_server)
 """
 
+import time
+
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.ecs.models import Service as EcsService
 from moto.elbv2.models import FakeTargetGroup
+from moto.iam.exceptions import InvalidInput
+from moto.iam.models import IAMBackend
 from moto.rds.models import DBParameterGroup
+from moto.rds.responses import RDSResponse
 from moto.server import main
 
 _execute_change_set = CloudFormationBackend.execute_change_set
@@ -122,6 +148,131 @@ FakeTargetGroup.get_cfn_attribute = _target_group_attribute
 DBParameterGroup.physical_resource_id = property(lambda self: self.name)
 CloudFormationBackend.execute_change_set = _execute_change_set_with_outputs
 CloudFormationResponse._validate_different_update = _validate_different_update_except_change_sets
+
+def _status_get(self):
+    forced = self.__dict__.get("_test_status")
+    if forced:
+        status, _, rest = forced.partition(">")
+        if rest:
+            final, _, seconds = rest.partition("@")
+            if seconds != "manual" and time.monotonic() >= self.__dict__["_test_status_since"] + float(seconds):
+                self.__dict__["_test_status"] = None
+                self.__dict__["_status"] = final
+                return final
+        return status
+    return self.__dict__.get("_status")
+
+
+def _status_set(self, value):
+    self.__dict__["_status"] = value
+
+
+Stack.status = property(_status_get, _status_set)
+_create_stack = CloudFormationBackend.create_stack
+
+
+def _create_stack_with_test_status(self, *args, **kwargs):
+    stack = _create_stack(self, *args, **kwargs)
+    forced = (stack.tags or {}).get("moto-test-status")
+    if forced:
+        stack.__dict__["_test_status"] = forced
+        stack.__dict__["_test_status_since"] = time.monotonic()
+    return stack
+
+
+CloudFormationBackend.create_stack = _create_stack_with_test_status
+_set_stack_policy = CloudFormationBackend.set_stack_policy
+
+
+def _set_stack_policy_ending_test_status(self, stack_name, policy_body):
+    stack = self.get_stack(stack_name)
+    forced = stack.__dict__.get("_test_status") or ""
+    if forced.endswith("@manual"):
+        stack.__dict__["_test_status"] = None
+        stack.__dict__["_status"] = forced.partition(">")[2].partition("@")[0]
+    return _set_stack_policy(self, stack_name, policy_body)
+
+
+CloudFormationBackend.set_stack_policy = _set_stack_policy_ending_test_status
+_create_change_set = CloudFormationBackend.create_change_set
+
+
+def _create_change_set_refusing_stuck_stacks(self, stack_name, change_set_name, template, parameters,
+                                             description, change_set_type, *args, **kwargs):
+    if change_set_type == "UPDATE":
+        for stack in self.stacks.values():
+            if stack.name == stack_name and (
+                stack.status in ("ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED")
+                or stack.status.endswith("_IN_PROGRESS")
+            ):
+                raise ValidationError(
+                    stack_name,
+                    message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.",
+                )
+    return _create_change_set(self, stack_name, change_set_name, template, parameters, description,
+                              change_set_type, *args, **kwargs)
+
+
+CloudFormationBackend.create_change_set = _create_change_set_refusing_stuck_stacks
+_orderable = RDSResponse.describe_orderable_db_instance_options
+
+
+def _orderable_postgres(self):
+    if self.params.get("Engine") != "postgres":
+        return _orderable(self)
+    from moto.core.responses import ActionResult
+    from moto.ec2.models import ec2_backends
+
+    zones = ec2_backends[self.current_account][self.region].describe_availability_zones()
+    names = sorted(z.name for z in zones)[1:]
+    # A class that only three zones offer, one of them (us-east-1e, use1-az3) without Fargate.
+    if self.params.get("DBInstanceClass") == "db.m5.large":
+        names = [n for n in names if n[-1] in "def"]
+    option = {
+        "Engine": "postgres",
+        "EngineVersion": "16.4",
+        "DBInstanceClass": self.params.get("DBInstanceClass", "db.t4g.micro"),
+        "StorageType": "gp3",
+        "AvailabilityZones": [{"Name": name} for name in names],
+    }
+    return ActionResult({"OrderableDBInstanceOptions": [option]})
+
+
+RDSResponse.describe_orderable_db_instance_options = _orderable_postgres
+SERVICE_LINKED_ROLE_NAMES = {
+    "ecs.amazonaws.com": "AWSServiceRoleForECS",
+    "ecs.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_ECSService",
+}
+_create_service_linked_role = IAMBackend.create_service_linked_role
+
+
+def _create_service_linked_role_named(self, service_name, description, suffix):
+    name = SERVICE_LINKED_ROLE_NAMES.get(service_name)
+    if name and any(role.name == name for role in self.roles.values()):
+        raise InvalidInput(f"Service role name {name} has been taken in this account, please try a different suffix.")
+    role = _create_service_linked_role(self, service_name, description, suffix)
+    if name:
+        role.name = name
+    return role
+
+
+IAMBackend.create_service_linked_role = _create_service_linked_role_named
+
+
+def _with_numeric_desired_count(original):
+    def wrapped(cls, *args, **kwargs):
+        cloudformation_json = kwargs.get("cloudformation_json")
+        if cloudformation_json is None:
+            cloudformation_json = next(a for a in args if isinstance(a, dict) and "Properties" in a)
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("DesiredCount"), str):
+            properties["DesiredCount"] = int(properties["DesiredCount"])
+        return original.__func__(cls, *args, **kwargs)
+    return classmethod(wrapped)
+
+
+EcsService.create_from_cloudformation_json = _with_numeric_desired_count(EcsService.create_from_cloudformation_json)
+EcsService.update_from_cloudformation_json = _with_numeric_desired_count(EcsService.update_from_cloudformation_json)
 
 if __name__ == "__main__":
     main()

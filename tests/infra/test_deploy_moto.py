@@ -230,8 +230,9 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
     assert stack_status(aws, f"{prefix}-registry") == "CREATE_COMPLETE"
     aws("ecr").put_image(repositoryName=repository, imageTag="rev1", imageManifest=MANIFEST)
 
-    # 2. Deploy.
-    out = deploy(env, templates, "up", *common, "--image-tag", "rev1", "--desired-count", "3")
+    # 2. Deploy. Without the database there is exactly one task (each would have its own data).
+    count = ["--desired-count", "3"] if database == "on" else []
+    out = deploy(env, templates, "up", *common, "--image-tag", "rev1", *count)
     stacks = [f"{prefix}-network", f"{prefix}-registry", f"{prefix}-service"]
     if database == "on":
         stacks.append(f"{prefix}-database")
@@ -355,7 +356,7 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
 
     # Service: desired count (LoadBalancers, NetworkConfiguration, LaunchType: not recorded by moto).
     service = ecs.describe_services(cluster=svc["ClusterName"], services=[svc["ServiceName"]])["services"][0]
-    assert service["desiredCount"] == 3
+    assert service["desiredCount"] == (3 if database == "on" else 1)
 
     elbv2 = aws("elbv2")
     balancers = [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["VpcId"] == vpc_id]
@@ -368,7 +369,7 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
         assert rules(lb_sg, "in") == {("tcp", 80, 80, "0.0.0.0/0")}  # no certificate: no 443
         assert rules(task_sg, "in") == {("tcp", 8080, 8080, lb_group_id)}
         (tg,) = elbv2.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
-        assert (tg["TargetType"], tg["Port"], tg["HealthCheckPath"]) == ("ip", 8080, "/readyz")
+        assert (tg["TargetType"], tg["Port"], tg["HealthCheckPath"]) == ("ip", 8080, "/healthz")
         # moto ignores TargetGroupAttributes (the deregistration delay stays at its default 300).
         (listener,) = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
         assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
@@ -379,14 +380,14 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
 
     # 3. Idempotence: the same command again changes nothing.
     revisions = ecs.list_task_definitions(familyPrefix=f"{prefix}-service")["taskDefinitionArns"]
-    out = deploy(env, templates, "up", *common, "--image-tag", "rev1", "--desired-count", "3")
+    out = deploy(env, templates, "up", *common, "--image-tag", "rev1", *count)
     for stack in stacks:
         assert f"No changes to deploy. Stack {stack} is up to date" in out, stack
     assert ecs.list_task_definitions(familyPrefix=f"{prefix}-service")["taskDefinitionArns"] == revisions
 
     # 4. A new image tag: the service stack updates to a new task definition revision.
     aws("ecr").put_image(repositoryName=repository, imageTag="rev2", imageManifest=MANIFEST)
-    deploy(env, templates, "up", *common, "--image-tag", "rev2", "--desired-count", "3")
+    deploy(env, templates, "up", *common, "--image-tag", "rev2", *count)
     assert stack_status(aws, f"{prefix}-service") == "UPDATE_COMPLETE"
     # moto detects parameter changes only through Ref, not inside Fn::Sub (where ImageTag is
     # used), so it does not register a new revision; the stack records the new tag.
@@ -427,6 +428,12 @@ def test_clear_errors_without_credentials_or_tools(env, tmp_path):
     for args, message in (
         (["up", "--alb", "maybe"], "takes on or off"),
         (["up", "--desired-count", "0"], "whole number from 1 to 10"),
+        (["up", "--database", "off", "--desired-count", "2"], "runs exactly one task"),
+        (["up", "--cpu", "256", "--memory", "4096"], "Fargate has no task size"),
+        (["up", "--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/x"], "needs --domain-name"),
+        (["up", "--spot", "on", "--arch", "arm64"], "x86_64 tasks only"),
+        (["up", "--storage", "100", "--max-storage", "105"], "at least 10 % above"),
+        (["up", "--alb", "off", "--waf", "on"], "need the load balancer"),
         (["up", "--max-count", "10", "--database", "on"], "connection budget exceeded"),
         (["up", "--desired-count", "5", "--max-count", "4"], "<= --max-count"),
         (["sideways"], "unknown argument"),
