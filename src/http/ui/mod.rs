@@ -783,6 +783,12 @@ async fn move_task(
                 "tasks can only be moved in your own order; choose “Your order” to sort by it",
             ))));
         }
+        // A move reads the order and writes it back in several updates; two
+        // moves in quick succession (arrow keys held down) must not both
+        // start from the same reading, or one of them is lost. Within this
+        // process they take turns.
+        static MOVES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = MOVES.lock().await;
         let (tasks, _) = state
             .store
             .list_tasks(reader.owner, &view.task_filter())
