@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# What accounts cost: the same requests with AUTH_MODE=none and with a
+# bearer token, side by side (alternating rounds, so machine noise falls on
+# both), on SQLite and PostgreSQL; then the login rate (Argon2id) and what
+# a flood of logins does to the p99 of other requests.
+#
+#   rehearsal/auth_bench.sh BINARY [DURATION_SECONDS] [ROUNDS]
+#
+# Needs wrk and hey (apt). PostgreSQL runs when TEST_DATABASE_URL is set
+# (a role that may create databases). Only 127.0.0.1 is loaded.
+set -euo pipefail
+bin=${1:?usage: auth_bench.sh BINARY [SECONDS] [ROUNDS]}
+secs=${2:-5}
+rounds=${3:-2}
+work=$(mktemp -d)
+port=28500
+pid=
+cleanup() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() { # start MODE DATABASE_URL
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    port=$((port + 1))
+    AUTH_MODE=$1 DATABASE_URL=$2 HOST=127.0.0.1 PORT=$port LOG_FORMAT=json RUST_LOG=warn \
+        SHUTDOWN_DRAIN_DELAY=0s "$bin" serve >"$work/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+    echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1
+}
+url() { echo "http://127.0.0.1:$port$1"; }
+
+token_for() { # token_for NAME: signs up through the form, returns a token
+    local jar=$work/jar csrf
+    rm -f "$jar"
+    csrf=$(curl -fsS -c "$jar" "$(url /signup)" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
+    curl -fsS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf_token=$csrf" \
+        --data-urlencode "username=$1" --data-urlencode "password=bench passphrase" "$(url /signup)"
+    curl -fsS -H 'content-type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"bench passphrase\",\"name\":\"bench\"}" "$(url /api/tokens)" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+
+seed() { # seed AUTH_HEADER: 100 tasks; prints the id of the 50th
+    local id=
+    for i in $(seq 100); do
+        local got
+        got=$(curl -fsS -H "$1" -H 'content-type: application/json' -d "{\"title\":\"task $i\"}" "$(url /api/todos)" |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+        [ "$i" = 50 ] && id=$got
+    done
+    echo "$id"
+}
+
+rps() { # rps HEADER PATH
+    wrk -t2 -c32 -d"${secs}s" -H "$1" "$(url "$2")" | awk '/Requests\/sec/ {print int($2)}'
+}
+
+backends="sqlite"
+[ -n "${TEST_DATABASE_URL:-}" ] && backends="sqlite postgres"
+printf '%-9s %-6s %-5s %10s %10s\n' backend mode round "get rps" "list rps"
+for backend in $backends; do
+    for round in $(seq "$rounds"); do
+        for mode in none token; do
+            if [ "$backend" = sqlite ]; then
+                db="sqlite://$work/$mode-$round.db"
+            else
+                name="auth_bench_${mode}_${round}_$$"
+                psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
+                db="${TEST_DATABASE_URL%/*}/$name"
+            fi
+            if [ "$mode" = none ]; then
+                start none "$db"; header="X-Bench: none"
+            else
+                start accounts "$db"; header="Authorization: Bearer $(token_for "bench$round")"
+            fi
+            id=$(seed "$header")
+            get=$(rps "$header" "/api/todos/$id")
+            list=$(rps "$header" "/api/todos")
+            printf '%-9s %-6s %-5s %10s %10s\n' "$backend" "$mode" "$round" "$get" "$list"
+        done
+    done
+done
+
+# Logins: the Argon2id rate with the default PASSWORD_HASH_CONCURRENCY=1,
+# and the p99 of token-authenticated gets (200/s) alone and during a flood.
+start accounts "sqlite://$work/logins.db"
+token=$(token_for flood)
+id=$(seed "Authorization: Bearer $token")
+login='{"username":"flood","password":"bench passphrase","name":"x"}'
+echo
+echo "logins (POST /api/tokens, right password, 8 at once, 40):"
+hey -n 40 -c 8 -m POST -T application/json -d "$login" "$(url /api/tokens)" | grep -E 'Requests/sec|\[201\]|\[503\]'
+p99() { grep -E '^ +99% in' | awk '{print $3 * 1000 " ms"}'; }
+echo "get p99 at 200/s, alone: $(hey -z "${secs}s" -c 4 -q 50 -H "Authorization: Bearer $token" "$(url "/api/todos/$id")" | p99)"
+hey -z "$((secs + 2))s" -c 64 -m POST -T application/json -d "$login" "$(url /api/tokens)" >"$work/flood.txt" &
+flood=$!
+sleep 1
+echo "get p99 at 200/s, during a flood of 64 concurrent logins: $(hey -z "${secs}s" -c 4 -q 50 -H "Authorization: Bearer $token" "$(url "/api/todos/$id")" | p99)"
+wait "$flood"
+echo "the flood's answers:"; grep -E '^\s+\[[0-9]+\]' "$work/flood.txt"
