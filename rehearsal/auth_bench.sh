@@ -58,10 +58,15 @@ seed() { # seed AUTH_HEADER: 100 tasks; prints the id of the 50th
 rps() { # rps HEADER PATH
     wrk -t2 -c32 -d"${secs}s" -H "$1" "$(url "$2")" | awk '/Requests\/sec/ {print int($2)}'
 }
+here=$(cd "$(dirname "$0")" && pwd)
+mix_rps() { # mix_rps HEADER LIST:GET:CREATE (ids 1..100 exist: a fresh database)
+    LOAD_MIX=$2 LOAD_OUT=/dev/null wrk -t2 -c32 -d"${secs}s" -s "$here/load.lua" -H "$1" "$(url /)" |
+        awk '/Requests\/sec/ {print int($2)}'
+}
 
 backends="sqlite"
 [ -n "${TEST_DATABASE_URL:-}" ] && backends="sqlite postgres"
-printf '%-9s %-6s %-5s %10s %10s\n' backend mode round "get rps" "list rps"
+printf '%-9s %-6s %-5s %10s %10s %10s %10s\n' backend mode round "get rps" "list rps" "create" "90/10 mix"
 for backend in $backends; do
     for round in $(seq "$rounds"); do
         for mode in none token; do
@@ -80,7 +85,9 @@ for backend in $backends; do
             id=$(seed "$header")
             get=$(rps "$header" "/api/todos/$id")
             list=$(rps "$header" "/api/todos")
-            printf '%-9s %-6s %-5s %10s %10s\n' "$backend" "$mode" "$round" "$get" "$list"
+            mix=$(mix_rps "$header" 0:90:10)
+            create=$(mix_rps "$header" 0:0:100)
+            printf '%-9s %-6s %-5s %10s %10s %10s %10s\n' "$backend" "$mode" "$round" "$get" "$list" "$create" "$mix"
         done
     done
 done

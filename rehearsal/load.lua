@@ -44,7 +44,11 @@ created_n = 0
 counter = 0
 unavailable_without_retry_after = 0
 
+-- The command line's headers (-H, e.g. Authorization) on creates too.
 local json_headers = { ["Content-Type"] = "application/json" }
+for name, value in pairs(wrk.headers) do
+  if json_headers[name] == nil then json_headers[name] = value end
+end
 
 function init(args)
   math.randomseed(os.time() * 1000 + (thread_id or 0))
