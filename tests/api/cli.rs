@@ -745,3 +745,124 @@ async fn a_failed_start_is_reported_once() {
     );
     assert!(output.stdout.is_empty());
 }
+
+/// A user moves their own tasks from the SQLite default to PostgreSQL:
+/// `user add` on the new database (password on stdin), then `export --user`
+/// and `import --user`. Another account's tasks stay where they are.
+#[tokio::test]
+async fn accounts_are_added_and_their_tasks_moved_with_the_cli() {
+    use tokio::io::AsyncWriteExt;
+    let source = TestApp::spawn_with(Backend::Sqlite, crate::helpers::accounts_config())
+        .await
+        .unwrap();
+    let ada =
+        crate::helpers::token_client(&source.sign_up_with_token("ada", "ada passphrase").await);
+    for title in ["ada's first", "ada's second"] {
+        ada.post(source.url("/api/todos"))
+            .json(&json!({"title": title}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let bob =
+        crate::helpers::token_client(&source.sign_up_with_token("bob", "bob passphrase").await);
+    bob.post(source.url("/api/todos"))
+        .json(&json!({"title": "bob's"}))
+        .send()
+        .await
+        .unwrap();
+
+    let dir = TempDir::new();
+    let file = dir.0.join("ada.json");
+    let output = run(
+        &["export", "--user", "ada", "-o", file.to_str().unwrap()],
+        &[("DATABASE_URL", source.database.url())],
+    )
+    .await;
+    assert_success(&output, "export --user");
+    let exported: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let titles: Vec<&str> = exported["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["ada's first", "ada's second"], "only Ada's tasks");
+    let missing = run(
+        &["export", "--user", "nobody-here"],
+        &[("DATABASE_URL", source.database.url())],
+    )
+    .await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("no account named \"nobody-here\""),
+        "{}",
+        stderr(&missing)
+    );
+
+    let backend = if postgres_admin_url().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let target = TestApp::spawn_with(backend, crate::helpers::accounts_config())
+        .await
+        .unwrap();
+    let mut add = tokio::process::Command::new(BIN)
+        .args(["user", "add", "ada"])
+        .env_clear()
+        .env("DATABASE_URL", target.database.url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"the new server's passphrase\n")
+        .await
+        .unwrap();
+    let added = add.wait_with_output().await.unwrap();
+    assert_success(&added, "user add");
+    assert!(
+        !String::from_utf8_lossy(&added.stderr).contains("passphrase"),
+        "the password is not echoed to the log"
+    );
+    let output = run(
+        &["import", "--user", "ada", file.to_str().unwrap()],
+        &[("DATABASE_URL", target.database.url())],
+    )
+    .await;
+    assert_success(&output, "import --user");
+    let token = target.token_for("ada", "the new server's passphrase").await;
+    let moved: Vec<Value> = crate::helpers::token_client(&token)
+        .get(target.url("/api/todos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = moved.iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["ada's first", "ada's second"]);
+    // A second `user add` of the same name, in another case, is refused.
+    let mut again = tokio::process::Command::new(BIN)
+        .args(["user", "add", "ADA"])
+        .env_clear()
+        .env("DATABASE_URL", target.database.url())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    again
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another passphrase\n")
+        .await
+        .unwrap();
+    let again = again.wait_with_output().await.unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has an account named ADA"));
+}
