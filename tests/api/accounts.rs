@@ -957,28 +957,9 @@ async fn deleting_the_account_deletes_its_tasks_and_credentials(app: TestApp) {
     assert_eq!(count_sql(&app, "SELECT COUNT(*) FROM users").await, 0);
 }
 
-/// Logs in without a cookie store: the raw session cookie, to replay it.
+/// Logs in and returns the raw session cookie, to replay it by hand.
 async fn raw_login(app: &TestApp, name: &str) -> String {
-    let client = cookie_client();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_field(&page).unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", name),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (_, response) = app.submit_account_form("/login", name, PASSWORD).await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     cookie.split(';').next().unwrap().to_owned()
 }

@@ -376,20 +376,26 @@ impl TestApp {
         (address, tokio::spawn(app.run_until_stopped()))
     }
 
-    /// Signs `name` up through the sign-up form, as a browser does.
-    pub async fn sign_up(&self, name: &str, password: &str) -> Browser {
+    /// Submits the sign-up or login form at `path` as a browser does: loads
+    /// the page (for its form cookie and CSRF field), then posts it.
+    pub async fn submit_account_form(
+        &self,
+        path: &str,
+        name: &str,
+        password: &str,
+    ) -> (reqwest::Client, reqwest::Response) {
         let client = cookie_client();
         let page = client
-            .get(self.url("/signup"))
+            .get(self.url(path))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        let form_csrf = csrf_field(&page).expect("the sign-up page has a CSRF field");
+        let form_csrf = csrf_field(&page).expect("the form page has a CSRF field");
         let response = client
-            .post(self.url("/signup"))
+            .post(self.url(path))
             .form(&[
                 ("username", name),
                 ("password", password),
@@ -398,12 +404,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            response.status(),
-            303,
-            "sign-up of {name} failed: {}",
-            response.text().await.unwrap()
-        );
+        (client, response)
+    }
+
+    /// The signed-in browser after a form was accepted.
+    async fn browser(&self, client: reqwest::Client) -> Browser {
         let page = client
             .get(self.url("/"))
             .send()
@@ -420,45 +425,25 @@ impl TestApp {
         }
     }
 
+    /// Signs `name` up through the sign-up form.
+    pub async fn sign_up(&self, name: &str, password: &str) -> Browser {
+        let (client, response) = self.submit_account_form("/signup", name, password).await;
+        assert_eq!(
+            response.status(),
+            303,
+            "sign-up of {name} failed: {}",
+            response.text().await.unwrap()
+        );
+        self.browser(client).await
+    }
+
     /// Logs `name` in through the login form.
     pub async fn log_in(&self, name: &str, password: &str) -> Result<Browser, reqwest::Response> {
-        let client = cookie_client();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let form_csrf = csrf_field(&page).expect("the login page has a CSRF field");
-        let response = client
-            .post(self.url("/login"))
-            .form(&[
-                ("username", name),
-                ("password", password),
-                ("csrf_token", &form_csrf),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let (client, response) = self.submit_account_form("/login", name, password).await;
         if response.status() != 303 {
             return Err(response);
         }
-        let page = client
-            .get(self.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_field(&page).expect("the list page has a CSRF field");
-        Ok(Browser {
-            client,
-            csrf,
-            address: self.address.clone(),
-        })
+        Ok(self.browser(client).await)
     }
 
     /// `POST /api/tokens` with a username and password.
