@@ -620,6 +620,21 @@ async fn change_password(
     result.unwrap_or_else(|r| r)
 }
 
+/// Makes an API token for `user`: the secret to show once, and what is kept.
+pub async fn issue_token(
+    store: &crate::db::Store,
+    user: &User,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(String, crate::db::accounts::TokenInfo), StoreError> {
+    let token = secrets::new_api_token();
+    let info = store
+        .create_token(user.id, name, &secrets::storage_hash(&token), expires_at)
+        .await?;
+    tracing::info!(username = %user.username, token_id = info.id, "API token created");
+    Ok((token, info))
+}
+
 /// Parses the token form: a name and an optional lifetime in days.
 pub fn token_request(
     name: &str,
@@ -665,10 +680,7 @@ async fn create_token(
                 ..plain(StatusCode::UNPROCESSABLE_ENTITY)
             },
             Ok((name, expires_at)) => {
-                let token = secrets::new_api_token();
-                state
-                    .store
-                    .create_token(user.id, &name, &secrets::storage_hash(&token), expires_at)
+                let (token, _) = issue_token(&state.store, user, &name, expires_at)
                     .await
                     .map_err(internal)?;
                 SettingsView {

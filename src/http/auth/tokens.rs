@@ -11,8 +11,10 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::pages::{LoginError, WRONG_LOGIN, check_password, delete_user, token_request};
-use super::{Caller, Client, SignedIn, Via, secrets};
+use super::pages::{
+    LoginError, WRONG_LOGIN, check_password, delete_user, issue_token, token_request,
+};
+use super::{Caller, Client, SignedIn, Via};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonObject;
@@ -105,12 +107,7 @@ async fn create_token(
     };
     let (name, expires_at) = token_request(name, days.as_deref())
         .map_err(|message| crate::domain::FieldError::new("name", message))?;
-    let token = secrets::new_api_token();
-    let info = state
-        .store
-        .create_token(user.id, &name, &secrets::storage_hash(&token), expires_at)
-        .await?;
-    tracing::info!(username = %user.username, token_id = info.id, "API token created");
+    let (token, info) = issue_token(&state.store, &user, &name, expires_at).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
