@@ -373,6 +373,40 @@ describe('moving', () => {
     }
   });
 
+  test('moves pressed while earlier ones are still answering all count', async () => {
+    for (const title of ['a', 'b', 'c', 'd']) await create(title);
+    const page = await open('/');
+    try {
+      // Each move's answer waits until the test lets it through.
+      const held = [];
+      await page.route('**/move', async (route) => {
+        const response = await route.fetch();
+        await new Promise((release) => held.push(release));
+        await route.fulfill({ response });
+      });
+      const answered = (count) => eventually(async () => assert.equal(held.length, count));
+      await item(page, 'd').locator('.move-handle').focus();
+      await page.keyboard.press('ArrowUp');
+      await answered(1);
+      await page.keyboard.press('ArrowUp');
+      await listIs(page, ['a', 'd', 'b', 'c']);
+      // The first answer (the server's order after one move) comes while
+      // the second move is still waiting to be sent: the page keeps it.
+      held[0]();
+      await answered(2);
+      await listIs(page, ['a', 'd', 'b', 'c']);
+      await page.keyboard.press('ArrowUp');
+      await listIs(page, ['d', 'a', 'b', 'c']);
+      held[1]();
+      await answered(3);
+      held[2]();
+      await eventually(async () => assert.deepEqual((await api('GET', '/api/todos')).map((t) => t.title), ['d', 'a', 'b', 'c']));
+      await listIs(page, ['d', 'a', 'b', 'c']);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test('by dragging the handle', async () => {
     for (const title of ['a', 'b', 'c', 'd']) await create(title);
     const page = await open('/');

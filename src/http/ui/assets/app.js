@@ -32,6 +32,8 @@ document.documentElement.classList.add('js');
   // overwritten by older answers in between.
   const busy = new WeakMap();
   let pending = 0;
+  // True while a change's own request and answer are being handled.
+  let changing = false;
   // Bumped by every change and navigation: a refresh that began before is stale.
   let epoch = 0;
   // The `state` of the answer the page shows, and for which view.
@@ -539,6 +541,7 @@ document.documentElement.classList.add('js');
     for (const li of rows) busy.set(li, (busy.get(li) || 0) + 1);
     const view = fields.get('return');
     const run = async () => {
+      changing = true;
       let answer;
       try {
         answer = await post(action, fields);
@@ -565,7 +568,13 @@ document.documentElement.classList.add('js');
       }
       if (applied) applied(answer);
     };
-    queue = queue.then(run).catch(showProblem).finally(() => pending--);
+    queue = queue
+      .then(run)
+      .catch(showProblem)
+      .finally(() => {
+        changing = false;
+        pending--;
+      });
     return queue;
   }
 
@@ -676,12 +685,17 @@ document.documentElement.classList.add('js');
     for (const li of shown.values()) if (!li.classList.contains('editing')) li.remove();
 
     // In order, moving only rows that are out of place; placeholders and
-    // rows being edited keep their spot.
+    // rows being edited keep their spot. While later changes wait to be
+    // sent, the page already shows their effect (a move made meanwhile):
+    // the server's order would undo it until their answers come, and a
+    // move pressed in between would start from the wrong place. Then only
+    // rows new to the page are placed; the last answer puts all in order.
+    const keepOrder = pending - (changing ? 1 : 0) > 0;
     const set = new Set(wanted);
     let cursor = list.firstElementChild;
     for (const li of wanted) {
       while (cursor && cursor !== li && !set.has(cursor)) cursor = cursor.nextElementSibling;
-      if (cursor === li) cursor = li.nextElementSibling;
+      if (cursor === li || (keepOrder && li.parentNode === list)) cursor = li.nextElementSibling;
       else list.insertBefore(li, cursor);
     }
     restoreFocus(place);
