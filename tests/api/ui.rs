@@ -1011,6 +1011,16 @@ async fn due_dates_follow_the_readers_zone_and_language(app: TestApp) {
     let html = get("tz=-600", "en-US").await.unwrap().text().await.unwrap();
     assert!(!html.contains(">Due today</time>"));
     assert!(html.contains(">Due May 4, 2031</time>"));
+    // Month names in the reader's language too.
+    let html = get("tz=0", "de-DE,de;q=0.9")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(">Due 4. Mai 2031</time>"), "{html}");
+    let html = get("tz=0", "ja").await.unwrap().text().await.unwrap();
+    assert!(html.contains(">Due 2031年5月4日</time>"), "{html}");
 }
 
 async fn due_years_out_of_range_are_refused(app: TestApp) {

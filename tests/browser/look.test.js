@@ -308,6 +308,23 @@ describe('dates', () => {
     }
   });
 
+  test('month names follow the browser\'s language, with and without JavaScript', async () => {
+    await create('later', { due: '2031-05-04' });
+    for (const [locale, text] of [
+      ['de-DE', 'Due 4. Mai 2031'],
+      ['fr-FR', 'Due 4 mai 2031'],
+    ]) {
+      for (const javaScriptEnabled of [true, false]) {
+        const page = await open('/', { locale, javaScriptEnabled });
+        try {
+          assert.equal(await item(page, 'later').locator('.due').textContent(), text, `${locale}, script ${javaScriptEnabled}`);
+        } finally {
+          await page.context().close();
+        }
+      }
+    }
+  });
+
   test('"today" follows the zone cookie without JavaScript; odd years are refused', async () => {
     await create('east', { due: eastToday() });
     const page = await open('/', { javaScriptEnabled: false, locale: 'en-GB' });

@@ -283,12 +283,7 @@ impl DueLabel {
     pub fn new(due: NaiveDate, clock: &Clock, completed: bool) -> Self {
         let today = clock.today;
         let days = (due - today).num_days();
-        let date = match (due.year() == today.year(), clock.month_first) {
-            (true, false) => due.format("%-d %b").to_string(),
-            (true, true) => due.format("%b %-d").to_string(),
-            (false, false) => due.format("%-d %b %Y").to_string(),
-            (false, true) => due.format("%b %-d, %Y").to_string(),
-        };
+        let date = clock.dates.format(due, today.year());
         let text = match days {
             _ if completed => format!("Due {date}"),
             ..0 => format!("Overdue, {date}"),
@@ -385,6 +380,7 @@ pub fn sentence(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::ui::clock::DateStyle;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -395,7 +391,7 @@ mod tests {
         let clock = Clock {
             today: day("2030-03-10"),
             offset_minutes: 0,
-            month_first: false,
+            dates: DateStyle::default(),
         };
         let label = |due: &str, done: bool| DueLabel::new(day(due), &clock, done);
         assert_eq!(label("2030-03-09", false).text, "Overdue, 9 Mar");
@@ -415,7 +411,7 @@ mod tests {
         let clock = Clock {
             today: day("2030-03-10"),
             offset_minutes: 0,
-            month_first: true,
+            dates: DateStyle::for_language("en-US"),
         };
         assert_eq!(
             DueLabel::new(day("2030-04-01"), &clock, false).text,
