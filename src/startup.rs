@@ -15,6 +15,22 @@ use crate::lifecycle::{Lifecycle, ShutdownTiming};
 /// (and letting the orchestrator restart the process).
 const STARTUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The app's router over an already migrated store, without a listener:
+/// the in-process tests drive it with `tower::ServiceExt::oneshot`.
+/// `Application` serves the same router on a port.
+pub fn router(server: &ServerConfig, store: Store) -> axum::Router {
+    http::router(app_state(server, store), server)
+}
+
+fn app_state(server: &ServerConfig, store: Store) -> AppState {
+    AppState {
+        store,
+        lifecycle: Lifecycle::default(),
+        list_cache: Default::default(),
+        auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
+    }
+}
+
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
@@ -42,12 +58,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("failed to listen on {addr}"))?;
-        let state = AppState {
-            store,
-            lifecycle: Lifecycle::default(),
-            list_cache: Default::default(),
-            auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
-        };
+        let state = app_state(&server, store);
         let router = http::router(state.clone(), &server);
         let behind_proxy = server.auth.trusted_proxy_hops > 0;
         let limits = crate::http::serve::Limits {

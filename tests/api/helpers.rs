@@ -15,11 +15,8 @@ use todo_app::db::{DatabaseTarget, Store};
 use todo_app::lifecycle::Lifecycle;
 use todo_app::startup::Application;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+/// The tests name databases as the app does.
+pub use todo_app::db::Backend;
 
 pub struct TestApp {
     pub address: String,
@@ -122,6 +119,21 @@ impl TestDatabase {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite { .. } => Backend::Sqlite,
+            Self::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A pool on this database, as the app opens it (not yet migrated).
+    pub fn store(&self) -> Store {
+        let config = database_config(self.url());
+        DatabaseTarget::from_config(&config)
+            .unwrap()
+            .connect(config.pool_size, config.acquire_timeout)
     }
 
     /// Runs `sql` (one or more statements) on a connection of its own, as
@@ -368,10 +380,9 @@ impl TestApp {
         &self,
         server: ServerConfig,
     ) -> (String, tokio::task::JoinHandle<anyhow::Result<()>>) {
-        let db_config = database_config(self.database.url());
-        let target = DatabaseTarget::from_config(&db_config).unwrap();
-        let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
-        let app = Application::build_with_store(server, store).await.unwrap();
+        let app = Application::build_with_store(server, self.database.store())
+            .await
+            .unwrap();
         let address = format!("http://127.0.0.1:{}", app.local_addr().port());
         (address, tokio::spawn(app.run_until_stopped()))
     }
@@ -485,9 +496,7 @@ pub fn token_client(token: &str) -> reqwest::Client {
 impl TestApp {
     /// The app over an existing database (say, one an earlier app used).
     pub async fn spawn_on(database: TestDatabase, server: ServerConfig) -> Self {
-        let db_config = database_config(database.url());
-        let target = DatabaseTarget::from_config(&db_config).unwrap();
-        let store = target.connect(db_config.pool_size, db_config.acquire_timeout);
+        let store = database.store();
         store.migrate().await.expect("migrations failed");
         let app = Application::build_with_store(server, store.clone())
             .await
@@ -509,10 +518,7 @@ impl TestApp {
     }
 
     pub fn backend(&self) -> Backend {
-        match self.database {
-            TestDatabase::Sqlite { .. } => Backend::Sqlite,
-            TestDatabase::Postgres { .. } => Backend::Postgres,
-        }
+        self.database.backend()
     }
 
     /// Stops the server and hands back its database, for the next app.
@@ -643,6 +649,35 @@ macro_rules! account_tests {
                         return;
                     };
                     super::$name(app).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Like `backend_tests!`, for test functions `async fn name(backend: Backend)`
+/// that set up their own app (or none). PostgreSQL variants skip when
+/// `TEST_DATABASE_URL` is unset (and fail in CI).
+#[macro_export]
+macro_rules! per_backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_admin_url().is_none() {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set");
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await;
                 }
             )*
         }

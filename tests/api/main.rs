@@ -1,6 +1,9 @@
-//! Black-box tests: the real server on a free port, over real SQLite and
-//! (with `TEST_DATABASE_URL`) real PostgreSQL. Each test module runs its
-//! whole suite on both backends via `backend_tests!`.
+//! The API's tests, in one binary (each extra test binary relinks the
+//! crate). Two tiers: `in_process` drives the router with no socket, for
+//! handler cases by the dozen; the other modules are black-box, the real
+//! server on a free port. Both run over real SQLite and (with
+//! `TEST_DATABASE_URL`) real PostgreSQL, each test on both backends via
+//! `backend_tests!` and its kin in `helpers`.
 
 mod helpers;
 
@@ -9,6 +12,7 @@ mod api_errors;
 mod api_todos;
 mod cli;
 mod concurrent_writes;
+mod in_process;
 mod openapi;
 mod ops;
 mod refusals;

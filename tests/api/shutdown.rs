@@ -7,17 +7,12 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, TestDatabase, server_config};
+use crate::per_backend_tests;
 
-backend_tests!(in_flight_request_finishes_during_shutdown);
+per_backend_tests!(in_flight_request_finishes_during_shutdown);
 
-async fn in_flight_request_finishes_during_shutdown(app: TestApp) {
-    let backend = match app.database {
-        TestDatabase::Sqlite { .. } => Backend::Sqlite,
-        TestDatabase::Postgres { .. } => Backend::Postgres,
-    };
-    drop(app);
+async fn in_flight_request_finishes_during_shutdown(backend: Backend) {
     let mut config = server_config();
     config.drain_delay = Duration::from_millis(400);
     config.shutdown_timeout = Duration::from_secs(10);
@@ -63,11 +58,7 @@ async fn in_flight_request_finishes_during_shutdown(app: TestApp) {
         .expect("server did not stop");
     result.unwrap().expect("server stopped with an error");
     // The write that got a 201 is stored.
-    let reopened = TestDatabase::url(&app.database).to_owned();
-    let store =
-        todo_app::db::DatabaseTarget::from_url(&reopened, todo_app::config::SslMode::Prefer)
-            .unwrap()
-            .connect(1, Duration::from_secs(5));
+    let store = app.database.store();
     let tasks = store
         .all_tasks(todo_app::domain::Owner::SHARED)
         .await
