@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 # Bounds: the whole run, and one test file on one backend.
 TEST_TIMEOUT="${BROWSER_TEST_TIMEOUT:-900}"
 
-log() { printf 'browser.sh: %s\n' "$*" >&2; }
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 
 # ---- What the tests need --------------------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then
@@ -26,11 +27,7 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    log "installing node and npm"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
+need_packages node:nodejs npm:npm curl:curl
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
     log "installing playwright-core (no browser download)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
@@ -46,15 +43,7 @@ server_pid=""
 pg_database=""
 
 stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_process "$server_pid"
     server_pid=""
 }
 
@@ -65,21 +54,13 @@ drop_pg_database() {
     fi
 }
 
+# shellcheck disable=SC2317  # run by the trap
 cleanup() {
     stop_server
     drop_pg_database
     rm -rf "$workdir/db"
 }
 trap cleanup EXIT
-
-# Node is needed anyway, so it does the small jobs too.
-free_port() {
-    node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
-}
-
-is_ready() {
-    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
-}
 
 # run_suite NAME DATABASE_URL AUTH_MODE TEST_FILE...: starts the server,
 # waits for it, runs the tests.
@@ -91,15 +72,12 @@ run_suite() {
     DATABASE_URL="$database_url" AUTH_MODE="$auth_mode" HOST=127.0.0.1 PORT="$port" SHUTDOWN_DRAIN_DELAY=0s \
         LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server-$name.log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 1 100); do
-        is_ready "http://127.0.0.1:$port/readyz" && break
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            log "[$name] the server exited early:"
-            cat "$workdir/server-$name.log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
+    if ! wait_for "http://127.0.0.1:$port/readyz" "$server_pid"; then
+        log "[$name] the server did not become ready; its log:"
+        cat "$workdir/server-$name.log" >&2
+        stop_server
+        return 1
+    fi
     local status=0
     (cd tests/browser && BASE_URL="http://127.0.0.1:$port" timeout --kill-after=10 "$TEST_TIMEOUT" \
         node --test --test-concurrency=1 --test-timeout=300000 "$@") || status=$?

