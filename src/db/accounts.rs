@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
+use super::pool::{BackendConnection, run};
 use super::tasks::now;
-use super::{Backend, Store, StoreError, StoreResult, with_pool};
+use super::{Store, StoreError, StoreResult};
 use crate::domain::{Owner, UserId, Username};
 
 /// An account as the rest of the app sees it.
@@ -99,16 +100,15 @@ impl Store {
     ) -> StoreResult<NewAccount> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        let backend = self.backend();
-        self.observe(with_pool!(self, pool => async {
-            let mut tx = pool.begin().await.map_err(ctx("failed to start creating an account"))?;
-            if backend == Backend::Postgres {
-                // Two first sign-ups at once must not both claim the tasks.
-                sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(ctx("failed to lock the accounts"))?;
-            }
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start creating an account"))?;
+            // Two first sign-ups at once must not both claim the tasks.
+            tx.lock_accounts()
+                .await
+                .map_err(ctx("failed to lock the accounts"))?;
             let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
                 .fetch_one(&mut *tx)
                 .await
@@ -136,45 +136,44 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(ctx("failed to give the existing tasks to the first account"))?
+                    .map_err(ctx(
+                        "failed to give the existing tasks to the first account",
+                    ))?
                     .rows_affected()
             } else {
                 0
             };
-            tx.commit().await.map_err(ctx("failed to commit the new account"))?;
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit the new account"))?;
             Ok(NewAccount {
-                user: User { id: UserId(id), username: username.as_str().to_owned() },
+                user: User {
+                    id: UserId(id),
+                    username: username.as_str().to_owned(),
+                },
                 claimed_tasks,
             })
-        }
-        .await))
-            .await
+        })
     }
 
     /// The account named `username` (in any case), with its password hash.
     pub async fn user_credentials(&self, username: &Username) -> StoreResult<Option<Credentials>> {
-        self.observe(with_pool!(self, pool => {
+        run!(self, "failed to look up an account", |pool| async {
             sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username_key = $1")
                 .bind(username.key())
                 .fetch_optional(pool)
                 .await
         })
-        .map_err(StoreError::db("failed to look up an account")))
-        .await
     }
 
     /// The password hash of an account, to check it before a change.
     pub async fn password_hash(&self, user: UserId) -> StoreResult<Option<String>> {
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-                    .bind(user.0)
-                    .fetch_optional(pool)
-                    .await
-            })
-            .map_err(StoreError::db("failed to read a password hash")),
-        )
-        .await
+        run!(self, "failed to read a password hash", |pool| async {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user.0)
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// Sets a new password hash and ends every other session of the account.
@@ -186,8 +185,11 @@ impl Store {
     ) -> StoreResult<()> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        self.observe(with_pool!(self, pool => async {
-            let mut tx = pool.begin().await.map_err(ctx("failed to start a password change"))?;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start a password change"))?;
             sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                 .bind(user.0)
                 .bind(password_hash)
@@ -201,18 +203,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to end the other sessions"))?;
-            tx.commit().await.map_err(ctx("failed to commit a password change"))
-        }
-        .await))
-            .await
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit a password change"))
+        })
     }
 
     /// Deletes an account with all its tasks, sessions and tokens.
     pub async fn delete_user(&self, user: UserId) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        self.observe(with_pool!(self, pool => async {
-            let mut tx = pool.begin().await.map_err(ctx("failed to start deleting an account"))?;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start deleting an account"))?;
             let tasks = sqlx::query("DELETE FROM tasks WHERE owner = $1")
                 .bind(Owner::user(user).value())
                 .execute(&mut *tx)
@@ -225,22 +230,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to delete an account"))?;
-            tx.commit().await.map_err(ctx("failed to commit deleting an account"))?;
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit deleting an account"))?;
             Ok(tasks)
-        }
-        .await))
-            .await
+        })
     }
 
     /// How many accounts exist.
     pub async fn count_users(&self) -> StoreResult<i64> {
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
-            })
-            .map_err(StoreError::db("failed to count accounts")),
-        )
-        .await
+        run!(self, "failed to count accounts", |pool| async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+        })
     }
 
     // ---- Sessions -----------------------------------------------------
@@ -253,7 +256,7 @@ impl Store {
     ) -> StoreResult<()> {
         let _write = self.write_guard().await;
         let now = now();
-        self.observe(with_pool!(self, pool => {
+        run!(self, "failed to create a session", |pool| async {
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
                  VALUES ($1, $2, $3, $3, $4)",
@@ -266,26 +269,19 @@ impl Store {
             .await
             .map(|_| ())
         })
-        .map_err(StoreError::db("failed to create a session")))
-        .await
     }
 
     /// The session of a cookie, expired or not (the caller decides).
     pub async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<SessionRow> = self
-            .observe(
-                with_pool!(self, pool => {
-                    sqlx::query_as(
-                        "SELECT s.user_id, u.username, s.created_at, s.last_seen_at, s.expires_at \
+        let row: Option<SessionRow> = run!(self, "failed to read a session", |pool| async {
+            sqlx::query_as(
+                "SELECT s.user_id, u.username, s.created_at, s.last_seen_at, s.expires_at \
                          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-                    )
-                    .bind(token_hash)
-                    .fetch_optional(pool)
-                    .await
-                })
-                .map_err(StoreError::db("failed to read a session")),
             )
-            .await?;
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+        })?;
         Ok(row.map(|r| SessionRecord {
             user: User {
                 id: UserId(r.user_id),
@@ -300,66 +296,50 @@ impl Store {
     /// Records that a session was used (for its idle expiry).
     pub async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .bind(at)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            })
-            .map_err(StoreError::db("failed to refresh a session")),
-        )
-        .await
+        run!(self, "failed to refresh a session", |pool| async {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            })
-            .map_err(StoreError::db("failed to delete a session")),
-        )
-        .await
+        run!(self, "failed to delete a session", |pool| async {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 
     /// Ends every session of an account ("log out everywhere").
     pub async fn delete_sessions(&self, user: UserId) -> StoreResult<u64> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(user.0)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            })
-            .map_err(StoreError::db("failed to delete sessions")),
-        )
-        .await
+        run!(self, "failed to delete sessions", |pool| async {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.0)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
     }
 
     /// Removes sessions past their absolute lifetime or idle limit.
     pub async fn delete_stale_sessions(&self, idle_since: DateTime<Utc>) -> StoreResult<u64> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
-                    .bind(now())
-                    .bind(idle_since)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            })
-            .map_err(StoreError::db("failed to delete stale sessions")),
-        )
-        .await
+        run!(self, "failed to delete stale sessions", |pool| async {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+                .bind(now())
+                .bind(idle_since)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
     }
 
     // ---- API tokens ---------------------------------------------------
@@ -372,62 +352,50 @@ impl Store {
         expires_at: Option<DateTime<Utc>>,
     ) -> StoreResult<TokenInfo> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query_as(
-                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
+        run!(self, "failed to create an API token", |pool| async {
+            sqlx::query_as(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5) \
                      RETURNING id, name, created_at, last_used_at, expires_at",
-                )
-                .bind(user.0)
-                .bind(name)
-                .bind(token_hash)
-                .bind(now())
-                .bind(expires_at)
-                .fetch_one(pool)
-                .await
-            })
-            .map_err(StoreError::db("failed to create an API token")),
-        )
-        .await
+            )
+            .bind(user.0)
+            .bind(name)
+            .bind(token_hash)
+            .bind(now())
+            .bind(expires_at)
+            .fetch_one(pool)
+            .await
+        })
     }
 
     pub async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<TokenInfo>> {
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query_as(
-                    "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
+        run!(self, "failed to list API tokens", |pool| async {
+            sqlx::query_as(
+                "SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens \
                      WHERE user_id = $1 ORDER BY id",
-                )
-                .bind(user.0)
-                .fetch_all(pool)
-                .await
-            })
-            .map_err(StoreError::db("failed to list API tokens")),
-        )
-        .await
+            )
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+        })
     }
 
     /// Revokes one of `user`'s tokens; false when they have no such token.
     pub async fn delete_token(&self, user: UserId, id: i64) -> StoreResult<bool> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-                    .bind(id)
-                    .bind(user.0)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected() > 0)
-            })
-            .map_err(StoreError::db("failed to revoke an API token")),
-        )
-        .await
+        run!(self, "failed to revoke an API token", |pool| async {
+            sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user.0)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected() > 0)
+        })
     }
 
     /// The token with this hash, expired or not (the caller decides).
     pub async fn token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<TokenRow> = self.observe(with_pool!(self, pool => {
+        let row: Option<TokenRow> = run!(self, "failed to read an API token", |pool| async {
             sqlx::query_as(
                 "SELECT t.id, t.user_id, u.username, t.last_used_at, t.expires_at \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
@@ -435,9 +403,7 @@ impl Store {
             .bind(token_hash)
             .fetch_optional(pool)
             .await
-        })
-        .map_err(StoreError::db("failed to read an API token")))
-        .await?;
+        })?;
         Ok(row.map(|r| TokenRecord {
             user: User {
                 id: UserId(r.user_id),
@@ -451,36 +417,32 @@ impl Store {
 
     pub async fn touch_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(at)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            })
-            .map_err(StoreError::db("failed to record an API token's use")),
-        )
-        .await
+        run!(self, "failed to record an API token's use", |pool| async {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(at)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 
     // ---- Throttle -----------------------------------------------------
 
     pub async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
-        self.observe(with_pool!(self, pool => {
-            sqlx::query_as("SELECT failures, last_failure, blocked_until FROM auth_throttle WHERE key = $1")
-                .bind(key)
-                .fetch_optional(pool)
-                .await
+        run!(self, "failed to read the login throttle", |pool| async {
+            sqlx::query_as(
+                "SELECT failures, last_failure, blocked_until FROM auth_throttle WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(pool)
+            .await
         })
-        .map_err(StoreError::db("failed to read the login throttle")))
-        .await
     }
 
     pub async fn set_throttle(&self, key: &str, record: &ThrottleRecord) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        self.observe(with_pool!(self, pool => {
+        run!(self, "failed to update the login throttle", |pool| async {
             sqlx::query(
                 "INSERT INTO auth_throttle (key, failures, last_failure, blocked_until) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure = $3, blocked_until = $4",
@@ -493,22 +455,16 @@ impl Store {
             .await
             .map(|_| ())
         })
-        .map_err(StoreError::db("failed to update the login throttle")))
-        .await
     }
 
     pub async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
-                    .bind(key)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-            })
-            .map_err(StoreError::db("failed to clear the login throttle")),
-        )
-        .await
+        run!(self, "failed to clear the login throttle", |pool| async {
+            sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
+                .bind(key)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
     }
 }

@@ -6,13 +6,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::ConnectOptions;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::SqliteConnectOptions;
 
 use super::credentials::{DbCredentials, SecretCredentials};
-use super::{Pool, Store};
+use super::{Pool, Store, postgres, sqlite};
 use crate::config::{DatabaseConfig, SslMode, redact_url};
 
 /// Where the default SQLite database lives when nothing is configured.
@@ -177,32 +176,14 @@ impl DatabaseTarget {
                 .test_before_acquire(false)
                 .idle_timeout(Some(Duration::from_secs(300)))
         }
-        match self {
+        Store::new(match self {
             Self::Sqlite(options) => {
-                let options = options
-                    .clone()
-                    .create_if_missing(true)
-                    // WAL lets readers run while one connection writes; the
-                    // busy timeout makes concurrent writers wait their turn.
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-                    .log_statements(tracing::log::LevelFilter::Trace);
-                Store::new(Pool::Sqlite(
-                    pool(pool_size, acquire_timeout).connect_lazy_with(options),
-                ))
+                Pool::Sqlite(sqlite::connect(options, pool(pool_size, acquire_timeout)))
             }
             Self::Postgres(options) => {
-                let options = options
-                    .clone()
-                    .application_name("todo-app")
-                    .log_statements(tracing::log::LevelFilter::Trace);
-                Store::new(Pool::Postgres(
-                    pool(pool_size, acquire_timeout).connect_lazy_with(options),
-                ))
+                Pool::Postgres(postgres::connect(options, pool(pool_size, acquire_timeout)))
             }
-        }
+        })
     }
 }
 

@@ -113,8 +113,3 @@ impl SecretCredentials {
         }
     }
 }
-
-/// PostgreSQL's "password authentication failed" and "role not allowed".
-pub fn is_auth_failure(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("28P01" | "28000")))
-}

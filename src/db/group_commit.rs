@@ -13,12 +13,11 @@
 //! stored, and each task is inserted on its own, so only the caller whose
 //! task is at fault gets the error.
 
-use std::sync::{Arc, Weak};
-
 use tokio::sync::{mpsc, oneshot};
 
-use super::tasks::{TaskRow, insert_sql, now};
-use super::{LocalState, Pool, StoreError, StoreResult, is_connection_error};
+use super::pool::dispatch;
+use super::tasks::TaskRow;
+use super::{Pool, StoreError, StoreResult, is_connection_error};
 use crate::domain::{NewTask, Owner};
 
 /// Enough to absorb a burst from many connections, small enough that a
@@ -37,24 +36,17 @@ pub(super) struct CreateQueue {
 }
 
 impl CreateQueue {
-    /// Starts the writer task. It holds the state weakly so that dropping
-    /// the store (and with it this queue) stops it.
-    pub(super) fn start(pool: Pool, local: &Arc<LocalState>) -> Self {
+    /// Starts the writer task. It holds the pool but not the queue, so
+    /// dropping the store (and with it this queue) stops it.
+    pub(super) fn start(pool: Pool) -> Self {
         let (jobs, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(
-            Writer { pool },
-            Arc::downgrade(local),
-            receiver,
-        ));
+        tokio::spawn(write_batches(pool, receiver));
         Self { jobs }
     }
 
     pub(super) async fn create(&self, owner: Owner, task: NewTask) -> StoreResult<TaskRow> {
         let (reply, answer) = oneshot::channel();
-        let gone = || StoreError::Database {
-            context: "the task writer has stopped",
-            source: sqlx::Error::PoolClosed,
-        };
+        let gone = || StoreError::db("the task writer has stopped")(sqlx::Error::PoolClosed);
         self.jobs
             .send(Job { owner, task, reply })
             .map_err(|_| gone())?;
@@ -62,20 +54,9 @@ impl CreateQueue {
     }
 }
 
-/// What `with_pool!` needs: the pool, without the rest of the store (which
-/// owns the queue and must not be kept alive by its own writer).
-struct Writer {
-    pool: Pool,
-}
-
-async fn write_batches(
-    writer: Writer,
-    local: Weak<LocalState>,
-    mut receiver: mpsc::UnboundedReceiver<Job>,
-) {
+async fn write_batches(pool: Pool, mut receiver: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let Some(local) = local.upgrade() else { break };
         // A caller that gave up while queued (its request timed out and was
         // answered 503) must not find its task created after all.
         batch.retain(|job| !job.reply.is_closed());
@@ -84,8 +65,8 @@ async fn write_batches(
         }
         let results = {
             // Takes the same SQLite turn as the other writes of this process.
-            let _write = local.write_guard(&writer.pool).await;
-            writer.insert(&batch).await
+            let _write = pool.write_turn().await;
+            insert(&pool, &batch).await
         };
         let stored = results.iter().filter(|r| r.is_ok()).count() as u64;
         for (job, result) in batch.drain(..).zip(results) {
@@ -95,66 +76,49 @@ async fn write_batches(
         }
         // Creates are how the table grows; see `statistics` for why its
         // plans need new statistics as it does.
-        if local.statistics.grew(stored) {
-            local.statistics.refresh(&writer.pool).await;
-        }
+        pool.note_created(stored).await;
     }
 }
 
-/// Binds the tasks of `$jobs` to a multi-row INSERT and runs it on `$executor`.
-macro_rules! insert_rows {
-    ($executor:expr, $jobs:expr) => {{
+/// The INSERT of the tasks of `$jobs`, a `&[Job]`.
+macro_rules! insert_tasks {
+    ($jobs:expr) => {{
         let jobs: &[Job] = $jobs;
-        let now = now();
-        let mut query = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(insert_sql(jobs.len())));
-        for Job { owner, task, .. } in jobs {
-            query = query
-                .bind(owner.value())
-                .bind(task.title.as_str())
-                .bind(task.priority.value())
-                .bind(task.completed)
-                .bind(task.order)
-                .bind(task.due)
-                .bind(now);
-        }
-        query.fetch_all($executor).await
+        super::tasks::insert_tasks!(jobs.len(), jobs.iter().map(|job| (job.owner, &job.task)))
     }};
 }
 
-impl Writer {
-    /// Stores every job's task; one result per job, in order.
-    async fn insert(&self, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> {
-        if jobs.len() > 1 {
-            // One statement is one transaction: all rows are stored or none.
-            match super::with_pool!(self, pool => insert_rows!(pool, jobs)) {
-                Ok(mut rows) => {
-                    // The rows are inserted in VALUES order, so ids rise with
-                    // it; RETURNING itself promises no order.
-                    rows.sort_unstable_by_key(|row| row.id);
-                    return rows.into_iter().map(Ok).collect();
-                }
-                // The database is away: one at a time would not fare better.
-                Err(err) if is_connection_error(&err) => {
-                    return jobs.iter().map(|_| Err(copy_error(&err))).collect();
-                }
-                // Nothing stored; find the culprit below.
-                Err(_) => {}
+/// Stores every job's task; one result per job, in order.
+async fn insert(pool: &Pool, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> {
+    if jobs.len() > 1 {
+        // One statement is one transaction: all rows are stored or none.
+        match dispatch!(pool, |db| insert_tasks!(jobs).fetch_all(db)) {
+            Ok(mut rows) => {
+                // The rows are inserted in VALUES order, so ids rise with
+                // it; RETURNING itself promises no order.
+                rows.sort_unstable_by_key(|row| row.id);
+                return rows.into_iter().map(Ok).collect();
             }
+            // The database is away: one at a time would not fare better.
+            Err(err) if is_connection_error(&err) => {
+                return jobs.iter().map(|_| Err(copy_error(&err))).collect();
+            }
+            // Nothing stored; find the culprit below.
+            Err(_) => {}
         }
-        let mut results: Vec<Result<TaskRow, sqlx::Error>> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let row = match results.last() {
-                Some(Err(err)) if is_connection_error(err) => Err(copy_error(err)),
-                _ => super::with_pool!(self, pool => {
-                    insert_rows!(pool, std::slice::from_ref(job)).map(|mut rows| rows.remove(0))
-                }),
-            };
-            results.push(row);
-        }
-        results
     }
+    let mut results: Vec<Result<TaskRow, sqlx::Error>> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let row = match results.last() {
+            Some(Err(err)) if is_connection_error(err) => Err(copy_error(err)),
+            _ => dispatch!(pool, |db| {
+                insert_tasks!(std::slice::from_ref(job)).fetch_one(db)
+            }),
+        };
+        results.push(row);
+    }
+    results
 }
-
 /// `sqlx::Error` is not `Clone`; every caller of a failed batch gets an
 /// error of the same kind and message.
 fn copy_error(err: &sqlx::Error) -> sqlx::Error {

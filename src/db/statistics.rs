@@ -35,7 +35,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Pool;
+use sqlx::PgPool;
 
 /// Below this much growth a stale plan costs little (a seq scan of a few
 /// dozen pages), and an analysis per handful of creates would not pay.
@@ -58,13 +58,12 @@ impl Statistics {
         inserted >= self.analysed_rows.load(Ordering::Relaxed).max(MIN_GROWTH)
     }
 
-    /// Runs ANALYZE on PostgreSQL. Two at once are fine: PostgreSQL runs
+    /// Runs ANALYZE. Two at once are fine: PostgreSQL runs
     /// them one after the other (each takes a self-conflicting lock that
     /// blocks no reads or writes). A failure (say, a role that does not own
     /// the table) is logged, and autovacuum is left to do it.
-    pub(super) async fn refresh(&self, pool: &Pool) {
+    pub(super) async fn refresh(&self, pool: &PgPool) {
         let counted = self.inserted.swap(0, Ordering::Relaxed);
-        let Pool::Postgres(pool) = pool else { return };
         let result = async {
             sqlx::query("ANALYZE tasks").execute(pool).await?;
             sqlx::query_scalar::<_, i64>(

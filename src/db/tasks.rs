@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
-use super::{Backend, Store, StoreError, StoreResult, with_pool};
+use super::pool::{BackendConnection, run};
+use super::{Store, StoreError, StoreResult};
 use crate::domain::{
     MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
 };
@@ -137,6 +138,29 @@ pub(super) fn insert_sql(rows: usize) -> String {
     sql
 }
 
+/// The INSERT of `$rows`, `$count` pairs of an owner and a `&NewTask`,
+/// all created now: what both the create queue and a lone create run.
+macro_rules! insert_tasks {
+    ($count:expr, $rows:expr) => {{
+        let now = $crate::db::tasks::now();
+        let sql = $crate::db::tasks::insert_sql($count);
+        let mut query = sqlx::query_as::<_, $crate::db::tasks::TaskRow>(sqlx::AssertSqlSafe(sql));
+        for (owner, task) in $rows {
+            let (owner, task): ($crate::domain::Owner, &$crate::domain::NewTask) = (owner, task);
+            query = query
+                .bind(owner.value())
+                .bind(task.title.as_str())
+                .bind(task.priority.value())
+                .bind(task.completed)
+                .bind(task.order)
+                .bind(task.due)
+                .bind(now);
+        }
+        query
+    }};
+}
+pub(super) use insert_tasks;
+
 /// Counts shown in the UI footer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TaskCounts {
@@ -160,22 +184,16 @@ impl Store {
         let limit = i64::from(filter.limit.min(TaskFilter::MAX_LIMIT));
         let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         let pattern = filter.query.as_deref().map(like_pattern);
-        let rows: Vec<TaskRow> = self
-            .observe(
-                with_pool!(self, pool => {
-                    sqlx::query_as(list_sql(filter.sort))
-                        .bind(filter.completed)
-                        .bind(pattern.as_deref())
-                        // One extra row tells whether there is a next page.
-                        .bind(limit + 1)
-                        .bind(offset)
-                        .bind(owner.value())
-                        .fetch_all(pool)
-                        .await
-                })
-                .map_err(StoreError::db("failed to list tasks")),
-            )
-            .await?;
+        let rows: Vec<TaskRow> = run!(self, "failed to list tasks", |pool| {
+            sqlx::query_as(list_sql(filter.sort))
+                .bind(filter.completed)
+                .bind(pattern.as_deref())
+                // One extra row tells whether there is a next page.
+                .bind(limit + 1)
+                .bind(offset)
+                .bind(owner.value())
+                .fetch_all(pool)
+        })?;
         let has_more = rows.len() as i64 > limit;
         let tasks = rows
             .into_iter()
@@ -188,7 +206,7 @@ impl Store {
     /// Counts `owner`'s tasks; with `query`, only those whose title holds it.
     pub async fn count_tasks(&self, owner: Owner, query: Option<&str>) -> StoreResult<TaskCounts> {
         let pattern = query.map(like_pattern);
-        let (total, active): (i64, i64) = self.observe(with_pool!(self, pool => {
+        let (total, active): (i64, i64) = run!(self, "failed to count tasks", |pool| {
             sqlx::query_as(
                 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN completed THEN 0 ELSE 1 END), 0) FROM tasks \
                  WHERE owner = $1 AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\')",
@@ -196,17 +214,14 @@ impl Store {
             .bind(owner.value())
             .bind(pattern.as_deref())
             .fetch_one(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to count tasks")))
-        .await?;
+        })?;
         Ok(TaskCounts { total, active })
     }
 
     /// One of `owner`'s tasks. Another owner's task is `NotFound`, as if it
     /// did not exist.
     pub async fn get_task(&self, owner: Owner, id: i64) -> StoreResult<Task> {
-        let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
+        let row: Option<TaskRow> = run!(self, "failed to read task", |pool| {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
                  FROM tasks WHERE id = $1 AND owner = $2",
@@ -214,21 +229,34 @@ impl Store {
             .bind(id)
             .bind(owner.value())
             .fetch_optional(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to read task")))
-        .await?;
+        })?;
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
     /// Adds a task at the end of `owner`'s list (unless it names its
-    /// `order`). Concurrent creates are committed together (see
-    /// `group_commit`).
+    /// `order`).
     pub async fn create_task(&self, owner: Owner, new: NewTask) -> StoreResult<Task> {
+        let Some(queue) = self.create_queue() else {
+            return self.insert_task(owner, &new).await.map(Task::from);
+        };
+        // Concurrent creates are committed together (see `group_commit`).
         // Once queued, the task may be committed with the next batch.
         super::note_write();
-        let row = self.create_queue().create(owner, new).await;
-        Ok(self.observe(row).await?.into())
+        let row = queue.create(owner, new).await;
+        Ok(self.settle(row).await?.into())
+    }
+
+    /// A create on its own: one INSERT, one commit. What the create queue
+    /// does for many tasks at once.
+    async fn insert_task(&self, owner: Owner, new: &NewTask) -> StoreResult<TaskRow> {
+        let row = {
+            let _write = self.write_guard().await;
+            run!(self, "failed to insert task", |pool| {
+                insert_tasks!(1, std::iter::once((owner, new))).fetch_one(pool)
+            })?
+        };
+        self.pool.note_created(1).await;
+        Ok(row)
     }
 
     /// Applies `changes`. With `expected_version`, only if the task is still
@@ -245,7 +273,7 @@ impl Store {
             let task = self.get_task(owner, id).await?;
             return check_version(task, expected_version);
         }
-        let row: Option<TaskRow> = self.observe(with_pool!(self, pool => {
+        let row: Option<TaskRow> = run!(self, "failed to update task", |pool| {
             sqlx::query_as(
                 "UPDATE tasks SET \
                     title = COALESCE($2, title), \
@@ -269,10 +297,7 @@ impl Store {
             .bind(expected_version)
             .bind(owner.value())
             .fetch_optional(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to update task")))
-        .await?;
+        })?;
         match row {
             Some(row) => Ok(row.into()),
             // Either gone or changed by someone else: tell which.
@@ -287,22 +312,17 @@ impl Store {
         expected_version: Option<i64>,
     ) -> StoreResult<()> {
         let _write = self.write_guard().await;
-        let deleted = self
-            .observe(
-                with_pool!(self, pool => {
-                    sqlx::query(
-                        "DELETE FROM tasks WHERE id = $1 AND owner = $3 AND ($2 IS NULL OR version = $2)",
-                    )
-                    .bind(id)
-                    .bind(expected_version)
-                    .bind(owner.value())
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-                })
-                .map_err(StoreError::db("failed to delete task")),
+        let deleted = run!(self, "failed to delete task", |pool| async {
+            sqlx::query(
+                "DELETE FROM tasks WHERE id = $1 AND owner = $3 AND ($2 IS NULL OR version = $2)",
             )
-            .await?;
+            .bind(id)
+            .bind(expected_version)
+            .bind(owner.value())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
         if deleted == 0 {
             return Err(self.missing_or_stale(owner, id).await);
         }
@@ -322,67 +342,52 @@ impl Store {
     /// Marks every task of `owner` completed (or active); returns how many changed.
     pub async fn set_all_completed(&self, owner: Owner, completed: bool) -> StoreResult<u64> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query(
-                    "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
-                     WHERE owner = $3 AND completed <> $1",
-                )
-                .bind(completed)
-                .bind(now())
-                .bind(owner.value())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-            })
-            .map_err(StoreError::db("failed to update all tasks")),
-        )
-        .await
+        run!(self, "failed to update all tasks", |pool| async {
+            sqlx::query(
+                "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
+                 WHERE owner = $3 AND completed <> $1",
+            )
+            .bind(completed)
+            .bind(now())
+            .bind(owner.value())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })
     }
 
     pub async fn clear_completed(&self, owner: Owner) -> StoreResult<u64> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM tasks WHERE owner = $1 AND completed")
-                    .bind(owner.value())
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            })
-            .map_err(StoreError::db("failed to delete completed tasks")),
-        )
-        .await
+        run!(self, "failed to delete completed tasks", |pool| async {
+            sqlx::query("DELETE FROM tasks WHERE owner = $1 AND completed")
+                .bind(owner.value())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
     }
 
     pub async fn delete_all_tasks(&self, owner: Owner) -> StoreResult<u64> {
         let _write = self.write_guard().await;
-        self.observe(
-            with_pool!(self, pool => {
-                sqlx::query("DELETE FROM tasks WHERE owner = $1")
-                    .bind(owner.value())
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            })
-            .map_err(StoreError::db("failed to delete all tasks")),
-        )
-        .await
+        run!(self, "failed to delete all tasks", |pool| async {
+            sqlx::query("DELETE FROM tasks WHERE owner = $1")
+                .bind(owner.value())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
     }
 
     /// Every task of `owner`, in id order, for export.
     pub async fn all_tasks(&self, owner: Owner) -> StoreResult<Vec<Task>> {
-        let rows: Vec<TaskRow> = self.observe(with_pool!(self, pool => {
+        let rows: Vec<TaskRow> = run!(self, "failed to read tasks for export", |pool| {
             sqlx::query_as(
                 "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
                  FROM tasks WHERE owner = $1 ORDER BY id",
             )
             .bind(owner.value())
             .fetch_all(pool)
-            .await
-        })
-        .map_err(StoreError::db("failed to read tasks for export")))
-        .await?;
+        })?;
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
@@ -403,8 +408,11 @@ impl Store {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
         let keep_ids = owner == Owner::SHARED;
-        let imported = self.observe(with_pool!(self, pool => async {
-            let mut tx = pool.begin().await.map_err(ctx("failed to start the import"))?;
+        let imported = run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start the import"))?;
             if replace {
                 sqlx::query("DELETE FROM tasks WHERE owner = $1")
                     .bind(owner.value())
@@ -412,22 +420,22 @@ impl Store {
                     .await
                     .map_err(ctx("failed to clear tasks before import"))?;
             } else {
-                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE owner = $1")
-                    .bind(owner.value())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(ctx("failed to count tasks before import"))?;
+                let existing: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE owner = $1")
+                        .bind(owner.value())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(ctx("failed to count tasks before import"))?;
                 if existing > 0 {
                     return Err(StoreError::ListNotEmpty { existing });
                 }
             }
             let version: i64 = if keep_ids {
-                let epoch: i64 = sqlx::query_scalar(
-                    "UPDATE import_epoch SET epoch = epoch + 1 RETURNING epoch",
-                )
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(ctx("failed to number the import"))?;
+                let epoch: i64 =
+                    sqlx::query_scalar("UPDATE import_epoch SET epoch = epoch + 1 RETURNING epoch")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(ctx("failed to number the import"))?;
                 (epoch << 32) + 1
             } else {
                 1
@@ -436,12 +444,14 @@ impl Store {
                 // An id held by an account's task cannot be taken over.
                 let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
                 for chunk in ids.chunks(500) {
-                    let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                    let placeholders: Vec<String> =
+                        (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
                     let sql = format!(
                         "SELECT MIN(id) FROM tasks WHERE owner <> $1 AND id IN ({})",
                         placeholders.join(", ")
                     );
-                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql)).bind(owner.value());
+                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql))
+                        .bind(owner.value());
                     for id in chunk {
                         query = query.bind(*id);
                     }
@@ -479,28 +489,23 @@ impl Store {
                     .bind(task.updated_at.trunc_subsecs(6));
                 let query = if keep_ids { query.bind(task.id) } else { query };
                 query
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx("failed to insert an imported task"))?;
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("failed to insert an imported task"))?;
             }
-            if keep_ids && self.backend() == Backend::Postgres {
-                // Explicit ids do not advance the identity sequence; move it
-                // past them so the next created task gets a fresh id.
-                sqlx::query(
-                    "SELECT setval('tasks_id_seq', \
-                     GREATEST(COALESCE((SELECT MAX(id) FROM tasks), 0), \
-                              (SELECT last_value FROM tasks_id_seq)), true)",
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx("failed to advance the id sequence"))?;
+            if keep_ids {
+                tx.follow_explicit_task_ids()
+                    .await
+                    .map_err(ctx("failed to advance the id sequence"))?;
             }
-            tx.commit().await.map_err(ctx("failed to commit the import"))?;
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit the import"))?;
             Ok::<_, StoreError>(tasks.len() as u64)
-        }
-        .await))
-        .await?;
-        self.refresh_statistics().await;
+        })?;
+        // A bulk change: no prepared statement may keep a plan made for
+        // the table as it was (see `statistics`).
+        self.pool.refresh_statistics().await;
         Ok(imported)
     }
 }

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::db::{StoreError, is_connection_error};
+use crate::db::StoreError;
 use crate::domain::FieldError;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +41,13 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("{0}")]
     Conflict(String),
-    /// The database is unreachable or saturated; worth retrying.
+    /// Refused for now (shutting down, overloaded); worth retrying.
     #[error("{0}")]
     Unavailable(String),
+    /// The database is unreachable or saturated; worth retrying. Keeps the
+    /// cause for the log.
+    #[error(transparent)]
+    DatabaseUnavailable(StoreError),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -57,47 +61,56 @@ pub struct ErrorBody<'a> {
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
+    /// The status, the code and, where the error's own text must not reach
+    /// the client, the message it reads instead: one row per kind of error.
+    fn table(&self) -> (StatusCode, &'static str, Option<&'static str>) {
+        use StatusCode as S;
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadRequest(_) => (S::BAD_REQUEST, "bad_request", None),
+            Self::NotFound(_) => (S::NOT_FOUND, "not_found", None),
+            Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", None),
+            Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),
+            Self::TooManyRequests { .. } => (S::TOO_MANY_REQUESTS, "too_many_requests", None),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", None),
+            Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", None),
+            Self::UnsupportedMediaType(_) => {
+                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None)
+            }
+            Self::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed", None),
+            Self::PreconditionFailed(_) => (S::PRECONDITION_FAILED, "precondition_failed", None),
+            Self::Conflict(_) => (S::CONFLICT, "conflict", None),
+            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
+            Self::DatabaseUnavailable(StoreError::Busy) => (
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                Some("the server is busy; retry in a moment"),
+            ),
+            Self::DatabaseUnavailable(_) => (
+                S::SERVICE_UNAVAILABLE,
+                "unavailable",
+                Some("the database is unavailable; retry in a moment"),
+            ),
+            Self::Internal(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                Some("internal server error"),
+            ),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.table().0
     }
 
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::NotFound(_) => "not_found",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::TooManyRequests { .. } => "too_many_requests",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Validation(_) => "validation_failed",
-            Self::PreconditionFailed(_) => "precondition_failed",
-            Self::Conflict(_) => "conflict",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal_error",
-        }
+        self.table().1
     }
 
-    /// The message shown to clients: the error itself, except for 500s.
+    /// The message shown to clients.
     pub fn public_message(&self) -> String {
-        match self {
-            Self::Internal(_) => "internal server error".to_owned(),
-            other => other.to_string(),
+        match self.table().2 {
+            Some(message) => message.to_owned(),
+            None => self.to_string(),
         }
     }
 
@@ -108,16 +121,23 @@ impl ApiError {
         }
     }
 
-    /// Logs server-side failures with their whole cause chain.
+    /// Logs server-side failures with their whole cause chain: the one
+    /// place an error is logged, once per response.
     pub fn log(&self) {
         match self {
             Self::Internal(err) => tracing::error!(error = format!("{err:#}"), "request failed"),
             Self::Unavailable(msg) => tracing::warn!(error = %msg, "request refused"),
+            Self::DatabaseUnavailable(err) => match err.sqlx_error() {
+                Some(source) => tracing::warn!(error = %source, "request refused: {err}"),
+                None => tracing::warn!(error = %err, "request refused"),
+            },
             _ => {}
         }
     }
 }
 
+/// Maps each store error to what the client is told; the prose is written
+/// here, not in the store.
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -132,14 +152,8 @@ impl From<StoreError> for ApiError {
                 "task id {id} belongs to another list; import into an account instead, which gives tasks new ids"
             )),
             StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
-            StoreError::Busy => {
-                Self::Unavailable("the server is busy; retry in a moment".to_owned())
-            }
-            StoreError::Database { context, source } if is_connection_error(&source) => {
-                tracing::warn!(error = %source, "{context}");
-                Self::Unavailable("the database is unavailable; retry in a moment".to_owned())
-            }
-            err @ StoreError::Database { .. } => Self::Internal(err.into()),
+            err if err.is_transient() => Self::DatabaseUnavailable(err),
+            err => Self::Internal(err.into()),
         }
     }
 }
@@ -155,7 +169,7 @@ impl IntoResponse for ApiError {
         };
         let retry_after = match &self {
             Self::TooManyRequests { retry_after, .. } => Some(retry_after.as_secs().max(1)),
-            Self::Unavailable(_) => Some(1),
+            Self::Unavailable(_) | Self::DatabaseUnavailable(_) => Some(1),
             _ => None,
         };
         let mut response = (status, Json(body)).into_response();

@@ -369,6 +369,11 @@ pub async fn identify(State(state): State<AppState>, req: Request, next: Next) -
 fn unverified(err: StoreError) -> Caller {
     match ApiError::from(err) {
         ApiError::Unavailable(message) => Caller::Unverified(message),
+        // Logged here, with its cause; the refusal then passes the message on.
+        err @ ApiError::DatabaseUnavailable(_) => {
+            err.log();
+            Caller::Unverified(err.public_message())
+        }
         other => {
             other.log();
             Caller::Unverified("the sign-in could not be checked; retry in a moment".to_owned())

@@ -1,0 +1,79 @@
+//! What can go wrong in the store, classified once, where the error is
+//! made. The messages are for logs; what a client reads is written by the
+//! HTTP layer (`http::error`).
+
+use super::postgres;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("task {0} not found")]
+    NotFound(i64),
+    /// The caller's `If-Match` version is not the stored one.
+    #[error("task {id} has changed: the current version is {current}")]
+    VersionMismatch { id: i64, current: i64 },
+    /// An import without `replace` into a list that has tasks.
+    #[error("the list already holds {existing} tasks")]
+    ListNotEmpty { existing: i64 },
+    /// An import that keeps ids names an id another list's task holds.
+    #[error("task id {0} belongs to another list")]
+    IdTaken(i64),
+    /// A username already taken (regardless of case).
+    #[error("the username is taken")]
+    UsernameTaken,
+    /// The pool had no free connection within the acquire timeout.
+    #[error("the database is busy")]
+    Busy,
+    /// The database is not reachable right now (see [`is_connection_error`]):
+    /// worth retrying, not a bug.
+    #[error("{context}")]
+    Unavailable {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("{context}")]
+    Database {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl StoreError {
+    /// Classifies a failed step, `context` saying what it was doing
+    /// ("failed to insert task").
+    pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| match source {
+            sqlx::Error::PoolTimedOut => Self::Busy,
+            source if is_connection_error(&source) => Self::Unavailable { context, source },
+            source => Self::Database { context, source },
+        }
+    }
+
+    /// The underlying database error, if any.
+    pub fn sqlx_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Unavailable { source, .. } | Self::Database { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Busy or unreachable: the same request may well succeed in a moment.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Busy | Self::Unavailable { .. })
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Errors that mean "the database is not reachable right now" rather than a bug.
+pub fn is_connection_error(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+    ) || postgres::is_unavailable(err)
+}
