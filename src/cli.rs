@@ -18,9 +18,11 @@ use crate::config::{
     Command, DatabaseConfig, ExportArgs, HealthcheckArgs, ImportArgs, MigrateArgs, ServeArgs,
     UserAddArgs, UserCommand,
 };
-use crate::db::{self, DatabaseTarget, ImportedTask, Store, StoreError};
-use crate::domain::{NewPassword, Owner, UserId, Username};
-use crate::http::api::{EXPORT_FORMAT, ExportedTask, export_document, parse_export_document};
+use crate::db::{self, DatabaseTarget, Store, StoreError};
+use crate::domain::{ImportedTask, NewPassword, Owner, UserId, Username};
+use crate::export::{
+    EXPORT_FORMAT, ExportDocument, ExportedTask, export_document, parse_export_document,
+};
 use crate::lifecycle;
 use crate::startup::Application;
 
@@ -300,8 +302,7 @@ fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
             });
         }
     }
-    if let Err(e) = serde_json::from_value::<crate::http::api::ExportDocument<Value>>(value.clone())
-    {
+    if let Err(e) = serde_json::from_value::<ExportDocument<Value>>(value.clone()) {
         return Err(format!("{not_export}: {e}"));
     }
     parse_export_document(value.clone()).map_err(|e| {

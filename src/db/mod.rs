@@ -38,7 +38,7 @@ use std::time::SystemTime;
 
 pub use connect::{Backend, DatabaseTarget, open_store};
 pub use error::{StoreError, StoreResult, is_connection_error};
-pub use tasks::{ImportedTask, TaskCounts};
+pub use tasks::TaskCounts;
 
 pub(crate) use pool::WriteGuard;
 use pool::{Pool, run};

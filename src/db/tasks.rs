@@ -7,7 +7,8 @@ use sqlx::FromRow;
 use super::pool::{BackendConnection, run};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges, TaskFilter, Title,
+    ImportedTask, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
+    TaskFilter, Title,
 };
 
 #[derive(FromRow)]
@@ -38,19 +39,6 @@ impl From<TaskRow> for Task {
             updated_at: row.updated_at,
         }
     }
-}
-
-/// A task read from an export file, validated, keeping its id and history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedTask {
-    pub id: i64,
-    pub title: Title,
-    pub priority: Priority,
-    pub completed: bool,
-    pub order: i64,
-    pub due: Option<NaiveDate>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// The list query for one sort order. Filters are written so that a NULL

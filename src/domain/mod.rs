@@ -1,15 +1,34 @@
 //! The todo domain: what a task is and which values are valid.
 //!
-//! Everything here is plain data with no I/O. Input from the outside world
-//! (HTTP forms, JSON, import files) is turned into these types by `parse`
-//! functions, so storage and handlers only ever see values that are valid.
+//! Everything here is plain data with no I/O and no wire format. Input from
+//! the outside world (HTTP forms, JSON bodies, import files) is turned into
+//! these types at the edge that receives it (`http::api::body`,
+//! `http::ui`, `export`), so storage and handlers only ever see values that
+//! are valid.
+//!
+//! Where things are:
+//! - `field_error`: [`FieldError`], the one way a value is refused;
+//! - `title`, `priority`, `due`: the parsed value of each task field;
+//! - `limits`: the numeric bounds ids and positions keep;
+//! - `task`: [`Task`] as stored, [`NewTask`], [`TaskChanges`] and
+//!   [`ImportedTask`], what the store is asked to write;
+//! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
+//! - `account`: users and whose tasks are whose.
 
 mod account;
+mod due;
+mod field_error;
+mod limits;
+mod listing;
+mod priority;
 mod task;
+mod title;
 
 pub use account::{NewPassword, Owner, UserId, Username};
-
-pub use task::{
-    Due, FieldError, MAX_IMPORTED, MAX_SAFE_INTEGER, NewTask, Priority, SortOrder, Task,
-    TaskChanges, TaskFilter, Title, check_range, whole_number,
-};
+pub use due::Due;
+pub use field_error::FieldError;
+pub use limits::{MAX_IMPORTED, MAX_SAFE_INTEGER, check_range};
+pub use listing::{SortOrder, TaskFilter};
+pub use priority::Priority;
+pub use task::{ImportedTask, NewTask, Task, TaskChanges};
+pub use title::Title;

@@ -105,35 +105,25 @@ impl BaseUrl {
     }
 }
 
-/// The version named by an `If-Match` header, if any.
-pub enum Precondition {
-    None,
-    /// `If-Match: *` (any current version).
-    Any,
-    Version(i64),
-}
-
-impl Precondition {
-    pub fn expected_version(&self) -> Option<i64> {
-        match self {
-            Self::Version(v) => Some(*v),
-            _ => None,
-        }
-    }
-}
+/// The version an `If-Match` header names, if any: a write then applies
+/// only to that version of the task.
+///
+/// `If-Match: *` ("any current version") asks nothing more than no header
+/// does: a task that does not exist is a 404 either way, so it is `None`.
+pub struct Precondition(pub Option<i64>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Precondition {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let Some(raw) = parts.headers.get(IF_MATCH) else {
-            return Ok(Self::None);
+            return Ok(Self(None));
         };
         let raw = raw.to_str().unwrap_or_default().trim();
         if raw == "*" {
-            return Ok(Self::Any);
+            return Ok(Self(None));
         }
-        parse_etag(raw).map(Self::Version).ok_or_else(|| {
+        parse_etag(raw).map(|v| Self(Some(v))).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "If-Match {raw:?} is not an ETag of this API; send the ETag header of the task, e.g. \"3\""
             ))

@@ -452,7 +452,7 @@ async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
     other_instance
         .create_task(
             todo_app::domain::Owner::SHARED,
-            NewTask::from_json(json!({"title": "theirs"}).as_object().unwrap()).unwrap(),
+            NewTask::try_from(json!({"title": "theirs"}).as_object().unwrap()).unwrap(),
         )
         .await
         .unwrap();

@@ -21,7 +21,8 @@ use std::sync::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title, whole_number};
+use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
+use todo_app::json::whole_number;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, TestDatabase};

@@ -14,8 +14,7 @@
 
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
-use todo_app::db::ImportedTask;
-use todo_app::domain::{NewTask, Priority, Title};
+use todo_app::domain::{ImportedTask, NewTask, Priority, Title};
 
 use crate::helpers::{Backend, TestApp};
 

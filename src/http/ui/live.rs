@@ -110,7 +110,7 @@ pub fn parse_undo(raw: &str) -> Result<Vec<NewTask>, UiError> {
             let object = item
                 .as_object()
                 .ok_or_else(|| invalid("each task to restore must be an object"))?;
-            NewTask::from_json(object).map_err(|e| UiError(e.into()))
+            NewTask::try_from(object).map_err(|e| UiError(e.into()))
         })
         .collect()
 }

@@ -237,7 +237,7 @@ async fn show(state: AppState, reader: Reader, filter: Filter, params: ParamsRes
                 id,
                 form: FormState {
                     title: task.title,
-                    priority: task.priority.value(),
+                    priority: Some(task.priority),
                     due: task.due.map(|d| d.to_string()).unwrap_or_default(),
                     errors: Vec::new(),
                 },
@@ -267,11 +267,6 @@ async fn render(
     status: StatusCode,
 ) -> UiResult {
     let snapshot = live::snapshot(state, reader.owner, view).await?;
-    // 0: no valid priority was sent; the picker shows the default.
-    let new_todo = FormState {
-        priority: new_todo.priority.max(Priority::default().value()),
-        ..new_todo
-    };
     let mut page = Page::new(
         &ASSETS,
         view,
@@ -333,8 +328,7 @@ impl Fields {
             priority: self
                 .priority
                 .as_deref()
-                .and_then(|p| Priority::parse(p).ok())
-                .map_or(0, Priority::value),
+                .and_then(|p| Priority::parse(p).ok()),
             title: self.title.unwrap_or_default(),
             due: self.due.unwrap_or_default(),
             errors,

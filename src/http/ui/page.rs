@@ -160,12 +160,18 @@ impl Summary {
 #[derive(Debug, Default)]
 pub struct FormState {
     pub title: String,
-    pub priority: i16,
+    /// `None`: no valid priority was sent.
+    pub priority: Option<Priority>,
     pub due: String,
     pub errors: Vec<FieldError>,
 }
 
 impl FormState {
+    /// What the priority picker shows: the priority sent, else the default.
+    pub fn picked_priority(&self) -> i16 {
+        self.priority.unwrap_or_default().value()
+    }
+
     pub fn has_error(&self, field: &str) -> bool {
         self.errors.iter().any(|e| e.field == field)
     }
@@ -217,12 +223,12 @@ impl<'a> Item<'a> {
     }
 
     pub fn edit_priority(&self) -> i16 {
-        // 0: the sent priority was not valid; keep showing the stored one.
+        // No valid priority sent: keep showing the stored one.
         self.edit
             .as_ref()
-            .map(|f| f.priority)
-            .filter(|p| *p > 0)
-            .unwrap_or(self.task.priority.value())
+            .and_then(|f| f.priority)
+            .unwrap_or(self.task.priority)
+            .value()
     }
 
     pub fn edit_due(&self) -> String {

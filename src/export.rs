@@ -1,0 +1,172 @@
+//! The export file format (`todo-app-export`, version 1): what
+//! `GET /api/export` and `todo-app export` write, and what
+//! `POST /api/import` and `todo-app import` read back.
+//!
+//! Both the HTTP API and the CLI use this module, so the two can never
+//! disagree on the format. Reading is two steps: serde checks the shape
+//! ([`ExportDocument`] of [`ExportedTask`]), then [`validate`] turns each
+//! task into a domain [`ImportedTask`] or names the first one that is not
+//! valid (`tasks[3]: ...`), before anything is written.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
+    check_range,
+};
+use crate::json::whole_number;
+
+/// The value of `format` in every export file.
+pub const EXPORT_FORMAT: &str = "todo-app-export";
+
+/// The export file format. `version` lets a later release read old files.
+#[derive(Serialize, Deserialize)]
+pub struct ExportDocument<T> {
+    pub format: String,
+    pub version: u32,
+    pub exported_at: DateTime<Utc>,
+    pub tasks: Vec<T>,
+}
+
+/// One task as an export file holds it.
+#[derive(Serialize, Deserialize)]
+pub struct ExportedTask {
+    #[serde(deserialize_with = "whole")]
+    pub id: i64,
+    pub title: String,
+    #[serde(deserialize_with = "whole")]
+    pub priority: i16,
+    pub completed: bool,
+    #[serde(deserialize_with = "whole")]
+    pub order: i64,
+    pub due: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Integers in import files may be written `3.0`, as anywhere in the API.
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    whole_number(&value)
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom(format!("{value} is not a whole number in range")))
+}
+
+impl From<Task> for ExportedTask {
+    fn from(t: Task) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            priority: t.priority.value(),
+            completed: t.completed,
+            order: t.order,
+            due: t.due,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// The export of `tasks`, stamped now.
+pub fn export_document(tasks: Vec<Task>) -> ExportDocument<ExportedTask> {
+    ExportDocument {
+        format: EXPORT_FORMAT.to_owned(),
+        version: 1,
+        exported_at: Utc::now(),
+        tasks: tasks.into_iter().map(ExportedTask::from).collect(),
+    }
+}
+
+/// Why the bytes of a file are not an import.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Not JSON at all (the API answers 400).
+    NotJson(serde_json::Error),
+    /// JSON, but not a valid export (the API answers 422).
+    Invalid(FieldError),
+}
+
+/// Validates a whole export document before anything is written.
+pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTask>, FieldError> {
+    let doc: ExportDocument<ExportedTask> = serde_json::from_value(value).map_err(not_an_export)?;
+    validate(doc)
+}
+
+/// Like [`parse_export_document`], straight from the bytes of a file: no
+/// `serde_json::Value` in between, which would take several times the size
+/// of the file.
+pub fn parse_export_bytes(bytes: &[u8]) -> Result<Vec<ImportedTask>, ReadError> {
+    let doc: ExportDocument<ExportedTask> = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ReadError::NotJson(e)
+        } else {
+            ReadError::Invalid(not_an_export(e))
+        }
+    })?;
+    validate(doc).map_err(ReadError::Invalid)
+}
+
+fn not_an_export(e: serde_json::Error) -> FieldError {
+    FieldError::new("body", format!("not a todo-app export document: {e}"))
+}
+
+/// Checks the format and every task, naming the first bad one.
+fn validate(doc: ExportDocument<ExportedTask>) -> Result<Vec<ImportedTask>, FieldError> {
+    if doc.format != EXPORT_FORMAT || doc.version != 1 {
+        return Err(FieldError::new(
+            "format",
+            format!(
+                "unsupported export format {:?} version {}; expected {EXPORT_FORMAT:?} version 1",
+                doc.format, doc.version
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    doc.tasks
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let at = |e: FieldError| FieldError::new(e.field, format!("tasks[{i}]: {}", e.message));
+            if t.id <= 0 || !seen.insert(t.id) {
+                return Err(at(FieldError::new(
+                    "id",
+                    format!("id {} is not positive or appears twice", t.id),
+                )));
+            }
+            // Out-of-range values would fail in the database (a 500) or
+            // leave no room for the ids and positions of new tasks.
+            if t.id > MAX_IMPORTED {
+                return Err(at(FieldError::new(
+                    "id",
+                    format!(
+                        "id {} is out of range; use a whole number from 1 to {MAX_IMPORTED}",
+                        t.id
+                    ),
+                )));
+            }
+            check_range("order", t.order, MAX_SAFE_INTEGER).map_err(at)?;
+            let due = t
+                .due
+                .map(|d| Due::check("due", d))
+                .transpose()
+                .map_err(at)?;
+            Due::check("created_at", t.created_at.date_naive()).map_err(at)?;
+            Due::check("updated_at", t.updated_at.date_naive()).map_err(at)?;
+            Ok(ImportedTask {
+                id: t.id,
+                title: Title::parse(&t.title).map_err(at)?,
+                priority: Priority::try_from(t.priority).map_err(at)?,
+                completed: t.completed,
+                order: t.order,
+                due,
+                created_at: t.created_at,
+                updated_at: t.updated_at,
+            })
+        })
+        .collect()
+}

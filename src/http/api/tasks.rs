@@ -1,0 +1,208 @@
+//! The handlers of `/api/todos` (the list) and `/api/todos/{id}` (one task).
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, IF_NONE_MATCH, LINK, LOCATION};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::pagination::next_page_link;
+use super::query::{self, DeleteParams, Deletion, ListParams};
+use super::view::{TaskView, insert_etag, task_response};
+use crate::domain::{FieldError, NewTask, TaskChanges, TaskFilter};
+use crate::http::AppState;
+use crate::http::auth::ApiOwner;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{BaseUrl, JsonObject, Precondition, parse_etag};
+use crate::http::list_cache::CachedList;
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    base: BaseUrl,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let filter = TaskFilter::try_from(query::accept(params)?)?;
+    // Taken before reading, so a write during the read invalidates it.
+    let version = state.store.data_version().await?;
+    let cache = &state.list_cache;
+    let key = (owner, base.0.clone(), filter.clone());
+    let (version, list, _turn) = match cache.get(&version, &key) {
+        Some(list) => (version, Some(list), None),
+        // After a write many lists miss at once: one rebuilds, the rest
+        // wait for their turn and then find its body.
+        None => match cache.rebuild_turn(&key).await {
+            (turn, true) => {
+                let version = state.store.data_version().await?;
+                let list = cache.get(&version, &key);
+                (version, list, Some(turn))
+            }
+            (turn, false) => (version, None, Some(turn)),
+        },
+    };
+    let list = match list {
+        Some(list) => list,
+        None => {
+            let (tasks, has_more) = state.store.list_tasks(owner, &filter).await?;
+            let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
+            let body = serde_json::to_vec(&views).map_err(|e| {
+                ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
+            })?;
+            let link = has_more
+                .then(|| HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len())).ok())
+                .flatten();
+            let list = CachedList {
+                body: body.into(),
+                link,
+            };
+            cache.put(version, key, list.clone());
+            list
+        }
+    };
+    let mut response = (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        list.body,
+    )
+        .into_response();
+    if let Some(link) = list.link {
+        response.headers_mut().insert(LINK, link);
+    }
+    Ok(response)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    base: BaseUrl,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let new = NewTask::try_from(body)?;
+    let task = state.store.create_task(owner, new).await?;
+    let mut response = task_response(StatusCode::CREATED, &task, &base);
+    if let Ok(location) = HeaderValue::from_str(&base.task_url(task.id)) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The task id in the path. Anything that is not a positive whole number,
+/// even bytes that are not UTF-8, is a 404 (no such task) rather than
+/// axum's plain-text 400.
+pub struct TaskId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(raw)) => parse_id(&raw).map(Self),
+            Err(_) => Err(ApiError::NotFound(
+                "no task has the id in this path".to_owned(),
+            )),
+        }
+    }
+}
+
+fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::NotFound(format!("no task has the id {:?}", truncate(raw, 40))))
+}
+
+fn truncate(raw: &str, max: usize) -> String {
+    raw.chars().take(max).collect()
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    base: BaseUrl,
+    TaskId(id): TaskId,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let task = state.store.get_task(owner, id).await?;
+    let not_modified = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            // `*` matches any current version (RFC 9110, 13.1.2).
+            v.trim() == "*"
+                || v.split(',')
+                    .any(|tag| parse_etag(tag) == Some(task.version))
+        });
+    if not_modified {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        insert_etag(response.headers_mut(), task.version);
+        return Ok(response);
+    }
+    Ok(task_response(StatusCode::OK, &task, &base))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    base: BaseUrl,
+    TaskId(id): TaskId,
+    Precondition(expected): Precondition,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let changes = TaskChanges::try_from(body)?;
+    let task = state
+        .store
+        .update_task(owner, id, &changes, expected)
+        .await?;
+    Ok(task_response(StatusCode::OK, &task, &base))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    TaskId(id): TaskId,
+    Precondition(expected): Precondition,
+) -> ApiResult<StatusCode> {
+    state.store.delete_task(owner, id, expected).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/todos` deletes all; `?completed=true` clears completed only.
+pub async fn delete_many(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    params: Result<Query<DeleteParams>, QueryRejection>,
+) -> ApiResult<StatusCode> {
+    match Deletion::try_from(query::accept(params)?)? {
+        Deletion::All => state.store.delete_all_tasks(owner).await?,
+        Deletion::Completed => state.store.clear_completed(owner).await?,
+    };
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /api/todos` with `{"completed": bool}` marks every task.
+pub async fn update_all(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    body: JsonObject,
+) -> ApiResult<Json<serde_json::Value>> {
+    let completed = match TaskChanges::try_from(body)? {
+        TaskChanges {
+            completed: Some(completed),
+            title: None,
+            priority: None,
+            order: None,
+            due: None,
+        } => completed,
+        _ => {
+            return Err(FieldError::new(
+                "body",
+                "the whole list can only be patched with {\"completed\": true|false}",
+            )
+            .into());
+        }
+    };
+    let updated = state.store.set_all_completed(owner, completed).await?;
+    Ok(Json(json!({ "updated": updated })))
+}

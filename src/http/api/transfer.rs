@@ -1,0 +1,70 @@
+//! `GET /api/export` and `POST /api/import`: a user's whole list as one
+//! file, in the format of `crate::export`.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_DISPOSITION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::query::{self, ImportParams};
+use crate::export::{ReadError, export_document, parse_export_bytes};
+use crate::http::AppState;
+use crate::http::auth::ApiOwner;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::JsonBytes;
+
+pub async fn export(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+) -> ApiResult<Response> {
+    let tasks = state.store.all_tasks(owner).await?;
+    let mut response = Json(export_document(tasks)).into_response();
+    response.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"todo-export.json\""),
+    );
+    Ok(response)
+}
+
+/// One import at a time per process, taken before the body is read: each
+/// holds its file (up to `IMPORT_BODY_LIMIT`) and what is parsed from it,
+/// and a 512 MiB task must survive several arriving at once. The others
+/// wait, within the request timeout.
+pub struct ImportTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ImportTurn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        IMPORTS
+            .acquire()
+            .await
+            .map(Self)
+            .map_err(|_| ApiError::Unavailable("imports are shut down".to_owned()))
+    }
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    _turn: ImportTurn,
+    params: Result<Query<ImportParams>, QueryRejection>,
+    JsonBytes(body): JsonBytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let replace = query::accept(params)?.replace()?;
+    let tasks = parse_export_bytes(&body).map_err(|e| match e {
+        ReadError::NotJson(e) => {
+            ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))
+        }
+        ReadError::Invalid(e) => e.into(),
+    })?;
+    // The file can be large; what matters from here on is what was parsed.
+    drop(body);
+    let imported = state.store.import_tasks(owner, &tasks, replace).await?;
+    Ok(Json(json!({ "imported": imported })))
+}
