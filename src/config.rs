@@ -208,6 +208,12 @@ pub struct ServerConfig {
     #[arg(long, env = "IMPORT_BODY_LIMIT", default_value_t = 32 * 1024 * 1024)]
     pub import_body_limit: usize,
 
+    /// Keep ready-made bodies of `GET /api/todos` while the data is
+    /// unchanged. `false` builds every list afresh (for comparing, or
+    /// ruling the cache out).
+    #[arg(long, env = "LIST_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub list_cache: bool,
+
     #[command(flatten)]
     pub auth: AuthConfig,
 

@@ -26,7 +26,7 @@ fn app_state(server: &ServerConfig, store: Store) -> AppState {
     AppState {
         store,
         lifecycle: Lifecycle::default(),
-        list_cache: Default::default(),
+        list_cache: crate::http::ListCache::new(server.list_cache),
         auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
     }
 }

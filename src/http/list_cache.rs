@@ -5,6 +5,10 @@
 //! tells cheaply whether anything changed since a body was built (on
 //! PostgreSQL including writes by other instances), and an unchanged list
 //! is served from memory.
+//!
+//! The handler only calls [`ListCache::get_or_build`] with the plain query
+//! as `build`; with the cache switched off (`LIST_CACHE=false`, or
+//! [`ListCache::disabled`] in tests) that is all that runs.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -25,10 +29,15 @@ const MAX_ENTRIES: usize = 256;
 /// share one, and nothing needs cleaning up).
 const REBUILD_LOCKS: usize = 16;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ListCache {
-    inner: Arc<Mutex<Entries>>,
-    rebuilding: Arc<[tokio::sync::Mutex<()>; REBUILD_LOCKS]>,
+    /// `None`: switched off; every list is built.
+    shared: Option<Arc<Shared>>,
+}
+
+struct Shared {
+    entries: Mutex<Entries>,
+    rebuilding: [tokio::sync::Mutex<()>; REBUILD_LOCKS],
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -41,6 +50,7 @@ struct Entries {
     bodies: HashMap<ListKey, CachedList>,
 }
 
+/// A list as it is sent: the JSON body and the `Link` to the next page.
 #[derive(Clone)]
 pub struct CachedList {
     pub body: Bytes,
@@ -49,35 +59,102 @@ pub struct CachedList {
 
 impl std::fmt::Debug for ListCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ListCache")
+        f.write_str(if self.shared.is_some() {
+            "ListCache"
+        } else {
+            "ListCache(disabled)"
+        })
+    }
+}
+
+impl Default for ListCache {
+    fn default() -> Self {
+        Self::new(true)
     }
 }
 
 impl ListCache {
-    pub fn get(&self, version: &DataVersion, key: &ListKey) -> Option<CachedList> {
-        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+    /// A cache, or (`enabled` false) a stand-in that always builds.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            shared: enabled.then(|| {
+                Arc::new(Shared {
+                    entries: Mutex::default(),
+                    rebuilding: Default::default(),
+                    hasher: Default::default(),
+                })
+            }),
+        }
+    }
+
+    pub fn disabled() -> Self {
+        Self::new(false)
+    }
+
+    /// The list for `key`, from memory if nothing changed since it was
+    /// built, else from `build`. `version` reads the store's data version;
+    /// it is read before building, so a write during the build makes the
+    /// stored body stale rather than wrong.
+    ///
+    /// After a write, many requests miss at once: one builds, the others
+    /// for the same list wait for it, then read the version again and find
+    /// its body.
+    pub async fn get_or_build<V, VF, VE, B, BF, E>(
+        &self,
+        version: V,
+        key: ListKey,
+        build: B,
+    ) -> Result<CachedList, E>
+    where
+        V: Fn() -> VF,
+        VF: Future<Output = Result<DataVersion, VE>>,
+        B: FnOnce() -> BF,
+        BF: Future<Output = Result<CachedList, E>>,
+        E: From<VE>,
+    {
+        let Some(shared) = &self.shared else {
+            return build().await;
+        };
+        let mut seen = version().await?;
+        if let Some(list) = shared.get(&seen, &key) {
+            return Ok(list);
+        }
+        let lock = &shared.rebuilding[shared.stripe(&key)];
+        let _turn = match lock.try_lock() {
+            Ok(turn) => turn,
+            Err(_) => {
+                // Someone is building this list (or one sharing its
+                // stripe): wait, then see whether their body will do.
+                let turn = lock.lock().await;
+                seen = version().await?;
+                if let Some(list) = shared.get(&seen, &key) {
+                    return Ok(list);
+                }
+                turn
+            }
+        };
+        let list = build().await?;
+        shared.put(seen, key, list.clone());
+        Ok(list)
+    }
+}
+
+impl Shared {
+    fn stripe(&self, key: &ListKey) -> usize {
+        (self.hasher.hash_one(key) % REBUILD_LOCKS as u64) as usize
+    }
+
+    fn get(&self, version: &DataVersion, key: &ListKey) -> Option<CachedList> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.version.as_ref() != Some(version) {
             return None;
         }
         entries.bodies.get(key).cloned()
     }
 
-    /// Held while rebuilding the list for `base` and `filter`. After a
-    /// write, many requests miss at once; the first rebuilds, the rest wait
-    /// here, then find its body. The flag says whether this one waited: only
-    /// then is it worth taking the data version again and looking.
-    pub async fn rebuild_turn(&self, key: &ListKey) -> (tokio::sync::MutexGuard<'_, ()>, bool) {
-        let stripe = (self.hasher.hash_one(key) % REBUILD_LOCKS as u64) as usize;
-        let lock = &self.rebuilding[stripe];
-        match lock.try_lock() {
-            Ok(turn) => (turn, false),
-            Err(_) => (lock.lock().await, true),
-        }
-    }
-
     /// Stores a body read at `version`. Entries of older versions go.
-    pub fn put(&self, version: DataVersion, key: ListKey, list: CachedList) {
-        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+    fn put(&self, version: DataVersion, key: ListKey, list: CachedList) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.version.as_ref() != Some(&version) || entries.bodies.len() >= MAX_ENTRIES {
             entries.bodies.clear();
             entries.version = Some(version);

@@ -23,13 +23,14 @@ use crate::config::ServerConfig;
 use crate::db::Store;
 use crate::lifecycle::Lifecycle;
 use error::ApiError;
+pub use list_cache::ListCache;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
-    pub list_cache: list_cache::ListCache,
+    pub list_cache: ListCache,
     pub auth: auth::Auth,
 }
 

@@ -13,6 +13,7 @@ mod api_todos;
 mod cli;
 mod concurrent_writes;
 mod in_process;
+mod list_cache;
 mod openapi;
 mod ops;
 mod refusals;

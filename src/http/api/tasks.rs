@@ -12,7 +12,7 @@ use serde_json::json;
 use super::pagination::next_page_link;
 use super::query::{self, DeleteParams, Deletion, ListParams};
 use super::view::{TaskView, insert_etag, task_response};
-use crate::domain::{FieldError, NewTask, TaskChanges, TaskFilter};
+use crate::domain::{FieldError, NewTask, Owner, TaskChanges, TaskFilter};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
@@ -26,42 +26,15 @@ pub async fn list(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let filter = TaskFilter::try_from(query::accept(params)?)?;
-    // Taken before reading, so a write during the read invalidates it.
-    let version = state.store.data_version().await?;
-    let cache = &state.list_cache;
     let key = (owner, base.0.clone(), filter.clone());
-    let (version, list, _turn) = match cache.get(&version, &key) {
-        Some(list) => (version, Some(list), None),
-        // After a write many lists miss at once: one rebuilds, the rest
-        // wait for their turn and then find its body.
-        None => match cache.rebuild_turn(&key).await {
-            (turn, true) => {
-                let version = state.store.data_version().await?;
-                let list = cache.get(&version, &key);
-                (version, list, Some(turn))
-            }
-            (turn, false) => (version, None, Some(turn)),
-        },
-    };
-    let list = match list {
-        Some(list) => list,
-        None => {
-            let (tasks, has_more) = state.store.list_tasks(owner, &filter).await?;
-            let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, &base)).collect();
-            let body = serde_json::to_vec(&views).map_err(|e| {
-                ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
-            })?;
-            let link = has_more
-                .then(|| HeaderValue::from_str(&next_page_link(&base, &filter, tasks.len())).ok())
-                .flatten();
-            let list = CachedList {
-                body: body.into(),
-                link,
-            };
-            cache.put(version, key, list.clone());
-            list
-        }
-    };
+    let list = state
+        .list_cache
+        .get_or_build(
+            || state.store.data_version(),
+            key,
+            || build_list(&state, owner, &base, &filter),
+        )
+        .await?;
     let mut response = (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         list.body,
@@ -71,6 +44,27 @@ pub async fn list(
         response.headers_mut().insert(LINK, link);
     }
     Ok(response)
+}
+
+/// The list as the database has it now, ready to send.
+async fn build_list(
+    state: &AppState,
+    owner: Owner,
+    base: &BaseUrl,
+    filter: &TaskFilter,
+) -> ApiResult<CachedList> {
+    let (tasks, has_more) = state.store.list_tasks(owner, filter).await?;
+    let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, base)).collect();
+    let body = serde_json::to_vec(&views).map_err(|e| {
+        ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
+    })?;
+    let link = has_more
+        .then(|| HeaderValue::from_str(&next_page_link(base, filter, tasks.len())).ok())
+        .flatten();
+    Ok(CachedList {
+        body: body.into(),
+        link,
+    })
 }
 
 pub async fn create(
