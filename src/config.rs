@@ -384,6 +384,20 @@ pub struct DatabaseConfig {
     pub fleet_size: Option<u32>,
 }
 
+impl Default for DatabaseConfig {
+    /// Every setting at the default its flag documents, whatever the
+    /// environment holds: what tests and tools start from.
+    fn default() -> Self {
+        use clap::FromArgMatches;
+        let command = Self::augment_args(clap::Command::new("defaults"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["defaults"])
+            .expect("every database setting has a default or is optional");
+        Self::from_arg_matches(&matches).expect("the defaults parse")
+    }
+}
+
 /// PostgreSQL's `sslmode`, as libpq spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SslMode {
@@ -596,6 +610,17 @@ mod tests {
             redact_url("postgresql://u:p@ss@h/d"),
             "postgresql://u:[redacted]@h/d"
         );
+    }
+
+    #[test]
+    fn database_defaults_are_the_documented_ones() {
+        let config = DatabaseConfig::default();
+        assert_eq!(config.database_url, None);
+        assert_eq!(config.db_port, 5432);
+        assert_eq!(config.db_sslmode, SslMode::Prefer);
+        assert_eq!(config.pool_size, 10);
+        assert_eq!(config.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(config.fleet_size, None);
     }
 
     #[test]

@@ -222,37 +222,23 @@ fn ssl_mode(mode: SslMode) -> PgSslMode {
 mod tests {
     use super::*;
 
-    fn config() -> DatabaseConfig {
-        DatabaseConfig {
-            database_url: None,
-            db_host: None,
-            db_port: 5432,
-            db_name: None,
-            db_user: None,
-            db_password: None,
-            db_secret_arn: None,
-            db_sslmode: SslMode::Prefer,
-            pool_size: 5,
-            acquire_timeout: Duration::from_secs(1),
-            fleet_size: None,
-        }
-    }
-
     #[test]
     fn default_is_sqlite_todo_db() {
-        let target = DatabaseTarget::from_config(&config()).unwrap();
+        let target = DatabaseTarget::from_config(&DatabaseConfig::default()).unwrap();
         assert_eq!(target.backend(), Backend::Sqlite);
         assert_eq!(target.describe(), "sqlite://todo.db");
     }
 
     #[test]
     fn db_parts_build_postgres_with_any_password() {
-        let mut c = config();
-        c.db_host = Some("db.internal".into());
-        c.db_user = Some("app".into());
-        c.db_name = Some("todo".into());
-        c.db_port = 6543;
-        c.db_password = Some("p@ss:w/rd?#%&=".into());
+        let c = DatabaseConfig {
+            db_host: Some("db.internal".into()),
+            db_user: Some("app".into()),
+            db_name: Some("todo".into()),
+            db_port: 6543,
+            db_password: Some("p@ss:w/rd?#%&=".into()),
+            ..DatabaseConfig::default()
+        };
         let DatabaseTarget::Postgres(options) = DatabaseTarget::from_config(&c).unwrap() else {
             panic!("expected PostgreSQL");
         };
@@ -266,18 +252,22 @@ mod tests {
 
     #[test]
     fn incomplete_db_parts_are_an_error() {
-        let mut c = config();
-        c.db_host = Some("db".into());
+        let c = DatabaseConfig {
+            db_host: Some("db".into()),
+            ..DatabaseConfig::default()
+        };
         let err = DatabaseTarget::from_config(&c).err().unwrap().to_string();
         assert!(err.contains("DB_USER"), "{err}");
     }
 
     #[test]
     fn db_parts_with_a_secret_need_no_user() {
-        let mut c = config();
-        c.db_host = Some("db".into());
-        c.db_name = Some("todo".into());
-        c.db_secret_arn = Some("todo/db".into());
+        let mut c = DatabaseConfig {
+            db_host: Some("db".into()),
+            db_name: Some("todo".into()),
+            db_secret_arn: Some("todo/db".into()),
+            ..DatabaseConfig::default()
+        };
         let target = DatabaseTarget::from_config(&c).unwrap();
         assert_eq!(target.backend(), Backend::Postgres);
         assert_eq!(target.location(), "postgres://db:5432/todo");

@@ -2,8 +2,31 @@
 //!
 //! Both backends run the same SQL text (SQLx binds `$1` on SQLite too), so the
 //! two can only drift apart in their migrations, which are kept side by side
-//! in `migrations/sqlite` and `migrations/postgres`. A `Pool` enum rather than a
-//! trait object keeps the queries monomorphic and the call sites simple.
+//! in `migrations/sqlite` and `migrations/postgres`.
+//!
+//! # Where things live
+//!
+//! - `tasks`, `accounts`: the queries, each written once for both backends
+//!   inside `run!`, with no branch on the backend.
+//! - `pool`: the `Pool` enum and the only `match` on the backend. `run!`
+//!   binds the concrete pool (the body is compiled once per backend: no
+//!   trait object, no boxed future per query), gives a failure its context
+//!   and passes it through `Store::settle`, which reloads rotated
+//!   credentials. Transaction steps that differ are `BackendConnection`
+//!   methods.
+//! - `sqlite`, `postgres`: everything one backend does its own way:
+//!   connection settings, the write turn (SQLite's one writer), the data
+//!   version, migrations, the id sequence after an import, the SQLSTATEs
+//!   that mean "not now", the connection budget.
+//! - `error`: `StoreError`, classified once where it is made (busy,
+//!   unreachable, or a real failure); the words a client reads are the HTTP
+//!   layer's (`http::error`).
+//! - `group_commit`: the batching writer for creates. It wraps the plain
+//!   INSERT that `Store::create_task` runs without it
+//!   (`Store::with_group_commit(false)`), so a test can compare the two.
+//! - `statistics`: when PostgreSQL's planner statistics are refreshed, and
+//!   why; `credentials`: the Secrets Manager source; `connect`: from
+//!   configuration to a `Store`.
 //!
 //! Two things here exist for throughput and keep their promises: creates are
 //! committed in batches by one writer task (`group_commit`), and

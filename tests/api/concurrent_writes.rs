@@ -4,17 +4,22 @@
 
 use std::collections::HashSet;
 
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 use sqlx::Connection;
-use todo_app::db::Backend;
+use todo_app::db::{Backend, DatabaseTarget, Store};
+use todo_app::domain::{NewTask, Owner, Priority, Task, Title};
 
 use crate::backend_tests;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestDatabase, database_config};
 
 backend_tests!(
     concurrent_creates_all_land_in_order,
     a_failing_create_does_not_spoil_the_others,
     concurrent_lists_after_each_write_all_see_it,
+    group_commit_off_and_on_store_the_same,
 );
 
 const CREATES: usize = 200;
@@ -65,22 +70,27 @@ async fn concurrent_creates_all_land_in_order(app: TestApp) {
     assert_eq!(stored, ids);
 }
 
+/// A trigger by which the database itself refuses the title "poison", as a
+/// constraint would.
+fn refuse_poison(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'poison refused'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks \
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+        }
+    }
+}
+
 async fn a_failing_create_does_not_spoil_the_others(app: TestApp) {
-    // The database itself refuses one title, as a constraint would.
     app.database
-        .execute(match app.store.backend() {
-            Backend::Sqlite => {
-                "CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks WHEN NEW.title = 'poison' \
-                 BEGIN SELECT RAISE(ABORT, 'poison refused'); END"
-            }
-            Backend::Postgres => {
-                "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                 BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; \
-                 RETURN NEW; END $$; \
-                 CREATE TRIGGER refuse_poison BEFORE INSERT ON tasks \
-                 FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-            }
-        })
+        .execute(refuse_poison(app.store.backend()))
         .await;
 
     let titles = (0..CREATES)
@@ -256,4 +266,125 @@ async fn concurrent_lists_after_each_write_all_see_it(app: TestApp) {
             assert_eq!(seen, round + 1, "a list missed a create it followed");
         }
     }
+}
+
+/// A task as a caller sees it, without the timestamps.
+type Seen = (i64, String, Priority, bool, i64, Option<NaiveDate>, i64);
+
+fn seen(task: &Task) -> Seen {
+    (
+        task.id,
+        task.title.clone(),
+        task.priority,
+        task.completed,
+        task.order,
+        task.due,
+        task.version,
+    )
+}
+
+/// What a fixed series of creates answered and left stored.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    /// Creates one after the other: each answer, in order.
+    one_by_one: Vec<Seen>,
+    /// Creates all at once, which land in any order: the titles stored and
+    /// the titles refused. (Their positions may differ: without group
+    /// commit, racing creates on PostgreSQL can share one, as creates on
+    /// several instances can; the id then decides the order.)
+    at_once_titles: BTreeSet<String>,
+    refused: Vec<String>,
+}
+
+async fn run_creates(store: &Store) -> Outcome {
+    let title = |t: &str| Title::parse(t).unwrap();
+    let series = [
+        NewTask::new(title("plain")),
+        NewTask {
+            priority: Priority::try_from(2).unwrap(),
+            completed: true,
+            ..NewTask::new(title("urgent and done"))
+        },
+        NewTask {
+            order: Some(40),
+            due: NaiveDate::from_ymd_opt(2027, 1, 31),
+            ..NewTask::new(title("placed"))
+        },
+        NewTask::new(title("after the placed one")),
+    ];
+    let mut one_by_one = Vec::new();
+    for new in series {
+        one_by_one.push(seen(&store.create_task(Owner::SHARED, new).await.unwrap()));
+    }
+
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let store = store.clone();
+        let name = if i % 10 == 5 {
+            "poison".to_owned()
+        } else {
+            format!("task {i}")
+        };
+        creates.spawn(async move {
+            let created = store
+                .create_task(Owner::SHARED, NewTask::new(title(&name)))
+                .await;
+            (name, created)
+        });
+    }
+    let mut answered = BTreeSet::new();
+    let mut refused = Vec::new();
+    for (name, created) in creates.join_all().await {
+        match created {
+            Ok(task) => assert!(answered.insert(seen(&task)), "{name} answered twice"),
+            Err(_) => refused.push(name),
+        }
+    }
+
+    let stored: Vec<Seen> = store
+        .all_tasks(Owner::SHARED)
+        .await
+        .unwrap()
+        .iter()
+        .map(seen)
+        .collect();
+    let (stored_one_by_one, stored_at_once) = stored.split_at(one_by_one.len());
+    assert_eq!(stored_one_by_one, one_by_one, "stored as answered");
+    assert_eq!(
+        stored_at_once.iter().cloned().collect::<BTreeSet<_>>(),
+        answered,
+        "stored as answered"
+    );
+    let last_placed = one_by_one.iter().map(|t| t.4).max().unwrap();
+    for task in &answered {
+        assert!(task.4 > last_placed, "{task:?} goes at the end");
+    }
+    Outcome {
+        one_by_one,
+        at_once_titles: answered.iter().map(|t| t.1.clone()).collect(),
+        refused,
+    }
+}
+
+/// The batching writer only changes how many commits there are: the same
+/// creates, with group commit off and on, are answered and stored the same.
+async fn group_commit_off_and_on_store_the_same(app: TestApp) {
+    app.database
+        .execute(refuse_poison(app.store.backend()))
+        .await;
+    let on = run_creates(&app.store).await;
+
+    let database = TestDatabase::create(app.backend()).await.unwrap();
+    let config = database_config(database.url());
+    let store = DatabaseTarget::from_config(&config)
+        .unwrap()
+        .connect(config.pool_size, config.acquire_timeout)
+        .with_group_commit(false);
+    store.migrate().await.unwrap();
+    database.execute(refuse_poison(store.backend())).await;
+    let off = run_creates(&store).await;
+    store.close().await;
+
+    assert_eq!(on.refused, vec!["poison"; 5]);
+    assert_eq!(off, on);
 }

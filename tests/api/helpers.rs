@@ -59,16 +59,9 @@ pub fn server_config() -> ServerConfig {
 pub fn database_config(url: &str) -> DatabaseConfig {
     DatabaseConfig {
         database_url: Some(url.to_owned()),
-        db_host: None,
-        db_port: 5432,
-        db_name: None,
-        db_user: None,
-        db_password: None,
-        db_secret_arn: None,
-        db_sslmode: todo_app::config::SslMode::Prefer,
         pool_size: 5,
         acquire_timeout: Duration::from_secs(5),
-        fleet_size: None,
+        ..DatabaseConfig::default()
     }
 }
 
