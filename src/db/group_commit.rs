@@ -12,6 +12,11 @@
 //! If the batch's INSERT fails (one row refused, say), nothing of it is
 //! stored, and each task is inserted on its own, so only the caller whose
 //! task is at fault gets the error.
+//!
+//! The INSERT is the one a create runs without this writer
+//! (`tasks::insert_tasks!`); `Store::with_group_commit(false)` takes the
+//! writer out, and `tests/api/concurrent_writes.rs` checks that creates come
+//! out the same either way.
 
 use tokio::sync::{mpsc, oneshot};
 
