@@ -7,6 +7,8 @@ pub mod extract;
 mod list_cache;
 pub mod openapi;
 pub mod ops;
+/// `GET /api/docs`: the OpenAPI document as an HTML page.
+mod reference;
 mod request_log;
 pub mod serve;
 pub mod ui;

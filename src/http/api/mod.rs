@@ -12,6 +12,9 @@
 //! - `query`: query strings parsed into domain types;
 //! - `view`: a task as the API shows it, with its `ETag`;
 //! - `pagination`: the `Link: rel="next"` header of a partial list.
+//!
+//! The API's description is `http::openapi` (`/api/openapi.json`), shown
+//! to people by `http::reference` (`/api/docs`).
 
 mod body;
 mod pagination;
@@ -48,4 +51,5 @@ pub fn router(import_body_limit: usize) -> Router<AppState> {
             post(transfer::import).layer(DefaultBodyLimit::max(import_body_limit)),
         )
         .route("/api/openapi.json", get(super::openapi::document))
+        .route("/api/docs", get(super::reference::page))
 }
