@@ -106,7 +106,10 @@ async fn insert(pool: &Pool, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> 
             }
             // The database is away: one at a time would not fare better.
             Err(err) if is_connection_error(&err) => {
-                return jobs.iter().map(|_| Err(copy_error(&err))).collect();
+                let mut results: Vec<_> =
+                    jobs.iter().skip(1).map(|_| Err(copy_error(&err))).collect();
+                results.insert(0, Err(err));
+                return results;
             }
             // Nothing stored; find the culprit below.
             Err(_) => {}
@@ -124,13 +127,70 @@ async fn insert(pool: &Pool, jobs: &[Job]) -> Vec<Result<TaskRow, sqlx::Error>> 
     }
     results
 }
-/// `sqlx::Error` is not `Clone`; every caller of a failed batch gets an
-/// error of the same kind and message.
+/// `sqlx::Error` is not `Clone`; every other caller of a failed batch gets
+/// an error of the same class and message (the first gets the original).
+/// A database error that means "not reachable now" (PostgreSQL shutting
+/// down) stays one: as a protocol error it would read as a bug, a 500.
 fn copy_error(err: &sqlx::Error) -> sqlx::Error {
     match err {
         sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
         sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other if is_connection_error(other) => sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            other.to_string(),
+        )),
         other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// A database error with a SQLSTATE, as PostgreSQL sends them.
+    #[derive(Debug)]
+    struct Sent(&'static str);
+
+    impl std::fmt::Display for Sent {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(sqlx::error::DatabaseError::message(self))
+        }
+    }
+
+    impl std::error::Error for Sent {}
+
+    impl sqlx::error::DatabaseError for Sent {
+        fn message(&self) -> &str {
+            "terminating connection due to administrator command"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn the_copies_of_a_failed_batch_keep_its_class() {
+        let shutting_down = sqlx::Error::Database(Box::new(Sent("57P01")));
+        assert!(is_connection_error(&shutting_down));
+        let copy = copy_error(&shutting_down);
+        assert!(is_connection_error(&copy), "{copy:?}");
+        assert!(copy.to_string().contains("administrator command"), "{copy}");
+        // A refusal that is the data's fault stays one.
+        let refused = sqlx::Error::Database(Box::new(Sent("23514")));
+        assert!(!is_connection_error(&copy_error(&refused)));
     }
 }
