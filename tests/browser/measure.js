@@ -7,7 +7,8 @@
 // --latency holds every request of the page that long before it goes out,
 // as a slow network would. Times are taken inside the page: from the
 // event's timestamp to the first frame in which the change shows
-// ("visible"), and to the moment the network is quiet again ("settled").
+// ("visible"), and until the last request it caused has finished
+// ("settled").
 // Bytes are what the network layer counted for every response (headers and
 // body) plus the request bodies, from the action until settled. The page's
 // check for other tabs' changes (/todos/state) is left out of "settled".
@@ -62,14 +63,17 @@ function visibleAfter(page, condition, arg) {
   );
 }
 
-async function settled(page, bytes) {
-  // Quiet: no request in flight for 300 ms.
+// Settled: no request in flight, and none sent, for 300 ms; the time is
+// when the last one finished, from just before the action (node's clock:
+// the page's event timestamp is not comparable, but the two differ by the
+// few ms Playwright takes to dispatch the event).
+async function settled(page, bytes, started) {
   for (;;) {
     const before = bytes.count;
     await page.waitForTimeout(300);
     if (bytes.inflight === 0 && bytes.count === before) break;
   }
-  return (await page.evaluate(() => performance.now() - window.__lastEvent)) - 300;
+  return Math.max(bytes.lastDone, started) - started;
 }
 
 // The other-tab check runs on its own clock, not because of the action.
@@ -89,18 +93,18 @@ async function measure() {
       const page = await context.newPage();
       page.on('crash', () => console.error('the page crashed'));
       page.on('close', () => process.env.VERBOSE && console.error('page closed'));
-      // In flight from the page's point of view (a held request counts);
-      // bytes as the network layer saw them.
-      const bytes = { total: 0, count: 0, inflight: 0 };
+      // Requests in flight from the page's point of view; bytes as the
+      // network layer saw them.
+      const bytes = { total: 0, count: 0, inflight: 0, lastDone: 0 };
       if (latency > 0) {
+        // Held requests count as in flight: the 'request' event comes
+        // when the page sends, before the hold.
         await page.route('**/*', async (route) => {
           if (route.request().resourceType() !== 'document' || route.request().method() !== 'GET') {
-            const mine = counted(route.request());
-            if (mine) bytes.inflight++;
             await new Promise((resolve) => setTimeout(resolve, latency));
-            if (mine) bytes.inflight--;
           }
-          await route.continue();
+          // A request held past the end of a round finds its page closed.
+          await route.continue().catch(() => {});
         });
       }
       await page.goto('/');
@@ -111,13 +115,22 @@ async function measure() {
       });
       const cdp = await context.newCDPSession(page);
       await cdp.send('Network.enable');
+      // Only requests sent after the page loaded (its icon may still be
+      // held when the first action starts).
+      const sent = new Set();
       page.on('request', (r) => {
         if (!counted(r)) return;
+        sent.add(r);
         bytes.inflight++;
         bytes.count++;
       });
-      page.on('requestfinished', (r) => counted(r) && bytes.inflight--);
-      page.on('requestfailed', (r) => counted(r) && bytes.inflight--);
+      const done = (r) => {
+        if (!sent.delete(r)) return;
+        bytes.inflight--;
+        bytes.lastDone = Date.now();
+      };
+      page.on('requestfinished', done);
+      page.on('requestfailed', done);
       cdp.on('Network.requestWillBeSent', (e) => {
         if (e.request.postData) bytes.total += Buffer.byteLength(e.request.postData);
       });
@@ -127,9 +140,10 @@ async function measure() {
 
       const run = async (name, act, condition, arg) => {
         bytes.total = 0;
+        const started = Date.now();
         await act();
         const visible = await visibleAfter(page, condition, arg);
-        const done = await settled(page, bytes);
+        const done = await settled(page, bytes, started);
         (results[name] ||= []).push({ visible, settled: done, bytes: bytes.total });
         if (process.env.VERBOSE) console.error(name, visible, done, bytes.total);
       };
