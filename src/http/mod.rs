@@ -121,7 +121,7 @@ async fn refuse_oversized(
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit as u64) {
         let message = format!("the request body is too large; the limit is {limit} bytes");
-        return if req.uri().path().starts_with("/api/") {
+        let mut response = if req.uri().path().starts_with("/api/") {
             ApiError::PayloadTooLarge(message).into_response()
         } else {
             ui::message_page(
@@ -130,6 +130,14 @@ async fn refuse_oversized(
                 &ui::sentence(&message),
             )
         };
+        // The body stays unread, so the connection cannot carry another
+        // request: say so, or a client's pool reuses it and its next
+        // request finds the socket closed under it.
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
     }
     next.run(req).await
 }

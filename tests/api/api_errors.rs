@@ -222,6 +222,8 @@ async fn too_large_body_gets_413(app: TestApp) {
     let huge = json!({"title": "x".repeat(100 * 1024)});
     let response = app.post_json("/api/todos", &huge).await;
     assert_eq!(response.status(), 413);
+    // The unread body ends the connection; the client is told so.
+    assert_eq!(response.headers()["connection"], "close");
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["code"], "payload_too_large");
     assert!(app.list("").await.is_empty());
