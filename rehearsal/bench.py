@@ -35,6 +35,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import stack as stack_module
 from stack import (Load, Postgres, Stack, StackConfig, describe, failures, http, load_average,
                    proc_cpu_seconds, proc_rss_kb)
 
@@ -77,7 +78,8 @@ def cold_start_ms(stack: Stack, url: str, runs: int = 5) -> float:
 
 def paced_p99_ms(url: str, rate: int = 1000, seconds: int = 10) -> tuple[float, int]:
     """p99 of `list` at a fixed request rate, with hey (10 workers x rate/10 per second)."""
-    out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", "10", "-q", str(rate // 10),
+    headers = [arg for name, value in stack_module.EXTRA_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", "10", "-q", str(rate // 10), *headers,
                           url + "/api/todos"], capture_output=True, text=True, check=True).stdout
     p99 = float(re.search(r"99%+ in ([\d.]+) secs", out).group(1)) * 1000
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -85,12 +87,13 @@ def paced_p99_ms(url: str, rate: int = 1000, seconds: int = 10) -> tuple[float, 
 
 
 def run_load(stack: Stack, server_pid: int, url: str, name: str, workload: str, mix: str,
-             duration: int, stop_after: int = 0, until=None) -> dict:
+             duration: int, stop_after: int = 0, until=None, first_id: int = 1) -> dict:
     """One wrk run of `duration` seconds, or until `until()` says it is enough;
     each thread stops sending after `stop_after` creates."""
     cpu0 = proc_cpu_seconds(server_pid)
     load = Load.start(url, stack.run_dir, f"{name.replace('/', '-')}-{workload}", threads=2, connections=32,
-                      duration_s=duration, mix=mix, stop_after=stop_after)
+                      duration_s=duration, mix=mix, stop_after=stop_after,
+                      get_min=first_id, get_max=first_id + 99)
     if until is None:
         r = load.wait(duration + 30)
     else:
@@ -118,8 +121,9 @@ def run_load(stack: Stack, server_pid: int, url: str, name: str, workload: str, 
 def measure(stack: Stack, server_pid: int, url: str, name: str, duration: int) -> dict:
     results = {}
     for workload, mix in WORKLOADS.items():
-        stack.seed(100, url)
-        results[workload] = run_load(stack, server_pid, url, name, workload, mix, duration)
+        first_id = stack.seed(100, url)
+        results[workload] = run_load(stack, server_pid, url, name, workload, mix, duration,
+                                     first_id=first_id)
     return results
 
 
@@ -131,13 +135,13 @@ def measure_grown(stack: Stack, server_pid: int, url: str, name: str, duration: 
     autovacuum does within a minute of a deployment or an import: plans
     made from them are the ones that must not outlive the growth.
     """
-    stack.seed(100, url)
+    first_id = stack.seed(100, url)
     if analyse:
         analyse()
     results: dict = {"small": {}}
     for workload in GROWN_WORKLOADS:
         results["small"][workload] = run_load(stack, server_pid, url, name, f"small-{workload}",
-                                              WORKLOADS[workload], duration)
+                                              WORKLOADS[workload], duration, first_id=first_id)
 
     def grown() -> bool:
         status, _, body = http("GET", f"{url}/api/todos?limit=1&offset={100 + growth - 1}")
@@ -147,13 +151,27 @@ def measure_grown(stack: Stack, server_pid: int, url: str, name: str, duration: 
     results["grow"] = run_load(stack, server_pid, url, name, "grow", WORKLOADS["create"], 120,
                                stop_after=growth // 2, until=grown)
     for workload in GROWN_WORKLOADS:
-        r = run_load(stack, server_pid, url, name, f"grown-{workload}", WORKLOADS[workload], duration)
+        r = run_load(stack, server_pid, url, name, f"grown-{workload}", WORKLOADS[workload], duration,
+                     first_id=first_id)
         small = results["small"][workload]["rps"]
         r["of_small"] = round(r["rps"] / max(small, 1), 2)
         results[workload] = r
         print(f"  {name:18} grown {workload}: {r['of_small']:.0%} of the small table's "
               f"{small} req/s (at least {GROWN_FLOOR:.0%} promised)", flush=True)
     return results
+
+
+def sign_in_with_token(stack: Stack, base: str) -> None:
+    """Accounts on: makes an account (the CLI, as an operator would) and an
+    API token, and sends the token with every request from here on."""
+    password = "bench passphrase"
+    subprocess.run([str(stack.binary), "user", "add", "bench"], input=password + "\n", text=True,
+                   env=stack.instance_env(0), check=True, capture_output=True)
+    status, _, body = http("POST", base + "/api/tokens",
+                           {"username": "bench", "password": password, "name": "bench"}, timeout=10)
+    if status != 201:
+        raise RuntimeError(f"no API token: {status} {body[:200]!r}")
+    stack_module.EXTRA_HEADERS["Authorization"] = "Bearer " + json.loads(body)["token"]
 
 
 def main(args, run_dir: Path) -> int:
@@ -164,16 +182,18 @@ def main(args, run_dir: Path) -> int:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     run_dir.chmod(0o755)
-    print(f"benchmark: {duration}s per run; load average {load_average()}; "
+    print(f"benchmark: {duration}s per run, auth {args.auth}; load average {load_average()}; "
           f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} CPUs", flush=True)
-    report: dict = {"load_before": load_average(), "runs": {}}
+    report: dict = {"auth": args.auth, "load_before": load_average(), "runs": {}}
     broken: list[str] = []
     pg = Postgres(run_dir, args.pg_port)
     pg.init()
     pg.start()
     try:
         for db in databases:
-            config = StackConfig(instances=1, spare_slots=1, base_port=args.port, log_level="info")
+            stack_module.EXTRA_HEADERS.clear()
+            config = StackConfig(instances=1, spare_slots=1, base_port=args.port, log_level="info",
+                                 extra_env={"AUTH_MODE": "accounts"} if args.auth == "token" else {})
             with Stack(config, run_dir / db, pg=pg) as stack:
                 url = (f"sqlite://{stack.run_dir}/bench.db" if db == "sqlite"
                        else pg.fresh_database("bench"))
@@ -182,6 +202,8 @@ def main(args, run_dir: Path) -> int:
                 # Migrate once, so cold starts measure a restart, as in a deploy.
                 first = stack.start_instance(1, url)
                 stack.wait_ready(first)
+                if args.auth == "token":
+                    sign_in_with_token(stack, first.base)
                 first.kill()
                 stack.instances.pop(1)
                 cold = cold_start_ms(stack, url)

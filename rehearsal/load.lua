@@ -7,7 +7,7 @@
 -- in a way that survives threads, and env keeps the command line short):
 --   LOAD_MIX       shares of list:get:create, e.g. "45:45:10" (default)
 --   LOAD_DELAY_MS  pause per connection between requests (0 = flat out)
---   LOAD_GET_MAX   `get` asks for ids 1..LOAD_GET_MAX (default 100)
+--   LOAD_GET_MAX   `get` asks for ids LOAD_GET_MIN..LOAD_GET_MAX (default 1..100)
 --   LOAD_LIST_PATH what `list` asks for (default /api/todos?limit=100, so a
 --                  mix that creates tasks keeps listing pages of 100)
 --   LOAD_OUT       file to write the JSON summary to (default: stdout)
@@ -24,6 +24,7 @@ end
 
 local list_cut, get_cut = split_mix(os.getenv("LOAD_MIX") or "45:45:10")
 local delay_ms = tonumber(os.getenv("LOAD_DELAY_MS") or "0")
+local get_min = tonumber(os.getenv("LOAD_GET_MIN") or "1")
 local get_max = tonumber(os.getenv("LOAD_GET_MAX") or "100")
 local list_path = os.getenv("LOAD_LIST_PATH") or "/api/todos?limit=100"
 local stop_after = tonumber(os.getenv("LOAD_STOP_AFTER") or "0")
@@ -60,7 +61,7 @@ function request()
   if r < list_cut then
     return wrk.format("GET", list_path)
   elseif r < get_cut then
-    return wrk.format("GET", "/api/todos/" .. math.random(1, get_max))
+    return wrk.format("GET", "/api/todos/" .. math.random(get_min, get_max))
   else
     local body = string.format('{"title":"load %d-%d","priority":%d}',
                                thread_id or 0, counter, math.random(1, 5))

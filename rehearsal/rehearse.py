@@ -6,7 +6,7 @@ behind HAProxy (set up like the ALB) over a private PostgreSQL.
     rehearsal/rehearse.py status                 server states as HAProxy sees them
     rehearsal/rehearse.py down                   stop a stack left behind
     rehearsal/rehearse.py run [SCENARIO ...]     the fault scenarios (all by default)
-    rehearsal/rehearse.py bench [--quick]        the benchmark (see docs/benchmarks.md)
+    rehearsal/rehearse.py bench [--quick] [--auth token]   the benchmark (see docs/benchmarks.md)
 
 Needs: the release binary (cargo build --release), haproxy, wrk, hey and
 PostgreSQL from Debian's packages; ci/rehearsal.sh installs them.
@@ -169,6 +169,8 @@ def main() -> int:
     b.add_argument("--quick", action="store_true", help="2 s per run: a smoke test, not figures")
     b.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     b.add_argument("--only", default="", help="comma-separated: sqlite,postgres,direct,balancer")
+    b.add_argument("--auth", choices=("none", "token"), default="none",
+                   help="none: AUTH_MODE=none; token: accounts on, every request with a bearer token")
     b.add_argument("--pg-port", type=int, default=25432)
     b.add_argument("--port", type=int, default=25280,
                    help="the balancer's port; instances use the next ones")

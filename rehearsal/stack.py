@@ -52,10 +52,15 @@ def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "c
         time.sleep(interval)
 
 
+# Sent with every request of `http`, `hey` and `Load` (the benchmark's
+# `--auth token` puts a bearer token here).
+EXTRA_HEADERS: dict[str, str] = {}
+
+
 def http(method: str, url: str, body: dict | None = None, timeout: float = 2.0):
     """One request; returns (status, headers, body bytes), or (0, {}, error text)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=EXTRA_HEADERS)
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -337,15 +342,17 @@ class Load:
     @classmethod
     def start(cls, url: str, run_dir: Path, name: str, *, threads: int = 2,
               connections: int = 8, duration_s: int = 120, mix: str = "45:45:10",
-              delay_ms: int = 0, get_max: int = 100, stop_after: int = 0) -> "Load":
+              delay_ms: int = 0, get_min: int = 1, get_max: int = 100,
+              stop_after: int = 0) -> "Load":
         out = run_dir / f"wrk-{name}.json"
         out.unlink(missing_ok=True)
         env = dict(os.environ, LOAD_MIX=mix, LOAD_DELAY_MS=str(delay_ms),
-                   LOAD_GET_MAX=str(get_max), LOAD_OUT=str(out),
+                   LOAD_GET_MIN=str(get_min), LOAD_GET_MAX=str(get_max), LOAD_OUT=str(out),
                    LOAD_STOP_AFTER=str(stop_after))
         proc = subprocess.Popen(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration_s}s",
-             "--timeout", "10s", "-s", str(HERE / "load.lua"), url],
+             "--timeout", "10s", "-s", str(HERE / "load.lua"),
+             *[arg for name, value in EXTRA_HEADERS.items() for arg in ("-H", f"{name}: {value}")], url],
             env=env, stdout=open(run_dir / f"wrk-{name}.txt", "wb"), stderr=subprocess.STDOUT,
         )
         _running_loads.append(proc)
@@ -555,8 +562,9 @@ class Stack:
             lines.append(f"haproxy: {err}")
         return lines
 
-    def seed(self, count: int = 100, url: str | None = None) -> None:
-        """Replaces all tasks with `count` tasks with ids 1..count."""
+    def seed(self, count: int = 100, url: str | None = None) -> int:
+        """Replaces all tasks with `count` tasks; returns the first one's id
+        (the others follow it)."""
         base = url or self.lb.url
         now = "2026-01-01T00:00:00Z"
         doc = {
@@ -568,3 +576,8 @@ class Stack:
         status, _, body = http("POST", base + "/api/import?replace=true", doc, timeout=10)
         if status != 200:
             raise RuntimeError(f"seeding failed: {status} {body[:200]!r}")
+        # The shared list keeps the ids; an account's list numbers them anew
+        # (ids are unique across accounts), in order.
+        status, _, body = http("GET", base + "/api/todos?limit=1", timeout=10)
+        tasks = json.loads(body) if status == 200 else []
+        return tasks[0]["id"] if tasks else 1
