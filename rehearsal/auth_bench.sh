@@ -33,27 +33,8 @@ start() { # start MODE DATABASE_URL
 }
 url() { echo "http://127.0.0.1:$port$1"; }
 
-token_for() { # token_for NAME: signs up through the form, returns a token
-    local jar=$work/jar csrf
-    rm -f "$jar"
-    csrf=$(curl -fsS -c "$jar" "$(url /signup)" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
-    curl -fsS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf_token=$csrf" \
-        --data-urlencode "username=$1" --data-urlencode "password=bench passphrase" "$(url /signup)"
-    curl -fsS -H 'content-type: application/json' \
-        -d "{\"username\":\"$1\",\"password\":\"bench passphrase\",\"name\":\"bench\"}" "$(url /api/tokens)" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
-}
-
-seed() { # seed AUTH_HEADER: 100 tasks; prints the id of the 50th
-    local id=
-    for i in $(seq 100); do
-        local got
-        got=$(curl -fsS -H "$1" -H 'content-type: application/json' -d "{\"title\":\"task $i\"}" "$(url /api/todos)" |
-            python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-        [ "$i" = 50 ] && id=$got
-    done
-    echo "$id"
-}
+# shellcheck source=rehearsal/accounts_lib.sh
+. "$(dirname "$0")/accounts_lib.sh"
 
 rps() { # rps HEADER PATH
     wrk -t2 -c32 -d"${secs}s" -H "$1" "$(url "$2")" | awk '/Requests\/sec/ {print int($2)}'
