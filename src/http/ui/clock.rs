@@ -144,7 +144,7 @@ const MAX_OFFSET_MINUTES: i32 = 14 * 60;
 
 impl Clock {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let offset_minutes = cookie(headers, "tz")
+        let offset_minutes = crate::http::auth::cookie(headers, "tz")
             .and_then(|v| v.parse::<i32>().ok())
             .filter(|m| m.abs() <= MAX_OFFSET_MINUTES)
             .unwrap_or_else(|| chrono::Local::now().offset().local_minus_utc() / 60);
@@ -165,17 +165,6 @@ impl Clock {
             dates,
         }
     }
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Clock {
