@@ -23,6 +23,7 @@ use crate::domain::{ImportedTask, NewPassword, Owner, UserId, Username};
 use crate::export::{
     EXPORT_FORMAT, ExportDocument, ExportedTask, export_document, parse_export_document,
 };
+use crate::json;
 use crate::lifecycle;
 use crate::startup::Application;
 
@@ -253,8 +254,8 @@ fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
             _ => "",
         };
         return Err(format!(
-            "{not_export}: it holds a JSON {}, not an object{hint}",
-            json_kind(&value)
+            "{not_export}: it holds {}, not an object{hint}",
+            json::kind(&value)
         ));
     };
     match doc.get("format") {
@@ -282,17 +283,14 @@ fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
     }
     let Some(tasks) = doc["tasks"].as_array() else {
         return Err(format!(
-            "its `tasks` is a JSON {}, not a list",
-            json_kind(&doc["tasks"])
+            "its `tasks` is {}, not a list",
+            json::kind(&doc["tasks"])
         ));
     };
     for (i, task) in tasks.iter().enumerate() {
         let which = describe_task(i, task);
         if !task.is_object() {
-            return Err(format!(
-                "{which} is a JSON {}, not an object",
-                json_kind(task)
-            ));
+            return Err(format!("{which} is {}, not an object", json::kind(task)));
         }
         if let Err(e) = serde_json::from_value::<ExportedTask>(task.clone()) {
             let e = e.to_string();
@@ -325,17 +323,6 @@ fn describe_task(i: usize, task: &Value) -> String {
     match task.get("id") {
         Some(id) => format!("task {} in the file (id {id})", i + 1),
         None => format!("task {} in the file", i + 1),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

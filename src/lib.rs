@@ -1,8 +1,35 @@
 //! todo-app: a todo list web app and JSON API over SQLite or PostgreSQL.
 //!
-//! A tour, outside in:
+//! # A map of `src/`, outside in
+//!
+//! - `main.rs` only parses the command line, starts logging and a runtime,
+//!   and hands over to [`cli`] (the one-shot commands) or [`startup`] (the
+//!   server). Everything else is this library, so tests drive the same code.
+//! - [`config`] parses every flag and environment variable at the edge; the
+//!   rest of the code sees typed, valid settings.
+//! - [`startup`] opens the store, migrates, builds the router and serves
+//!   until [`lifecycle`] (readiness, the drain on SIGTERM) says stop.
+//! - [`http`] is the outside world's door: shared layers (request log and
+//!   id, deadline, body limits, who is calling) around one router per
+//!   concern: `http::api` (JSON), `http::ui` (the HTML pages),
+//!   `http::auth` (accounts, sessions, tokens, CSRF), `http::ops` (health,
+//!   readiness, version), `http::openapi` and `http::reference` (the API's
+//!   description). Requests are parsed into domain values here, and errors
+//!   get their status and words in one table (`http::error`).
+//! - [`domain`] says what a task and an account are and which values are
+//!   valid. No I/O and no wire format: it is what every other module
+//!   agrees on.
+//! - [`db`] stores domain values in SQLite or PostgreSQL behind one `Store`,
+//!   with every backend difference in one module per backend.
+//! - [`export`] and [`json`] are formats the API and the CLI share, so the
+//!   two cannot disagree; [`telemetry`] is logging.
+//!
+//! Dependencies point inwards: `http` and `cli` use `db` and `domain`, `db`
+//! uses `domain` (and its settings from `config`), and `domain` uses
+//! nothing of ours.
 
-/// The subcommands other than `serve`.
+/// The one-shot subcommands: `migrate`, `export`, `import`, `user add`,
+/// `healthcheck`.
 pub mod cli;
 /// Flags and environment variables, with their defaults.
 pub mod config;

@@ -641,7 +641,7 @@ async fn import_errors_say_what_is_wrong_with_the_file_once() {
         (format!("{{{head}}}"), "this file is not a todo-app export: it has no `tasks`".to_owned()),
         ("".to_owned(), "the file is empty".to_owned()),
         ("{\"format\": ".to_owned(), "this file is not JSON".to_owned()),
-        (r#"[{"id": 1, "title": "a"}]"#.to_owned(), "it holds a JSON array, not an object".to_owned()),
+        (r#"[{"id": 1, "title": "a"}]"#.to_owned(), "it holds an array, not an object".to_owned()),
         (
             r#"{"format": "something-else", "version": 1, "tasks": []}"#.to_owned(),
             r#"its `format` is "something-else", not "todo-app-export""#.to_owned(),

@@ -24,11 +24,7 @@ async fn readyz_is_503_while_shutting_down(app: TestApp) {
     // A drain delay keeps the server up after shutdown begins.
     let mut config = crate::helpers::server_config();
     config.drain_delay = std::time::Duration::from_secs(30);
-    let backend = match app.database {
-        crate::helpers::TestDatabase::Sqlite { .. } => crate::helpers::Backend::Sqlite,
-        crate::helpers::TestDatabase::Postgres { .. } => crate::helpers::Backend::Postgres,
-    };
-    let draining = TestApp::spawn_with(backend, config).await.unwrap();
+    let draining = TestApp::spawn_with(app.backend(), config).await.unwrap();
     draining.lifecycle.begin_shutdown();
     let response = draining.get("/readyz").await;
     assert_eq!(response.status(), 503);
@@ -63,9 +59,9 @@ async fn version_names_backend_and_schema(app: TestApp) {
     let version: Value = app.get("/version").await.json().await.unwrap();
     assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
     assert!(version["git_revision"].is_string());
-    let expected = match app.database {
-        crate::helpers::TestDatabase::Sqlite { .. } => "sqlite",
-        crate::helpers::TestDatabase::Postgres { .. } => "postgres",
+    let expected = match app.backend() {
+        crate::helpers::Backend::Sqlite => "sqlite",
+        crate::helpers::Backend::Postgres => "postgres",
     };
     assert_eq!(version["database"], expected);
     assert!(version["schema_version"].as_i64().unwrap() >= 20261125000001);

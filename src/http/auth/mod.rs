@@ -189,7 +189,7 @@ impl Client {
     }
 }
 
-/// host[:port], IPv6 literals included.
+/// `host[:port]`, IPv6 literals included.
 pub fn is_valid_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
