@@ -76,6 +76,9 @@ async fn anonymous_visitors_are_sent_to_login_and_the_api_answers_401(app: TestA
     // The description of the API stays public.
     assert_eq!(app.get("/api/openapi.json").await.status(), 200);
     assert_eq!(app.get("/healthz").await.status(), 200);
+    // So do the icon and the manifest, which the login page uses.
+    assert_eq!(app.get("/favicon.ico").await.status(), 200);
+    assert_eq!(app.get("/manifest.webmanifest").await.status(), 200);
 }
 
 async fn sign_up_add_log_out_log_in_and_find_the_tasks(app: TestApp) {

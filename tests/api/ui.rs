@@ -1074,4 +1074,9 @@ async fn icon_and_manifest_are_served(app: TestApp) {
     assert!(response.text().await.unwrap().starts_with("<svg"));
     let html = page(&app, "/").await;
     assert!(html.contains(&format!("<link rel=\"icon\" href=\"{icon}\"")));
+    // Where browsers look on pages that name no icon: the same picture.
+    let favicon = app.get("/favicon.ico").await;
+    assert_eq!(favicon.status(), 200);
+    assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
+    assert!(favicon.text().await.unwrap().starts_with("<svg"));
 }

@@ -75,6 +75,17 @@ fn respond(body: String, content_type: &'static str, cache: &'static str) -> Res
     response
 }
 
+/// `/favicon.ico`, which browsers ask for on pages that name no icon (the
+/// API reference, a JSON error opened in a tab) and some clients always
+/// do: our icon, under the name they expect.
+pub async fn favicon() -> Response {
+    respond(
+        ICON_SVG.to_owned(),
+        "image/svg+xml",
+        "public, max-age=86400",
+    )
+}
+
 /// Lets the list be installed as an app, with our icon and colours.
 pub async fn manifest() -> Response {
     let manifest = serde_json::json!({

@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/todos/{id}/move", post(move_task))
         .route("/assets/{file}", get(assets::serve))
         .route("/manifest.webmanifest", get(assets::manifest))
+        .route("/favicon.ico", get(assets::favicon))
 }
 
 /// The policy for every HTML response: scripts and styles only from our own
