@@ -11,7 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-export REHEARSAL_DIR="${REHEARSAL_DIR:-$(mktemp -d /tmp/todo-rehearsal-ci.XXXXXX)}"
+# A directory made here goes again after a passing run (a failed one keeps
+# its logs and databases for a look, and says where they are).
+if [ -z "${REHEARSAL_DIR:-}" ]; then
+    REHEARSAL_DIR=$(mktemp -d /tmp/todo-rehearsal-ci.XXXXXX)
+    made_dir=1
+fi
+export REHEARSAL_DIR
 chmod 755 "$REHEARSAL_DIR"
 
 # shellcheck source=ci/lib.sh
@@ -33,6 +39,13 @@ cleanup() {
     if [ -n "${harness_pid:-}" ] && kill -0 "$harness_pid" 2>/dev/null; then
         kill -TERM "$harness_pid" 2>/dev/null || true
         wait "$harness_pid" 2>/dev/null || true
+    fi
+    if [ "${made_dir:-0}" = 1 ]; then
+        if [ "${status:-1}" = 0 ]; then
+            rm -rf "$REHEARSAL_DIR"
+        else
+            echo "rehearsal: logs and databases kept in $REHEARSAL_DIR" >&2
+        fi
     fi
 }
 trap cleanup EXIT INT TERM
