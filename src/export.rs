@@ -4,9 +4,13 @@
 //!
 //! Both the HTTP API and the CLI use this module, so the two can never
 //! disagree on the format. Reading is two steps: serde checks the shape
-//! ([`ExportDocument`] of [`ExportedTask`]), then [`validate`] turns each
+//! ([`ExportDocument`] of [`ExportedTask`]), then `validate` turns each
 //! task into a domain [`ImportedTask`] or names the first one that is not
 //! valid (`tasks[3]: ...`), before anything is written.
+//!
+//! [`ExportDocument`]: crate::export::ExportDocument
+//! [`ExportedTask`]: crate::export::ExportedTask
+//! [`ImportedTask`]: crate::domain::ImportedTask
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

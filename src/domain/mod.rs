@@ -14,6 +14,14 @@
 //!   [`ImportedTask`], what the store is asked to write;
 //! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
 //! - `account`: users and whose tasks are whose.
+//!
+//! [`FieldError`]: crate::domain::FieldError
+//! [`Task`]: crate::domain::Task
+//! [`NewTask`]: crate::domain::NewTask
+//! [`TaskChanges`]: crate::domain::TaskChanges
+//! [`ImportedTask`]: crate::domain::ImportedTask
+//! [`TaskFilter`]: crate::domain::TaskFilter
+//! [`SortOrder`]: crate::domain::SortOrder
 
 mod account;
 mod due;
