@@ -13,40 +13,122 @@
 //! [`ImportedTask`]: crate::domain::ImportedTask
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{
     Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
     check_range,
 };
+use crate::http::api::body::schema::CalendarDay;
 use crate::json::whole_number;
 
 /// The value of `format` in every export file.
 pub const EXPORT_FORMAT: &str = "todo-app-export";
 
+/// The value of `version` in the files this release writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// The export file format. `version` lets a later release read old files.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(
+    description = "Every task, in id order, in a form that `POST /api/import` (or `todo-app \
+                   import`) reads back. `format` and `version` let a later release recognise \
+                   and read older files. Other fields are ignored."
+)]
 pub struct ExportDocument<T> {
+    #[schema(schema_with = format_schema)]
     pub format: String,
+    #[schema(schema_with = version_schema)]
     pub version: u32,
     pub exported_at: DateTime<Utc>,
     pub tasks: Vec<T>,
 }
 
+/// The schema of an export file, [`ExportDocument`] of [`ExportedTask`]s,
+/// under the plain name `ExportDocument` (utoipa names a generic type's
+/// schema after its parameters too).
+pub struct ExportFile;
+
+impl PartialSchema for ExportFile {
+    fn schema() -> RefOr<Schema> {
+        <ExportDocument<ExportedTask> as PartialSchema>::schema()
+    }
+}
+
+impl ToSchema for ExportFile {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ExportDocument")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        // The generic document leaves its parameter's schema to the user.
+        schemas.push((ExportedTask::name().into(), ExportedTask::schema()));
+        ExportedTask::schemas(schemas);
+    }
+}
+
 /// One task as an export file holds it.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(
+    description = "A task in an export document. Imported tasks keep their ids, order and \
+                        timestamps; their version starts again at 1. Ids must be positive and \
+                        appear only once; ids may be at most 2^52 and orders must lie within \
+                        JavaScript's safe integers (plus or minus 2^53 - 1), and dates and \
+                        timestamps must have four-digit years. Other fields are ignored."
+)]
 pub struct ExportedTask {
     #[serde(deserialize_with = "whole")]
+    #[schema(schema_with = id_schema)]
     pub id: i64,
+    #[schema(value_type = Title)]
     pub title: String,
     #[serde(deserialize_with = "whole")]
+    #[schema(value_type = Priority)]
     pub priority: i16,
     pub completed: bool,
     #[serde(deserialize_with = "whole")]
+    #[schema(schema_with = order_schema)]
     pub order: i64,
+    #[schema(value_type = Option<CalendarDay>)]
     pub due: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The schemas of what `validate` checks beyond serde's types.
+fn format_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .enum_values(Some([EXPORT_FORMAT]))
+        .build()
+}
+
+fn version_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .enum_values(Some([FORMAT_VERSION]))
+        .build()
+}
+
+fn id_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_IMPORTED))
+        .build()
+}
+
+fn order_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(-MAX_SAFE_INTEGER))
+        .maximum(Some(MAX_SAFE_INTEGER))
+        .build()
 }
 
 /// Integers in import files may be written `3.0`, as anywhere in the API.
@@ -80,7 +162,7 @@ impl From<Task> for ExportedTask {
 pub fn export_document(tasks: Vec<Task>) -> ExportDocument<ExportedTask> {
     ExportDocument {
         format: EXPORT_FORMAT.to_owned(),
-        version: 1,
+        version: FORMAT_VERSION,
         exported_at: Utc::now(),
         tasks: tasks.into_iter().map(ExportedTask::from).collect(),
     }
@@ -121,11 +203,11 @@ fn not_an_export(e: serde_json::Error) -> FieldError {
 
 /// Checks the format and every task, naming the first bad one.
 fn validate(doc: ExportDocument<ExportedTask>) -> Result<Vec<ImportedTask>, FieldError> {
-    if doc.format != EXPORT_FORMAT || doc.version != 1 {
+    if doc.format != EXPORT_FORMAT || doc.version != FORMAT_VERSION {
         return Err(FieldError::new(
             "format",
             format!(
-                "unsupported export format {:?} version {}; expected {EXPORT_FORMAT:?} version 1",
+                "unsupported export format {:?} version {}; expected {EXPORT_FORMAT:?} version {FORMAT_VERSION}",
                 doc.format, doc.version
             ),
         ));

@@ -33,13 +33,19 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-/// An API token as listed to its owner (never the token itself).
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
+/// An API token as listed to its owner; never the token itself.
+#[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
+// For the API's schema: `additionalProperties: false` (serde only serializes it).
+#[serde(deny_unknown_fields)]
 pub struct TokenInfo {
+    #[schema(minimum = 1)]
     pub id: i64,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// About when it was last used (updated at most once a minute).
+    #[schema(required = true)]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::StoreError;
 use crate::domain::FieldError;
@@ -52,15 +53,55 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
-#[derive(Serialize)]
+/// What went wrong. `code` is stable and meant for programs; `message` is
+/// meant for people and may change.
+#[derive(Serialize, ToSchema)]
+// For the schema: `additionalProperties: false` (serde only serializes it).
+#[serde(deny_unknown_fields)]
+#[schema(as = Error, examples(json!({
+    "code": "validation_failed",
+    "message": "title must not be empty",
+    "field": "title"
+})))]
 pub struct ErrorBody<'a> {
+    #[schema(schema_with = code_schema)]
     pub code: &'a str,
+    #[schema(min_length = 1)]
     pub message: String,
+    /// For `validation_failed`: the input at fault, such as `title`,
+    /// `priority`, `due`, `limit`, or `body` for the request body as a whole.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field: Option<&'a str>,
 }
 
+/// The schema of `code`: one of [`ApiError::CODES`].
+fn code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ApiError::CODES))
+        .build()
+}
+
 impl ApiError {
+    /// Every `code` an error response may carry, in the order of their
+    /// status codes (the document lists them; a test checks `table`).
+    pub const CODES: [&'static str; 13] = [
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "conflict",
+        "precondition_failed",
+        "payload_too_large",
+        "unsupported_media_type",
+        "validation_failed",
+        "too_many_requests",
+        "unavailable",
+        "internal_error",
+    ];
+
     /// The status, the code and, where the error's own text must not reach
     /// the client, the message it reads instead: one row per kind of error.
     fn table(&self) -> (StatusCode, &'static str, Option<&'static str>) {
@@ -185,3 +226,34 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_documented() {
+        let errors = [
+            ApiError::BadRequest(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::Unauthorized(String::new()),
+            ApiError::Forbidden(String::new()),
+            ApiError::TooManyRequests {
+                message: String::new(),
+                retry_after: std::time::Duration::ZERO,
+            },
+            ApiError::MethodNotAllowed,
+            ApiError::PayloadTooLarge(String::new()),
+            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::Validation(FieldError::new("title", "")),
+            ApiError::PreconditionFailed(String::new()),
+            ApiError::Conflict(String::new()),
+            ApiError::Unavailable(String::new()),
+            ApiError::DatabaseUnavailable(StoreError::Busy),
+            ApiError::Internal(anyhow::anyhow!("")),
+        ];
+        let codes: std::collections::BTreeSet<&str> = errors.iter().map(ApiError::code).collect();
+        let documented = ApiError::CODES.into_iter().collect();
+        assert_eq!(codes, documented);
+    }
+}

@@ -10,9 +10,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 use super::AppState;
+use crate::db::Backend;
+
+const ALIVE: &str = "ok";
+const READY: &str = "ready";
+const NOT_READY: &str = "unavailable";
 
 /// How long readiness waits for the database before calling it down.
 const READY_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -24,15 +31,115 @@ pub fn router() -> Router<AppState> {
         .route("/version", get(version))
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// What `/healthz` answers.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Health)]
+pub struct Alive {
+    #[schema(schema_with = alive_status)]
+    status: &'static str,
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
-    let not_ready = |reason: &str| {
+/// What `/readyz` answers when ready.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    #[schema(schema_with = ready_status)]
+    status: &'static str,
+}
+
+/// What `/readyz` answers when not.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotReady {
+    #[schema(schema_with = not_ready_status)]
+    status: &'static str,
+    /// Why, for example `shutting down` or `database unavailable`.
+    reason: &'static str,
+}
+
+fn alive_status() -> Object {
+    constant(ALIVE)
+}
+
+fn ready_status() -> Object {
+    constant(READY)
+}
+
+fn not_ready_status() -> Object {
+    constant(NOT_READY)
+}
+
+/// A schema only `value` matches (`enum`, as utoipa has no `const`).
+fn constant(value: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .enum_values(Some([value]))
+        .build()
+}
+
+fn backends() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            [Backend::Sqlite, Backend::Postgres].map(|b| b.to_string()),
+        ))
+        .build()
+}
+
+/// What `/version` answers.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Version {
+    /// The release of todo-app.
+    version: &'static str,
+    /// The commit the binary was built from, or `unknown`.
+    git_revision: &'static str,
+    #[schema(schema_with = backends)]
+    database: String,
+    /// The newest applied migration, or null when the database does not
+    /// answer.
+    #[schema(required = true)]
+    schema_version: Option<i64>,
+}
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "Operations",
+    summary = "Liveness",
+    description = "Answers 200 whenever the process can serve requests. It never touches the \
+                   database, so a slow database cannot get healthy instances restarted.",
+    responses((status = 200, description = "The process is alive.", body = Alive)),
+    security()
+)]
+pub async fn healthz() -> Json<Alive> {
+    Json(Alive { status: ALIVE })
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "Operations",
+    summary = "Readiness",
+    description = "Answers 200 when the database answers within two seconds, and 503 when it \
+                   does not or while the server is shutting down, so a load balancer stops \
+                   sending new requests.",
+    responses(
+        (status = 200, description = "Ready for traffic.", body = Ready),
+        (status = 503, description = "Not ready; `reason` says why.", body = NotReady),
+    ),
+    security()
+)]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let not_ready = |reason| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "reason": reason })),
+            Json(NotReady {
+                status: NOT_READY,
+                reason,
+            }),
         )
             .into_response()
     };
@@ -40,7 +147,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         return not_ready("shutting down");
     }
     match tokio::time::timeout(READY_PROBE_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(Ok(())) => Json(Ready { status: READY }).into_response(),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, source = ?std::error::Error::source(&err).map(ToString::to_string), "readiness check failed");
             not_ready("database unavailable")
@@ -49,15 +156,25 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn version(State(state): State<AppState>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/version",
+    operation_id = "version",
+    tag = "Operations",
+    summary = "Version",
+    description = "The release, the commit it was built from, the database in use and the \
+                   newest applied migration.",
+    responses((status = 200, description = "What is running.", body = Version)),
+    security()
+)]
+pub async fn version(State(state): State<AppState>) -> Json<Version> {
     // The schema version is informational; a database outage should not
     // turn this endpoint into an error.
-    let schema = state.store.schema_version().await.ok().flatten();
-    Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "git_revision": crate::GIT_REVISION,
-        "database": state.store.backend().to_string(),
-        "schema_version": schema,
-    }))
-    .into_response()
+    let schema_version = state.store.schema_version().await.ok().flatten();
+    Json(Version {
+        version: env!("CARGO_PKG_VERSION"),
+        git_revision: crate::GIT_REVISION,
+        database: state.store.backend().to_string(),
+        schema_version,
+    })
 }

@@ -1,4 +1,4 @@
-//! `GET /api/docs`: the OpenAPI document of `openapi.rs` as a page people
+//! `GET /api/docs`: the OpenAPI document derived in `openapi.rs` as a page people
 //! read, rendered here on the server: plain HTML with semantic headings, a
 //! table of contents and no scripts, so it works without JavaScript and
 //! with a screen reader, and needs nothing from another site.
@@ -14,13 +14,24 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde_json::Value;
 
-use super::openapi::DOCUMENT;
+use super::openapi;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
+#[utoipa::path(
+    get,
+    path = "/api/docs",
+    operation_id = "getApiReference",
+    tag = "Meta",
+    summary = "API reference",
+    description = "This document as a page to read: every operation with its parameters and \
+                   responses, and the schemas. Plain HTML, no scripts.",
+    responses((status = 200, description = "The reference page.", content_type = "text/html", body = String)),
+    security()
+)]
 pub async fn page() -> impl IntoResponse {
     static PAGE: LazyLock<String> = LazyLock::new(|| {
-        let doc: Value = serde_json::from_str(DOCUMENT).unwrap_or_default();
+        let doc: Value = serde_json::from_str(openapi::json()).unwrap_or_default();
         render(&doc)
     });
     ([(CONTENT_TYPE, "text/html; charset=utf-8")], PAGE.as_str())
@@ -379,7 +390,7 @@ mod tests {
 
     #[test]
     fn the_page_has_every_operation_and_escapes_text() {
-        let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+        let doc: Value = serde_json::from_str(openapi::json()).unwrap();
         let page = render(&doc);
         assert!(page.starts_with("<!doctype html>"));
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -1,7 +1,10 @@
 //! The OpenAPI document against the running server, in both directions.
 //!
-//! The document is written by hand, so nothing but these tests keeps it
-//! honest. They check that:
+//! The document is derived from the code (`todo_app::http::openapi`), but
+//! derivation only sees types and annotations: which statuses middleware
+//! produces, what the hand-written body parsers accept and which routes
+//! exist are the server's business. These tests keep the two honest. They
+//! check that:
 //!
 //! - every documented path and method is routed, every other method on those
 //!   paths gets 405, and every route in the source is documented;
@@ -25,7 +28,7 @@ use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title}
 use todo_app::json::whole_number;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, TestDatabase};
+use crate::helpers::TestApp;
 
 backend_tests!(
     document_is_served_as_built,
@@ -33,11 +36,10 @@ backend_tests!(
     every_documented_response_is_real_and_conforms,
 );
 
-const DOCUMENT: &str = todo_app::http::openapi::DOCUMENT;
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 fn document() -> Value {
-    serde_json::from_str(DOCUMENT).expect("src/http/openapi.json is not valid JSON")
+    serde_json::from_str(todo_app::http::openapi::json()).expect("the document is not valid JSON")
 }
 
 /// Compiles `schema` (inline, or a `$ref` into the document) as a JSON
@@ -91,13 +93,6 @@ fn operations(doc: &Value) -> Vec<(String, Method)> {
         }
     }
     ops
-}
-
-fn app_backend(app: &TestApp) -> Backend {
-    match app.database {
-        TestDatabase::Sqlite { .. } => Backend::Sqlite,
-        TestDatabase::Postgres { .. } => Backend::Postgres,
-    }
 }
 
 /// One response as seen by the test, after it was checked.
@@ -431,7 +426,7 @@ fn every_route_in_the_source_is_documented() {
         if documented_here {
             assert!(
                 doc["paths"].get(route).is_some(),
-                "{route} (routed in {file}) is missing from src/http/openapi.json"
+                "{route} (routed in {file}) is missing from the document (`http::openapi::ApiDoc`)"
             );
         }
     }
@@ -701,7 +696,7 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         .await;
     // A server with a small import limit, so the client can finish sending
     // the oversized body before the answer arrives.
-    let mut small = TestApp::spawn_with(app_backend(&app), {
+    let mut small = TestApp::spawn_with(app.backend(), {
         let mut config = crate::helpers::accounts_config();
         config.import_body_limit = 1024;
         config

@@ -133,6 +133,250 @@ fn due(value: &Value) -> Result<Option<NaiveDate>, FieldError> {
     }
 }
 
+/// The schemas of these bodies in the OpenAPI document (`http::openapi`).
+///
+/// The bodies are read by hand above, not by serde, so their schemas are
+/// written here by hand too, from the same constants the parser checks
+/// against; `tests/api/openapi.rs` holds each one to what the parser does.
+pub mod schema {
+    use std::borrow::Cow;
+
+    use serde_json::json;
+    use utoipa::openapi::schema::{
+        AdditionalProperties, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat,
+        SchemaType, Type,
+    };
+    use utoipa::openapi::{RefOr, schema::Ref};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::READ_ONLY_FIELDS;
+    use crate::domain::{MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title};
+
+    /// What `char::is_whitespace` (and so `str::trim`) takes, as the inside
+    /// of a regular expression's character class.
+    pub const WHITESPACE: &str =
+        r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    /// What `char::is_control` takes, likewise.
+    pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+
+    pub fn reference<T: ToSchema>() -> RefOr<Schema> {
+        Ref::from_schema_name(T::name()).into()
+    }
+
+    /// A schema without a `type`, which any JSON value matches.
+    pub fn any() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::AnyValue)
+    }
+
+    /// Objects without fields other than those listed.
+    pub fn closed() -> Option<AdditionalProperties<Schema>> {
+        Some(AdditionalProperties::FreeForm(false))
+    }
+
+    /// A schema of its own, named in `components/schemas`.
+    macro_rules! named {
+        ($ty:ty, $name:literal, $schema:expr) => {
+            impl PartialSchema for $ty {
+                fn schema() -> RefOr<Schema> {
+                    $schema.into()
+                }
+            }
+            impl ToSchema for $ty {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed($name)
+                }
+            }
+        };
+    }
+
+    named!(Title, "Title", {
+        let (ws, ctrl) = (WHITESPACE, CONTROL);
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(Title::MAX_CHARS))
+            // Trimmed, then at least one character that is not whitespace,
+            // and no control characters anywhere.
+            .pattern(Some(format!(
+                "^[{ws}]*[^{ctrl}]*[^{ctrl}{ws}][^{ctrl}]*[{ws}]*$"
+            )))
+            .description(Some(format!(
+                "What is to be done. Leading and trailing whitespace is removed; what remains must \
+                 be 1 to {} characters long and contain no control characters.",
+                Title::MAX_CHARS
+            )))
+            .examples([json!("Water the plants")])
+    });
+
+    named!(Priority, "PriorityNumber", {
+        let names: Vec<String> = Priority::all()
+            .map(|p| format!("{} `{}`", p.value(), p.name()))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(Priority::NAMES.len() as i64))
+            .description(Some(format!(
+                "How urgent the task is, from 1 (low) to {} (do now): {}.",
+                Priority::NAMES.len(),
+                names.join(", ")
+            )))
+    });
+
+    /// A priority's name, as responses give it in `priority_name`.
+    pub struct PriorityName;
+    named!(PriorityName, "PriorityName", {
+        let names: Vec<String> = Priority::all()
+            .map(|p| format!("`{}` {}", p.name(), p.value()))
+            .collect();
+        let (last, others) = names.split_last().expect("there are priorities");
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Priority::NAMES))
+            .description(Some(format!(
+                "The name of a priority: {} and {last}.",
+                others.join(", ").replacen(' ', " is ", 1)
+            )))
+    });
+
+    /// A priority as a request may give it: what `super::priority` takes.
+    pub struct PriorityInput;
+    named!(PriorityInput, "Priority", {
+        let ws = WHITESPACE;
+        let max = Priority::NAMES.len();
+        // Each name in either case, with `_`, ` ` or nothing for its `-`.
+        let names: Vec<String> = Priority::NAMES
+            .iter()
+            .map(|name| {
+                name.chars()
+                    .map(|c| match c {
+                        '-' => "[-_ ]?".to_owned(),
+                        c => format!("[{}{}]", c.to_ascii_uppercase(), c),
+                    })
+                    .collect()
+            })
+            .collect();
+        AnyOfBuilder::new()
+            .description(Some(
+                "A priority as a request may give it: the number from 1 to 5, or its name. Names \
+                 are matched without regard to letter case, `_` or a space may stand for the `-` \
+                 of `do-now` (and `donow` is accepted), the number may also be sent as a string \
+                 such as `\"3\"`, and surrounding whitespace is ignored.",
+            ))
+            .item(reference::<Priority>())
+            .item(reference::<PriorityName>())
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(format!(
+                        "^[{ws}]*(\\+?0*[1-{max}]|{})[{ws}]*$",
+                        names.join("|")
+                    ))),
+            )
+            .examples([json!(3), json!("high"), json!("do-now")])
+    });
+
+    /// A calendar day as `crate::domain::Due` reads it.
+    pub struct CalendarDay;
+    named!(CalendarDay, "Date", {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+            .description(Some(
+                "A calendar day, `YYYY-MM-DD`, with a four-digit year.",
+            ))
+            .examples([json!("2026-12-24")])
+    });
+
+    /// An `order` a request may set.
+    pub struct OrderInput;
+    named!(OrderInput, "OrderInput", {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(-MAX_SAFE_INTEGER))
+            .maximum(Some(MAX_SAFE_INTEGER))
+            .description(Some(
+                "The task's place in the list. It must lie within JavaScript's safe integers \
+                 (plus or minus 2^53 - 1), so every client reads it exactly.",
+            ))
+    });
+
+    /// The writable fields, as `super::changes` reads them.
+    fn task_fields(description: &str) -> ObjectBuilder {
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(description))
+            .additional_properties(closed())
+            .property("title", reference::<Title>())
+            .property("priority", reference::<PriorityInput>())
+            .property(
+                "completed",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Whether the task is done.")),
+            )
+            .property("order", reference::<OrderInput>())
+            .property(
+                "due",
+                AnyOfBuilder::new()
+                    .item(reference::<CalendarDay>())
+                    .item(any().enum_values(Some([""])))
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .description(Some(
+                        "The day the task is due (`YYYY-MM-DD`); null or an empty string means \
+                         no due date. Surrounding whitespace is ignored.",
+                    )),
+            );
+        for field in READ_ONLY_FIELDS {
+            object = object.property(
+                field,
+                any().description(Some(
+                    "Read-only; accepted and ignored, so a task read from the API can be sent \
+                     back as it is.",
+                )),
+            );
+        }
+        object
+    }
+
+    named!(NewTask, "NewTask", {
+        task_fields(
+            "A task to create. Only `title` is required: the priority defaults to 1 (`low`), \
+             `completed` to false, and a task without `order` goes to the end of the list. \
+             Fields other than those listed are refused with 422.",
+        )
+        .required("title")
+        .examples([json!({"title": "Water the plants", "priority": "high", "due": "2026-12-24"})])
+    });
+
+    named!(TaskChanges, "TaskChanges", {
+        task_fields(
+            "The fields to change; fields left out keep their value, and `\"due\": null` clears \
+             the due date. All changes are applied together or not at all. An empty object \
+             changes nothing and returns the task as it is. Fields other than those listed are \
+             refused with 422.",
+        )
+        .examples([
+            json!({"completed": true}),
+            json!({"title": "Water the plants twice", "due": null}),
+        ])
+    });
+
+    /// The body of `PATCH /api/todos`.
+    pub struct CompleteAll;
+    named!(CompleteAll, "CompleteAll", {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Marks every task as completed or not completed. No other field may be sent.",
+            ))
+            .required("completed")
+            .additional_properties(closed())
+            .property("completed", ObjectBuilder::new().schema_type(Type::Boolean))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

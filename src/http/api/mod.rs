@@ -8,19 +8,21 @@
 //! - `transfer`: `GET /api/export` and `POST /api/import` (the file format
 //!   itself is `crate::export`, shared with the CLI);
 //! - `body`: JSON request bodies parsed into domain types, the only place
-//!   that knows the field names a client writes;
-//! - `query`: query strings parsed into domain types;
+//!   that knows the field names a client writes (and so also their schemas
+//!   in the OpenAPI document);
+//! - `query`: query strings parsed into domain types, and their parameters
+//!   in the document;
 //! - `view`: a task as the API shows it, with its `ETag`;
 //! - `pagination`: the `Link: rel="next"` header of a partial list.
 //!
 //! The API's description is `http::openapi` (`/api/openapi.json`), shown
 //! to people by `http::reference` (`/api/docs`).
 
-mod body;
+pub(crate) mod body;
 mod pagination;
 mod query;
-mod tasks;
-mod transfer;
+pub(crate) mod tasks;
+pub(crate) mod transfer;
 mod view;
 
 use axum::Router;

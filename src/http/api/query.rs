@@ -5,7 +5,12 @@
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use serde::Deserialize;
+use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use super::body::schema::{CONTROL, WHITESPACE};
 use crate::domain::{FieldError, SortOrder, TaskFilter};
 use crate::http::error::ApiError;
 
@@ -17,14 +22,81 @@ pub fn accept<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError>
         .map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))
 }
 
-/// Query string of `GET /api/todos`.
-#[derive(Debug, Default, Deserialize)]
+/// Query string of `GET /api/todos`. The doc comments and schemas are the
+/// parameters' description in the OpenAPI document.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only completed tasks (`true`) or only open ones (`false`); `1` and
+    /// `0` mean the same. Without it, or empty, all tasks.
+    #[param(value_type = Option<Flag>, inline)]
     completed: Option<String>,
+    /// Only tasks whose title contains this text, ignoring letter case.
+    /// Surrounding whitespace is ignored and an empty value matches every
+    /// task; control characters, which no title holds, get 422.
+    #[param(value_type = Option<Search>, inline)]
     q: Option<String>,
+    /// The order of the list: `order` (the list's own order, the default),
+    /// `priority` (most urgent first), `due` (soonest first, tasks without
+    /// a due date last) or `created` (newest first).
+    #[param(value_type = Option<Sort>, inline)]
     sort: Option<String>,
+    /// The most tasks to return.
+    #[param(value_type = Option<Limit>, inline)]
     limit: Option<String>,
+    /// How many tasks of the sorted, filtered list to skip.
+    #[param(value_type = Option<Offset>, inline)]
     offset: Option<String>,
+}
+
+/// The schemas of the parameters: what `TryFrom<ListParams>` and the
+/// others below accept, from the same constants. (Each is inlined where it
+/// is used; `schema_with` would drop the parameter's description.)
+macro_rules! parameter_schemas {
+    ($($name:ident => $schema:expr;)*) => {
+        $(
+            pub struct $name;
+
+            impl PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    $schema.into()
+                }
+            }
+
+            impl ToSchema for $name {}
+        )*
+    };
+}
+
+fn boolean() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Boolean)
+}
+
+parameter_schemas! {
+    Flag => boolean();
+    Search => {
+        let (ws, ctrl) = (WHITESPACE, CONTROL);
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^[{ws}]*[^{ctrl}]*[{ws}]*$")))
+    };
+    Sort => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(SortOrder::NAMES))
+        .default(Some(json!(TaskFilter::default().sort.name())));
+    Limit => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(TaskFilter::MAX_LIMIT))
+        .default(Some(json!(TaskFilter::default().limit)));
+    Offset => ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(i64::MAX))
+        .default(Some(json!(TaskFilter::default().offset)));
+    OnlyTrue => boolean().enum_values(Some([true]));
+    FalseByDefault => boolean().default(Some(json!(false)));
 }
 
 impl TryFrom<ListParams> for TaskFilter {
@@ -93,8 +165,12 @@ impl TryFrom<ListParams> for TaskFilter {
 }
 
 /// Query string of `DELETE /api/todos`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
+    /// `true` (or `1`) deletes only the completed tasks. Deleting only the
+    /// open tasks is not supported: `false` gets 422.
+    #[param(value_type = Option<OnlyTrue>, inline)]
     completed: Option<String>,
 }
 
@@ -120,8 +196,11 @@ impl TryFrom<DeleteParams> for Deletion {
 }
 
 /// Query string of `POST /api/import`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
+    /// `true` (or `1`) deletes every existing task before importing.
+    #[param(value_type = Option<FalseByDefault>, inline)]
     replace: Option<String>,
 }
 

@@ -7,8 +7,14 @@ use axum::http::header::{CONTENT_TYPE, IF_NONE_MATCH, LINK, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::{IntoParams, ToSchema};
 
+use super::body::schema::CompleteAll;
 use super::pagination::next_page_link;
 use super::query::{self, DeleteParams, Deletion, ListParams};
 use super::view::{TaskView, insert_etag, task_response};
@@ -18,7 +24,25 @@ use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{BaseUrl, JsonObject, Precondition, parse_etag};
 use crate::http::list_cache::CachedList;
+use crate::http::openapi::responses::*;
 
+#[utoipa::path(
+    get,
+    path = "/api/todos",
+    operation_id = "listTasks",
+    tag = "Tasks",
+    summary = "List tasks",
+    description = "Returns the tasks as a bare JSON array, filtered, searched, sorted and paged \
+                   as the query asks. An empty list is `[]`.",
+    params(ListParams),
+    responses(
+        (status = 200, response = inline(TaskPage)),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -67,6 +91,24 @@ async fn build_list(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/todos",
+    operation_id = "createTask",
+    tag = "Tasks",
+    summary = "Create a task",
+    description = "Creates a task and returns it with 201, its URL in `Location` and its ETag.",
+    request_body(content = NewTask, description = "The task to create."),
+    responses(
+        (status = 201, response = inline(TaskCreated)),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -86,6 +128,52 @@ pub async fn create(
 /// even bytes that are not UTF-8, is a 404 (no such task) rather than
 /// axum's plain-text 400.
 pub struct TaskId(i64);
+
+impl IntoParams for TaskId {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1));
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(
+                    "The task's id. Anything that is not a positive whole number gets 404.",
+                ))
+                .schema(Some(schema))
+                .build(),
+        ]
+    }
+}
+
+/// The `If-Match` header that `Precondition` reads, as the document
+/// describes it.
+pub struct IfMatch;
+
+impl IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r#"^[ \t]*(\*|(W/)?"[+-]?[0-9]{1,18}")[ \t]*$"#))
+            .examples([json!("\"3\""), json!("*")]);
+        vec![
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes the change conditional: one ETag of the task (`\"3\"` or `W/\"3\"`), \
+                     or `*` for any version. A stale ETag gets 412 and changes nothing; a value \
+                     that is not an ETag of this API gets 400.",
+                ))
+                .schema(Some(schema))
+                .build(),
+        ]
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for TaskId {
     type Rejection = ApiError;
@@ -111,6 +199,28 @@ fn truncate(raw: &str, max: usize) -> String {
     raw.chars().take(max).collect()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/todos/{id}",
+    operation_id = "getTask",
+    tag = "Tasks",
+    summary = "Get one task",
+    description = "Returns the task with its ETag. With `If-None-Match` naming the current ETag \
+                   (or `*`), answers 304 with no body instead.",
+    params(
+        TaskId,
+        ("If-None-Match" = Option<String>, Header, nullable = false,
+            description = "One or more ETags, separated by commas, or `*`. When one names the \
+                           task's current version, the answer is 304."),
+    ),
+    responses(
+        (status = 200, response = inline(OneTask)),
+        (status = 304, response = inline(NotModified)),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -136,6 +246,28 @@ pub async fn get(
     Ok(task_response(StatusCode::OK, &task, &base))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/todos/{id}",
+    operation_id = "updateTask",
+    tag = "Tasks",
+    summary = "Change a task",
+    description = "Changes the fields given and returns the whole task with its new ETag. With \
+                   `If-Match`, only if the task is still at that version.",
+    params(TaskId, IfMatch),
+    request_body(content = TaskChanges, description = "The fields to change."),
+    responses(
+        (status = 200, response = inline(ChangedTask)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -152,6 +284,23 @@ pub async fn update(
     Ok(task_response(StatusCode::OK, &task, &base))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/todos/{id}",
+    operation_id = "deleteTask",
+    tag = "Tasks",
+    summary = "Delete a task",
+    description = "Deletes the task. With `If-Match`, only if the task is still at that version.",
+    params(TaskId, IfMatch),
+    responses(
+        (status = 204, description = "The task is gone."),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -163,6 +312,23 @@ pub async fn delete(
 }
 
 /// `DELETE /api/todos` deletes all; `?completed=true` clears completed only.
+#[utoipa::path(
+    delete,
+    path = "/api/todos",
+    operation_id = "deleteTasks",
+    tag = "Tasks",
+    summary = "Delete all tasks, or the completed ones",
+    description = "Deletes every task; with `completed=true`, only the completed ones (\"clear \
+                   completed\").",
+    params(DeleteParams),
+    responses(
+        (status = 204, description = "The tasks are gone."),
+        (status = 400, response = BadRequest),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn delete_many(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -176,11 +342,31 @@ pub async fn delete_many(
 }
 
 /// `PATCH /api/todos` with `{"completed": bool}` marks every task.
+#[utoipa::path(
+    patch,
+    path = "/api/todos",
+    operation_id = "completeAllTasks",
+    tag = "Tasks",
+    summary = "Complete or reopen every task",
+    description = "Sets `completed` on every task at once, as the \"mark all as complete\" \
+                   toggle of a todo list does. Only `{\"completed\": true}` or \
+                   `{\"completed\": false}` is accepted.",
+    request_body(content = CompleteAll, description = "The state to give every task."),
+    responses(
+        (status = 200, description = "How many tasks changed.", body = Updated),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn update_all(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
     body: JsonObject,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Updated>> {
     let completed = match TaskChanges::try_from(body)? {
         TaskChanges {
             completed: Some(completed),
@@ -198,5 +384,15 @@ pub async fn update_all(
         }
     };
     let updated = state.store.set_all_completed(owner, completed).await?;
-    Ok(Json(json!({ "updated": updated })))
+    Ok(Json(Updated { updated }))
+}
+
+/// What `PATCH /api/todos` answers.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Updated {
+    /// How many tasks changed; tasks that already had the state are not
+    /// counted.
+    #[schema(minimum = 0)]
+    updated: u64,
 }

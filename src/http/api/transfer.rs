@@ -8,15 +8,31 @@ use axum::http::HeaderValue;
 use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::query::{self, ImportParams};
-use crate::export::{ReadError, export_document, parse_export_bytes};
+use crate::export::{ExportFile, ReadError, export_document, parse_export_bytes};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBytes;
+use crate::http::openapi::responses::*;
 
+#[utoipa::path(
+    get,
+    path = "/api/export",
+    operation_id = "exportTasks",
+    tag = "Import and export",
+    summary = "Export every task",
+    description = "Returns every task as an export document, for a backup or to move to \
+                   another database with `POST /api/import`.",
+    responses(
+        (status = 200, response = inline(Export)),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn export(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
@@ -49,13 +65,39 @@ impl<S: Send + Sync> FromRequestParts<S> for ImportTurn {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/import",
+    operation_id = "importTasks",
+    tag = "Import and export",
+    summary = "Import an export document",
+    description = "Stores every task of an export document, keeping ids, order and timestamps. \
+                   The whole document is checked before anything is written, and it is stored \
+                   all or nothing. Into a database that already holds tasks, only with \
+                   `replace=true`, which deletes them first.",
+    params(ImportParams),
+    request_body(
+        content = ExportFile,
+        description = "A document from `GET /api/export` or `todo-app export`."
+    ),
+    responses(
+        (status = 200, description = "The tasks are stored.", body = Imported),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn import(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
     _turn: ImportTurn,
     params: Result<Query<ImportParams>, QueryRejection>,
     JsonBytes(body): JsonBytes,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Imported>> {
     let replace = query::accept(params)?.replace()?;
     let tasks = parse_export_bytes(&body).map_err(|e| match e {
         ReadError::NotJson(e) => {
@@ -66,5 +108,14 @@ pub async fn import(
     // The file can be large; what matters from here on is what was parsed.
     drop(body);
     let imported = state.store.import_tasks(owner, &tasks, replace).await?;
-    Ok(Json(json!({ "imported": imported })))
+    Ok(Json(Imported { imported }))
+}
+
+/// What `POST /api/import` answers.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Imported {
+    /// How many tasks the import stored.
+    #[schema(minimum = 0)]
+    imported: u64,
 }

@@ -6,23 +6,48 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::domain::{Priority, Task};
+use super::body::schema::PriorityName;
+use crate::domain::{Priority, Task, Title};
 use crate::http::extract::{BaseUrl, etag};
 
-/// A task as the API shows it.
-#[derive(Serialize)]
+/// A task as the API shows it. Every field is always present.
+#[derive(Serialize, ToSchema)]
+// For the schema: `additionalProperties: false` (serde only serializes it).
+#[serde(deny_unknown_fields)]
+#[schema(as = Task)]
 pub struct TaskView<'a> {
+    /// The task's id. Ids are never reused, so a stale URL never reaches a
+    /// different task.
+    #[schema(minimum = 1)]
     pub id: i64,
+    #[schema(value_type = Title)]
     pub title: &'a str,
     pub priority: Priority,
+    #[schema(value_type = PriorityName)]
     pub priority_name: &'static str,
+    /// Whether the task is done.
     pub completed: bool,
+    /// The task's place in the list; lists sorted by `order` show lower
+    /// numbers first. New tasks go to the end unless they ask for a place.
     pub order: i64,
+    /// The day the task is due (`YYYY-MM-DD`, no time zone), or null when
+    /// it has none.
+    #[schema(required = true, examples("2026-12-24", json!(null)))]
     pub due: Option<NaiveDate>,
+    /// The absolute URL of this task, built from the address the client
+    /// used (and the `X-Forwarded-Proto` and `X-Forwarded-Host` headers of a
+    /// load balancer).
+    #[schema(format = "uri", examples("https://todo.example.com/api/todos/7"))]
     pub url: String,
+    /// Goes up by one on every change; the `ETag` header is this number in
+    /// quotes.
+    #[schema(minimum = 1)]
     pub version: i64,
+    /// When the task was created (UTC).
     pub created_at: DateTime<Utc>,
+    /// When the task last changed (UTC).
     pub updated_at: DateTime<Utc>,
 }
 

@@ -636,23 +636,33 @@ pub async fn issue_token(
 }
 
 /// Parses the token form: a name and an optional lifetime in days.
+/// The longest name an API token may have, in characters.
+pub const TOKEN_NAME_MAX_CHARS: usize = 100;
+/// The longest an API token may live, in days.
+pub const TOKEN_MAX_DAYS: u32 = 3650;
+
 pub fn token_request(
     name: &str,
     days: Option<&str>,
 ) -> Result<(String, Option<DateTime<Utc>>), String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(
-            "a token needs a name of 1 to 100 characters, without control characters".to_owned(),
-        );
+    if name.is_empty()
+        || name.chars().count() > TOKEN_NAME_MAX_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "a token needs a name of 1 to {TOKEN_NAME_MAX_CHARS} characters, without control characters"
+        ));
     }
     let expires_at = match days.map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
         Some(raw) => match raw.parse::<u32>() {
-            Ok(days @ 1..=3650) => Some(Utc::now() + chrono::Duration::days(i64::from(days))),
+            Ok(days @ 1..=TOKEN_MAX_DAYS) => {
+                Some(Utc::now() + chrono::Duration::days(i64::from(days)))
+            }
             _ => {
                 return Err(format!(
-                    "expires_in_days {raw:?} must be a whole number of days from 1 to 3650"
+                    "expires_in_days {raw:?} must be a whole number of days from 1 to {TOKEN_MAX_DAYS}"
                 ));
             }
         },

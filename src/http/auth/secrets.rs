@@ -11,9 +11,13 @@ use subtle::ConstantTimeEq;
 /// (and to search for in logs and repositories).
 pub const TOKEN_PREFIX: &str = "todo_pat_";
 
-/// 32 random bytes from the operating system, hex-encoded.
+/// How many random bytes a secret holds (hex-encoded, twice as many
+/// characters).
+pub const SECRET_BYTES: usize = 32;
+
+/// `SECRET_BYTES` random bytes from the operating system, hex-encoded.
 pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; SECRET_BYTES];
     getrandom::fill(&mut bytes).expect("the operating system has no randomness to give");
     hex::encode(bytes)
 }

@@ -9,15 +9,27 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::pages::{
-    LoginError, WRONG_LOGIN, check_password, delete_user, issue_token, token_request,
+    LoginError, TOKEN_MAX_DAYS, TOKEN_NAME_MAX_CHARS, WRONG_LOGIN, check_password, delete_user,
+    issue_token, token_request,
 };
+use super::secrets::{SECRET_BYTES, TOKEN_PREFIX};
 use super::{Caller, Client, SignedIn, Via};
+use crate::db::accounts::TokenInfo;
+use crate::domain::Username;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::JsonObject;
+use crate::http::openapi::responses::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -56,7 +68,27 @@ fn text<'a>(
     }
 }
 
-async fn create_token(
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    operation_id = "createToken",
+    tag = "Accounts",
+    summary = "Create an API token",
+    description = "With `username` and `password` in the body (rate-limited like a login), or \
+                   from a signed-in browser page with its session cookie and the `X-CSRF-Token` \
+                   header. The token is in the answer once.",
+    request_body(content = TokenRequest),
+    responses(
+        (status = 201, description = "The new token.", body = NewToken),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = TooManyRequests),
+    ),
+    security(())
+)]
+pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
@@ -110,25 +142,138 @@ async fn create_token(
     let (token, info) = issue_token(&state.store, &user, &name, expires_at).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": info.id,
-            "name": info.name,
-            "token": token,
-            "created_at": info.created_at,
-            "expires_at": info.expires_at,
-        })),
+        Json(NewToken {
+            id: info.id,
+            name: info.name,
+            token,
+            created_at: info.created_at,
+            expires_at: info.expires_at,
+        }),
     )
         .into_response())
 }
 
-async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+/// What a new API token is called and how long it lives, as
+/// `create_token` and `pages::token_request` read it.
+pub struct TokenRequest;
+
+impl PartialSchema for TokenRequest {
+    fn schema() -> RefOr<Schema> {
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .description(Some(
+                "What a new API token is called and how long it lives. Without a browser \
+                 session, `username` and `password` say whose it is.",
+            ))
+            .required("name")
+            .property(
+                "name",
+                string()
+                    .min_length(Some(1))
+                    .max_length(Some(TOKEN_NAME_MAX_CHARS))
+                    .examples([json!("backup script")]),
+            )
+            .property("username", string())
+            .property(
+                "password",
+                string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+            )
+            .property(
+                "expires_in_days",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                    .minimum(Some(1))
+                    .maximum(Some(TOKEN_MAX_DAYS))
+                    .description(Some(
+                        "Days until the token stops working; absent or null for never.",
+                    )),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for TokenRequest {}
+
+/// A new API token. `token` is shown only here: the server keeps only its
+/// hash.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    #[schema(minimum = 1)]
+    id: i64,
+    name: String,
+    #[schema(schema_with = token_schema)]
+    token: String,
+    created_at: DateTime<Utc>,
+    #[schema(required = true)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+fn token_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!(
+            "^{TOKEN_PREFIX}[0-9a-f]{{{}}}$",
+            2 * SECRET_BYTES
+        )))
+        .build()
+}
+
+/// Who the caller is.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    #[schema(minimum = 1)]
+    id: i64,
+    #[schema(schema_with = username_schema)]
+    username: String,
+}
+
+fn username_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!(
+            "^[A-Za-z0-9._-]{{{},{}}}$",
+            Username::MIN_CHARS,
+            Username::MAX_CHARS
+        )))
+        .build()
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    operation_id = "listTokens",
+    tag = "Accounts",
+    summary = "List your API tokens",
+    description = "Your tokens with their names and dates, never the tokens themselves.",
+    responses(
+        (status = 200, description = "Your tokens, oldest first.", body = Vec<TokenInfo>),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     accounts_on(&state)?;
     let user = &signed_in(&caller)?.user;
     let tokens = state.store.list_tokens(user.id).await?;
     Ok(Json(tokens).into_response())
 }
 
-async fn revoke_token(
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    operation_id = "revokeToken",
+    tag = "Accounts",
+    summary = "Revoke an API token",
+    description = "The token stops working on every instance within two seconds.",
+    params(("id" = String, Path, description = "The id of one of your API tokens.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -150,13 +295,46 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn show_account(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/api/account",
+    operation_id = "showAccount",
+    tag = "Accounts",
+    summary = "Who you are",
+    description = "The account the API token (or browser session) belongs to.",
+    responses(
+        (status = 200, description = "Your account.", body = Account),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn show_account(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Account>> {
     accounts_on(&state)?;
     let user = &signed_in(&caller)?.user;
-    Ok(Json(json!({ "id": user.id.0, "username": user.username })))
+    Ok(Json(Account {
+        id: user.id.0,
+        username: user.username.to_string(),
+    }))
 }
 
-async fn delete_account(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+#[utoipa::path(
+    delete,
+    path = "/api/account",
+    operation_id = "deleteAccount",
+    tag = "Accounts",
+    summary = "Delete your account",
+    description = "Deletes the account with all its tasks, sessions and tokens, for good.",
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<StatusCode> {
     accounts_on(&state)?;
     let user = signed_in(&caller)?.user.clone();
     delete_user(&state, &user).await?;
