@@ -35,7 +35,6 @@ pub struct SessionRecord {
 
 /// An API token as listed to its owner; never the token itself.
 #[derive(Debug, Clone, FromRow, serde::Serialize, utoipa::ToSchema)]
-// For the API's schema: `additionalProperties: false` (serde only serializes it).
 #[serde(deny_unknown_fields)]
 pub struct TokenInfo {
     #[schema(minimum = 1)]

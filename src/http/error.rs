@@ -56,7 +56,6 @@ pub enum ApiError {
 /// What went wrong. `code` is stable and meant for programs; `message` is
 /// meant for people and may change.
 #[derive(Serialize, ToSchema)]
-// For the schema: `additionalProperties: false` (serde only serializes it).
 #[serde(deny_unknown_fields)]
 #[schema(as = Error, examples(json!({
     "code": "validation_failed",

@@ -4,11 +4,15 @@
 //!
 //! Where each part of the document comes from:
 //! - the operations: the `#[utoipa::path]` attribute on each handler
-//!   (`api::tasks`, `api::transfer`, `auth::tokens`, `ops`, the two
-//!   handlers of this document), listed in [`ApiDoc`] below;
-//! - query parameters: `IntoParams` on the query structs of `api::query`;
+//!   (`api::tasks`, `api::transfer`, `auth::tokens`, `ops`, [`document`]
+//!   and `reference::page`), listed in [`ApiDoc`] below;
+//! - parameters: `IntoParams` on the query structs of `api::query`, and on
+//!   the `{id}` and `If-Match` of `api::tasks`;
 //! - response schemas: `ToSchema` on the types the handlers serialize
-//!   (`api::TaskView`, `export::ExportDocument`, `error::ErrorBody`, …);
+//!   (`api::TaskView`, `export::ExportDocument`, `error::ErrorBody`, …).
+//!   On these serialize-only types `#[serde(deny_unknown_fields)]` does
+//!   nothing for serde; it is how the schema says that no other field is
+//!   sent (`additionalProperties: false`);
 //! - request body schemas: written next to the hand-written parsers that
 //!   read those bodies (`api::body::schema`, `auth::tokens`), from the same
 //!   constants;

@@ -34,8 +34,7 @@ pub fn router() -> Router<AppState> {
 /// What `/healthz` answers.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = Health)]
-pub struct Alive {
+pub struct Health {
     #[schema(schema_with = alive_status)]
     status: &'static str,
 }
@@ -102,6 +101,7 @@ pub struct Version {
     #[schema(required = true)]
     schema_version: Option<i64>,
 }
+
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -110,11 +110,11 @@ pub struct Version {
     summary = "Liveness",
     description = "Answers 200 whenever the process can serve requests. It never touches the \
                    database, so a slow database cannot get healthy instances restarted.",
-    responses((status = 200, description = "The process is alive.", body = Alive)),
+    responses((status = 200, description = "The process is alive.", body = Health)),
     security()
 )]
-pub async fn healthz() -> Json<Alive> {
-    Json(Alive { status: ALIVE })
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: ALIVE })
 }
 
 #[utoipa::path(

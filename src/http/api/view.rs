@@ -14,7 +14,6 @@ use crate::http::extract::{BaseUrl, etag};
 
 /// A task as the API shows it. Every field is always present.
 #[derive(Serialize, ToSchema)]
-// For the schema: `additionalProperties: false` (serde only serializes it).
 #[serde(deny_unknown_fields)]
 #[schema(as = Task)]
 pub struct TaskView<'a> {
