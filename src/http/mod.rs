@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod auth;
+/// CORS for the API, for the requests that can be cross-origin.
+mod cors;
 pub mod error;
 pub mod extract;
 mod list_cache;
@@ -17,9 +19,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::header;
 use axum::response::IntoResponse;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::ServerConfig;
 use crate::db::Store;
@@ -40,7 +41,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let api = api::router(config.import_body_limit)
         .merge(auth::tokens::router())
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(cors_layer(&cors_origins(config)));
+        .layer(cors::layer(config));
 
     Router::new()
         .merge(api)
@@ -148,56 +149,4 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     } else {
         ui::not_found_page().into_response()
     }
-}
-
-/// The origins the API answers cross-origin calls from. Unset: any with
-/// `AUTH_MODE=none` (the Todo-Backend clients run on other origins), none
-/// with accounts. Credentials (cookies) are never allowed cross-origin:
-/// other sites' pages use bearer tokens.
-fn cors_origins(config: &ServerConfig) -> String {
-    match (&config.cors_origins, config.auth.mode) {
-        (Some(origins), _) => origins.clone(),
-        (None, crate::config::AuthMode::None) => "*".to_owned(),
-        (None, crate::config::AuthMode::Accounts) => String::new(),
-    }
-}
-
-/// CORS for the API: `*`, or a comma-separated list (empty: none).
-fn cors_layer(origins: &str) -> CorsLayer {
-    let allow_origin = if origins.trim() == "*" {
-        AllowOrigin::any()
-    } else {
-        let list: Vec<HeaderValue> = origins
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
-        AllowOrigin::list(list)
-    };
-    CorsLayer::new()
-        .allow_origin(allow_origin)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::AUTHORIZATION,
-            HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([
-            header::LOCATION,
-            header::ETAG,
-            header::LINK,
-            header::WWW_AUTHENTICATE,
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-request-id"),
-        ])
-        .max_age(Duration::from_secs(3600))
 }

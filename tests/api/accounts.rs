@@ -1171,6 +1171,16 @@ async fn cors_allows_no_origin_by_default_and_never_credentials(app: TestApp) {
         .unwrap()
         .to_ascii_lowercase();
     assert!(allow_headers.contains("authorization"), "{allow_headers}");
+    // With a list the answer depends on the origin, so a request without
+    // one (which skips the CORS layer) still says so to caches.
+    let plain = reqwest::Client::new()
+        .get(format!("{address}/api/todos"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 401);
+    assert_eq!(plain.headers()["vary"], "origin");
+    assert!(plain.headers().get("access-control-allow-origin").is_none());
     // An explicitly empty list allows none either.
     let mut empty = accounts_config();
     empty.cors_origins = Some(String::new());

@@ -22,6 +22,7 @@ backend_tests!(
     export_then_import_round_trips,
     import_is_all_or_nothing,
     cors_preflight_is_answered,
+    cors_headers_go_only_to_requests_with_an_origin,
     lists_see_writes_from_other_instances_and_tools,
 );
 
@@ -435,6 +436,53 @@ async fn cors_preflight_is_answered(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(simple.headers()["access-control-allow-origin"], "*");
+}
+
+/// A request without `Origin` skips the CORS layer's work but gets the
+/// same CORS headers a `GET` would get from it: `*` with the exposed
+/// headers, and no `Vary` (the answer does not depend on the origin).
+async fn cors_headers_go_only_to_requests_with_an_origin(app: TestApp) {
+    let cors_headers = |response: &reqwest::Response| -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("access-control-") || *name == "vary")
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        headers
+    };
+    let plain = app.get("/api/todos").await;
+    let cross = app
+        .client
+        .get(app.url("/api/todos"))
+        .header("origin", "https://x.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cors_headers(&plain), cors_headers(&cross));
+    assert_eq!(plain.headers()["access-control-allow-origin"], "*");
+    let exposed = plain.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        exposed.contains("etag") && exposed.contains("location"),
+        "{exposed}"
+    );
+    assert!(!plain.headers().contains_key("vary"));
+    // A preflight without `Origin` is still answered as one.
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/todos"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert!(
+        preflight
+            .headers()
+            .contains_key("access-control-allow-methods")
+    );
 }
 
 /// Lists are served from memory while the data is unchanged; a change made
