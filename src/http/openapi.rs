@@ -17,6 +17,8 @@
 //!   read those bodies (`api::body::schema`, `auth::tokens`), from the same
 //!   constants;
 //! - shared responses and headers: [`responses`];
+//! - the small schema building blocks every part above uses ([`reference()`],
+//!   [`any()`], [`constant()`], [`closed()`]): here, at the end of this file;
 //! - the overview (`info.description`): `openapi/overview.md`.
 //!
 //! `tests/api/openapi.rs` holds the document to the running server in both
@@ -30,6 +32,8 @@ use std::sync::LazyLock;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Ref, Schema, SchemaType};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -163,11 +167,31 @@ struct OpenApiShape;
 impl utoipa::ToSchema for OpenApiShape {}
 
 impl utoipa::PartialSchema for OpenApiShape {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
             .required("openapi")
             .required("info")
             .required("paths")
             .into()
     }
+}
+
+/// A `$ref` to `T`'s entry in `components/schemas`.
+pub fn reference<T: utoipa::ToSchema>() -> RefOr<Schema> {
+    Ref::from_schema_name(T::name()).into()
+}
+
+/// A schema without a `type`, which any JSON value matches.
+pub fn any() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::AnyValue)
+}
+
+/// A schema only `value` matches (`enum`, as utoipa has no `const`).
+pub fn constant(value: impl Into<serde_json::Value>) -> ObjectBuilder {
+    any().enum_values(Some([value]))
+}
+
+/// Objects without fields other than those listed.
+pub fn closed() -> Option<AdditionalProperties<Schema>> {
+    Some(AdditionalProperties::FreeForm(false))
 }

@@ -12,10 +12,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use super::AppState;
 use crate::db::Backend;
+use crate::http::openapi::constant;
 
 const ALIVE: &str = "ok";
 const READY: &str = "ready";
@@ -58,23 +59,15 @@ pub struct NotReady {
 }
 
 fn alive_status() -> Object {
-    constant(ALIVE)
+    constant(ALIVE).build()
 }
 
 fn ready_status() -> Object {
-    constant(READY)
+    constant(READY).build()
 }
 
 fn not_ready_status() -> Object {
-    constant(NOT_READY)
-}
-
-/// A schema only `value` matches (`enum`, as utoipa has no `const`).
-fn constant(value: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::AnyValue)
-        .enum_values(Some([value]))
-        .build()
+    constant(NOT_READY).build()
 }
 
 fn backends() -> Object {

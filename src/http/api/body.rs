@@ -142,15 +142,15 @@ pub mod schema {
     use std::borrow::Cow;
 
     use serde_json::json;
+    use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::{
-        AdditionalProperties, AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat,
-        SchemaType, Type,
+        AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
     };
-    use utoipa::openapi::{RefOr, schema::Ref};
     use utoipa::{PartialSchema, ToSchema};
 
     use super::READ_ONLY_FIELDS;
     use crate::domain::{MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title};
+    use crate::http::openapi::{any, closed, constant, reference};
 
     /// What `char::is_whitespace` (and so `str::trim`) takes, as the inside
     /// of a regular expression's character class.
@@ -158,20 +158,6 @@ pub mod schema {
         r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
     /// What `char::is_control` takes, likewise.
     pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
-
-    pub fn reference<T: ToSchema>() -> RefOr<Schema> {
-        Ref::from_schema_name(T::name()).into()
-    }
-
-    /// A schema without a `type`, which any JSON value matches.
-    pub fn any() -> ObjectBuilder {
-        ObjectBuilder::new().schema_type(SchemaType::AnyValue)
-    }
-
-    /// Objects without fields other than those listed.
-    pub fn closed() -> Option<AdditionalProperties<Schema>> {
-        Some(AdditionalProperties::FreeForm(false))
-    }
 
     /// A schema of its own, named in `components/schemas`.
     macro_rules! named {
@@ -321,7 +307,7 @@ pub mod schema {
                 "due",
                 AnyOfBuilder::new()
                     .item(reference::<CalendarDay>())
-                    .item(any().enum_values(Some([""])))
+                    .item(constant(""))
                     .item(ObjectBuilder::new().schema_type(Type::Null))
                     .description(Some(
                         "The day the task is due (`YYYY-MM-DD`); null or an empty string means \

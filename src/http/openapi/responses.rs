@@ -16,8 +16,8 @@ use utoipa::openapi::{extensions::Extensions, schema::Ref};
 
 use crate::export::ExportFile;
 use crate::http::api::TaskView;
-use crate::http::api::body::schema::{any, reference};
 use crate::http::error::ErrorBody;
+use crate::http::openapi::{any, constant, reference};
 
 /// Adds the shared headers to `components`.
 pub fn add_headers(components: &mut Components) {
@@ -100,7 +100,7 @@ macro_rules! error_responses {
                 fn response() -> (&'r str, RefOr<Response>) {
                     let schema = AllOfBuilder::new()
                         .item(reference::<ErrorBody>())
-                        .item(any().property("code", any().enum_values(Some([$code]))));
+                        .item(any().property("code", constant($code)));
                     let response = ResponseBuilder::new()
                         .description($description)
                         .content("application/json", json_body(schema))
