@@ -22,7 +22,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{
     Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
-    check_range,
+    check_range, check_timestamp_year,
 };
 use crate::http::api::body::schema::CalendarDay;
 use crate::json::whole_number;
@@ -147,7 +147,7 @@ impl From<Task> for ExportedTask {
     fn from(t: Task) -> Self {
         Self {
             id: t.id,
-            title: t.title,
+            title: t.title.into(),
             priority: t.priority.value(),
             completed: t.completed,
             order: t.order,
@@ -236,13 +236,9 @@ fn validate(doc: ExportDocument<ExportedTask>) -> Result<Vec<ImportedTask>, Fiel
                 )));
             }
             check_range("order", t.order, MAX_SAFE_INTEGER).map_err(at)?;
-            let due = t
-                .due
-                .map(|d| Due::check("due", d))
-                .transpose()
-                .map_err(at)?;
-            Due::check("created_at", t.created_at.date_naive()).map_err(at)?;
-            Due::check("updated_at", t.updated_at.date_naive()).map_err(at)?;
+            let due = t.due.map(Due::check).transpose().map_err(at)?;
+            check_timestamp_year("created_at", t.created_at).map_err(at)?;
+            check_timestamp_year("updated_at", t.updated_at).map_err(at)?;
             Ok(ImportedTask {
                 id: t.id,
                 title: Title::parse(&t.title).map_err(at)?,

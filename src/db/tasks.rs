@@ -28,7 +28,7 @@ impl From<TaskRow> for Task {
     fn from(row: TaskRow) -> Self {
         Task {
             id: row.id,
-            title: row.title,
+            title: Title::stored(row.title),
             // The CHECK constraint keeps priority in range.
             priority: Priority::try_from(row.priority).unwrap_or_default(),
             completed: row.completed,

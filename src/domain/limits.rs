@@ -21,3 +21,28 @@ pub fn check_range(field: &'static str, n: i64, max: i64) -> Result<i64, FieldEr
         ))
     }
 }
+
+/// The years a timestamp may have: four digits, as RFC 3339 writes them
+/// (due dates keep a narrower range, `Due::YEARS`).
+pub const TIMESTAMP_YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
+/// Refuses a timestamp (such as an imported `created_at`) whose year
+/// RFC 3339 cannot write.
+pub fn check_timestamp_year(
+    field: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
+    use chrono::Datelike;
+    if TIMESTAMP_YEARS.contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{field} {at} is out of range; years {:04} to {} are supported",
+                TIMESTAMP_YEARS.start(),
+                TIMESTAMP_YEARS.end()
+            ),
+        ))
+    }
+}

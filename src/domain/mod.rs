@@ -9,7 +9,7 @@
 //! Where things are:
 //! - `field_error`: [`FieldError`], the one way a value is refused;
 //! - `title`, `priority`, `due`: the parsed value of each task field;
-//! - `limits`: the numeric bounds ids and positions keep;
+//! - `limits`: the numeric bounds ids, positions and timestamps keep;
 //! - `task`: [`Task`] as stored, [`NewTask`], [`TaskChanges`] and
 //!   [`ImportedTask`], what the store is asked to write;
 //! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
@@ -35,7 +35,9 @@ mod title;
 pub use account::{NewPassword, Owner, UserId, Username};
 pub use due::Due;
 pub use field_error::FieldError;
-pub use limits::{MAX_IMPORTED, MAX_SAFE_INTEGER, check_range};
+pub use limits::{
+    MAX_IMPORTED, MAX_SAFE_INTEGER, TIMESTAMP_YEARS, check_range, check_timestamp_year,
+};
 pub use listing::{SortOrder, TaskFilter};
 pub use priority::Priority;
 pub use task::{ImportedTask, NewTask, Task, TaskChanges};

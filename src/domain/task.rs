@@ -7,7 +7,7 @@ use super::{FieldError, Priority, Title};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Task {
     pub id: i64,
-    pub title: String,
+    pub title: Title,
     pub priority: Priority,
     pub completed: bool,
     pub order: i64,

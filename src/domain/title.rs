@@ -1,3 +1,7 @@
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
 use super::FieldError;
 
 /// A task title: trimmed, 1 to 255 characters.
@@ -31,8 +35,32 @@ impl Title {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A title read back from the store, which only ever holds titles
+    /// that `parse` accepted: not checked again.
+    pub fn stored(title: String) -> Self {
+        Self(title)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl fmt::Display for Title {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Title> for String {
+    fn from(title: Title) -> Self {
+        title.0
+    }
+}
+
+impl Serialize for Title {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 

@@ -148,9 +148,12 @@ impl ApiError {
 
     /// The message shown to clients.
     pub fn public_message(&self) -> String {
-        match self.table().2 {
-            Some(message) => message.to_owned(),
-            None => self.to_string(),
+        match (self, self.table().2) {
+            (_, Some(message)) => message.to_owned(),
+            // `field` names the input; the message says what is wrong with
+            // it, in the words the OpenAPI document's example shows.
+            (Self::Validation(e), None) => e.message.clone(),
+            (_, None) => self.to_string(),
         }
     }
 

@@ -274,7 +274,7 @@ type Seen = (i64, String, Priority, bool, i64, Option<NaiveDate>, i64);
 fn seen(task: &Task) -> Seen {
     (
         task.id,
-        task.title.clone(),
+        task.title.to_string(),
         task.priority,
         task.completed,
         task.order,

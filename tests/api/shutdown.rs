@@ -64,7 +64,7 @@ async fn in_flight_request_finishes_during_shutdown(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0].title, "sent during shutdown");
+    assert_eq!(tasks[0].title.as_str(), "sent during shutdown");
     store.close().await;
 }
 

@@ -1043,6 +1043,12 @@ async fn due_years_out_of_range_are_refused(app: TestApp) {
     )
     .await;
     assert_eq!(stored(&app).await.len(), 1);
+    // The date inputs offer the same range (the new task's and the edit
+    // form's), from the domain's constants.
+    let id = stored(&app).await[0]["id"].clone();
+    let html = page(&app, &format!("/?edit={id}")).await;
+    let range = "min=\"1900-01-01\" max=\"9999-12-31\"";
+    assert_eq!(html.matches(range).count(), 2, "{html}");
 }
 
 async fn the_counter_follows_the_search(app: TestApp) {

@@ -54,7 +54,7 @@ impl<'a> TaskView<'a> {
     pub fn new(task: &'a Task, base: &BaseUrl) -> Self {
         Self {
             id: task.id,
-            title: &task.title,
+            title: task.title.as_str(),
             priority: task.priority,
             priority_name: task.priority.name(),
             completed: task.completed,

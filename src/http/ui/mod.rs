@@ -30,7 +30,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Datelike;
 use serde::Deserialize;
 
 use super::AppState;
@@ -237,7 +236,7 @@ async fn show(state: AppState, reader: Reader, filter: Filter, params: ParamsRes
             Ok(task) => Some(EditForm {
                 id,
                 form: FormState {
-                    title: task.title,
+                    title: task.title.into(),
                     priority: Some(task.priority),
                     due: task.due.map(|d| d.to_string()).unwrap_or_default(),
                     errors: Vec::new(),
@@ -310,10 +309,6 @@ struct Fields {
     tasks: Option<String>,
 }
 
-/// Years a due date may have: a four-digit year, and none so far back that
-/// it can only be a typing slip.
-const DUE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
-
 impl Fields {
     fn view(&self) -> View {
         View::from_return(self.return_to.as_deref())
@@ -345,18 +340,7 @@ impl Fields {
 
     /// `None`: leave the due date alone; `Some(None)`: clear it.
     fn due(&self) -> Result<Option<Option<chrono::NaiveDate>>, FieldError> {
-        let due = self.due.as_deref().map(Due::parse).transpose()?;
-        match due.flatten() {
-            Some(date) if !DUE_YEARS.contains(&date.year()) => Err(FieldError::new(
-                "due",
-                format!(
-                    "the due date {date} is out of range; use a year from {} to {}",
-                    DUE_YEARS.start(),
-                    DUE_YEARS.end()
-                ),
-            )),
-            _ => Ok(due),
-        }
+        self.due.as_deref().map(Due::parse).transpose()
     }
 
     fn completed(&self) -> Result<Option<bool>, FieldError> {
@@ -881,7 +865,7 @@ mod tests {
             .iter()
             .map(|&(id, order)| Task {
                 id,
-                title: format!("task {id}"),
+                title: Title::parse(&format!("task {id}")).unwrap(),
                 priority: Priority::default(),
                 completed: false,
                 order,

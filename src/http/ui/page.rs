@@ -219,7 +219,9 @@ impl<'a> Item<'a> {
     }
 
     pub fn edit_title(&self) -> &str {
-        self.edit.as_ref().map_or(&self.task.title, |f| &f.title)
+        self.edit
+            .as_ref()
+            .map_or(self.task.title.as_str(), |f| &f.title)
     }
 
     pub fn edit_priority(&self) -> i16 {
