@@ -24,7 +24,7 @@ use crate::domain::{
     Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
     check_range, check_timestamp_year,
 };
-use crate::http::api::body::schema::CalendarDay;
+use crate::http::api::body::schema::{CalendarDay, PriorityNumber, TitleText};
 use crate::json::whole_number;
 
 /// The value of `format` in every export file.
@@ -85,10 +85,10 @@ pub struct ExportedTask {
     #[serde(deserialize_with = "whole")]
     #[schema(schema_with = id_schema)]
     pub id: i64,
-    #[schema(value_type = Title)]
+    #[schema(value_type = TitleText)]
     pub title: String,
     #[serde(deserialize_with = "whole")]
-    #[schema(value_type = Priority)]
+    #[schema(value_type = PriorityNumber)]
     pub priority: i16,
     pub completed: bool,
     #[serde(deserialize_with = "whole")]

@@ -6,9 +6,12 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use serde_path_to_error::Segment;
 
 use super::error::ApiError;
+use crate::domain::FieldError;
 
 /// A request body that must be a JSON object (`Content-Type: application/json`).
 pub struct JsonObject(pub Map<String, Value>);
@@ -23,6 +26,69 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 "the request body must be a JSON object".to_owned(),
             )),
         }
+    }
+}
+
+/// A JSON request body read into `T`: axum's `Json`, with our error type
+/// as its rejection (the shape of axum's `error-handling` example), and
+/// errors that name the field at fault.
+///
+/// Not JSON is a 400, and so is JSON that is not an object; a value serde
+/// or a field's rule refuses is a 422 naming the field (the path serde was
+/// at, from `serde_path_to_error`), and a field `T` does not have is a 422
+/// naming the body and listing the fields it has.
+pub struct JsonBody<T>(pub T);
+
+/// A type a JSON body is read into: serde reads it, and `FIELDS` (the
+/// fields a client may write, in the order messages list them) lets an
+/// error name the field it is about.
+pub trait Body: DeserializeOwned {
+    const FIELDS: &'static [&'static str];
+}
+
+impl<T: Body, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonObject(object) = JsonObject::from_request(req, state).await?;
+        Ok(Self(from_json(Value::Object(object))?))
+    }
+}
+
+/// Reads `value` into `T`; a refusal names the field it is about.
+pub fn from_json<T: Body>(value: Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let key = match err.path().iter().next() {
+            Some(Segment::Map { key }) => Some(key.clone()),
+            _ => None,
+        };
+        // Read from a `Value`, serde's messages carry no line and column.
+        let message = err.into_inner().to_string();
+        match key {
+            None => FieldError::new("body", message),
+            Some(key) => match T::FIELDS.iter().find(|field| **field == key) {
+                Some(field) => FieldError::new(field, message),
+                // Serde stops at a key only when it cannot read its value,
+                // or when the key is not one of `T`'s fields.
+                None => {
+                    // Field names are caller-controlled; keep the message short.
+                    let shown: String = key.chars().take(40).collect();
+                    FieldError::new(
+                        "body",
+                        format!("unknown field {shown:?}; expected {}", listing(T::FIELDS)),
+                    )
+                }
+            },
+        }
+    })
+}
+
+/// `a, b or c`.
+fn listing(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, others)) => format!("{} or {last}", others.join(", ")),
+        None => String::new(),
     }
 }
 

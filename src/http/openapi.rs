@@ -13,12 +13,12 @@
 //!   On these serialize-only types `#[serde(deny_unknown_fields)]` does
 //!   nothing for serde; it is how the schema says that no other field is
 //!   sent (`additionalProperties: false`);
-//! - request body schemas: written next to the hand-written parsers that
-//!   read those bodies (`api::body::schema`, `auth::tokens`), from the same
-//!   constants;
+//! - request body schemas: `ToSchema` on the types serde reads the bodies
+//!   into (`api::body`), and the schemas their fields refer to
+//!   (`api::body::schema`);
 //! - shared responses and headers: [`responses`];
-//! - the small schema building blocks every part above uses ([`reference()`],
-//!   [`any()`], [`constant()`], [`closed()`]): here, at the end of this file;
+//! - two small schema building blocks ([`reference()`], [`constant()`]):
+//!   here, at the end of this file;
 //! - the overview (`info.description`): `openapi/overview.md`.
 //!
 //! `tests/api/openapi.rs` holds the document to the running server in both
@@ -33,14 +33,15 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Ref, Schema, SchemaType};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, Schema, SchemaType};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use self::responses::*;
 use crate::http::api::TaskView;
+use crate::http::api::body::CompleteAll;
 use crate::http::api::body::schema::{
-    CalendarDay, CompleteAll, OrderInput, PriorityInput, PriorityName,
+    CalendarDay, OrderInput, PriorityInput, PriorityName, PriorityNumber, TitleText,
 };
 use crate::http::error::ErrorBody;
 use crate::http::{api, auth, ops, reference};
@@ -87,6 +88,8 @@ use crate::http::{api, auth, ops, reference};
         schemas(
             TaskView,
             ErrorBody,
+            TitleText,
+            PriorityNumber,
             PriorityName,
             PriorityInput,
             CalendarDay,
@@ -162,18 +165,14 @@ pub async fn document() -> impl IntoResponse {
 }
 
 /// What `/api/openapi.json` promises about itself.
-struct OpenApiShape;
-
-impl utoipa::ToSchema for OpenApiShape {}
-
-impl utoipa::PartialSchema for OpenApiShape {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .required("openapi")
-            .required("info")
-            .required("paths")
-            .into()
-    }
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only its schema is used
+struct OpenApiShape {
+    openapi: String,
+    #[schema(value_type = Object)]
+    info: (),
+    #[schema(value_type = Object)]
+    paths: (),
 }
 
 /// A `$ref` to `T`'s entry in `components/schemas`.
@@ -181,17 +180,9 @@ pub fn reference<T: utoipa::ToSchema>() -> RefOr<Schema> {
     Ref::from_schema_name(T::name()).into()
 }
 
-/// A schema without a `type`, which any JSON value matches.
-pub fn any() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(SchemaType::AnyValue)
-}
-
 /// A schema only `value` matches (`enum`, as utoipa has no `const`).
 pub fn constant(value: impl Into<serde_json::Value>) -> ObjectBuilder {
-    any().enum_values(Some([value]))
-}
-
-/// Objects without fields other than those listed.
-pub fn closed() -> Option<AdditionalProperties<Schema>> {
-    Some(AdditionalProperties::FreeForm(false))
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .enum_values(Some([value]))
 }

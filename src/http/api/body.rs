@@ -1,108 +1,180 @@
-//! JSON request bodies of the task routes, parsed into domain types.
+//! JSON request bodies of the task routes, as serde-derived types whose
+//! OpenAPI schemas come from the same derive (`ToSchema`).
 //!
-//! This is the one place that knows the field names a client writes and
-//! the JSON types each may have; the domain only sees [`TaskChanges`] and
-//! [`NewTask`], already valid.
+//! This is the one place that knows the field names a client writes. Each
+//! field is read as the JSON value it is and parsed into its domain type
+//! by the domain's own rule (`Title::parse`, `Priority::parse`, …), so a
+//! bad value gets the domain's words; `http::extract::JsonBody` adds which
+//! field it was (the path serde was at). Handlers only see [`NewTask`] and
+//! [`TaskChanges`], already valid.
 
 use chrono::NaiveDate;
+use serde::Deserialize;
+use serde::de::{Deserializer, Error as _, IgnoredAny};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
+use self::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TitleText};
 use crate::domain::{
     Due, FieldError, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title, check_range,
 };
-use crate::http::extract::JsonObject;
+use crate::http::extract::{Body, from_json};
 use crate::json::{kind, whole_number};
 
-/// Fields a client may echo back from a task it read (they are read-only
-/// and ignored), so `PATCH` with a whole task works.
-const READ_ONLY_FIELDS: [&str; 6] = [
-    "id",
-    "url",
-    "version",
-    "created_at",
-    "updated_at",
-    "priority_name",
-];
+/// The fields of a task a client may write, and the read-only ones it may
+/// echo back from a task it read (accepted and ignored, so `PATCH` with a
+/// whole task works): written once for both bodies below.
+macro_rules! task_body {
+    ($(#[$meta:meta])* $name:ident { $(#[$title:meta])* }) => {
+        #[derive(Debug, Default, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$meta])*
+        // The read-only fields are read only to be ignored.
+        #[allow(dead_code)]
+        pub struct $name {
+            $(#[$title])*
+            #[serde(default, deserialize_with = "title")]
+            #[schema(value_type = TitleText)]
+            title: Option<Title>,
+            #[serde(default, deserialize_with = "priority")]
+            #[schema(value_type = PriorityInput)]
+            priority: Option<Priority>,
+            /// Whether the task is done.
+            #[serde(default, deserialize_with = "completed")]
+            #[schema(value_type = bool)]
+            completed: Option<bool>,
+            #[serde(default, deserialize_with = "order")]
+            #[schema(value_type = OrderInput)]
+            order: Option<i64>,
+            /// The day the task is due (`YYYY-MM-DD`); null (or an empty
+            /// string) means no due date. Surrounding whitespace is ignored.
+            #[serde(default, deserialize_with = "due")]
+            #[schema(value_type = Option<CalendarDay>)]
+            due: Option<Option<NaiveDate>>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            id: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            url: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            version: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            created_at: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            updated_at: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            priority_name: Option<IgnoredAny>,
+        }
 
-/// `POST /api/todos`: the writable fields, with a title.
-impl TryFrom<JsonObject> for NewTask {
-    type Error = FieldError;
+        impl Body for $name {
+            const FIELDS: &'static [&'static str] =
+                &["title", "priority", "completed", "order", "due"];
+        }
 
-    fn try_from(JsonObject(body): JsonObject) -> Result<Self, FieldError> {
-        NewTask::try_from(&body)
+        impl From<$name> for TaskChanges {
+            fn from(body: $name) -> Self {
+                TaskChanges {
+                    title: body.title,
+                    priority: body.priority,
+                    completed: body.completed,
+                    order: body.order,
+                    due: body.due,
+                }
+            }
+        }
+    };
+}
+
+task_body! {
+    /// A task to create. Only `title` is required: the priority defaults to
+    /// 1 (`low`), `completed` to false, and a task without `order` goes to
+    /// the end of the list. Fields other than those listed are refused with
+    /// 422.
+    #[schema(as = NewTask, examples(json!({
+        "title": "Water the plants", "priority": "high", "due": "2026-12-24"
+    })))]
+    NewTaskBody {
+        #[schema(required = true)]
     }
 }
 
-/// Also how the UI reads back the tasks an Undo restores.
+task_body! {
+    /// The fields to change; fields left out keep their value, and
+    /// `"due": null` clears the due date. All changes are applied together
+    /// or not at all. An empty object changes nothing and returns the task
+    /// as it is. Fields other than those listed are refused with 422.
+    #[schema(as = TaskChanges, examples(
+        json!({"completed": true}),
+        json!({"title": "Water the plants twice", "due": null})
+    ))]
+    TaskChangesBody {}
+}
+
+/// `POST /api/todos`: the writable fields, with a title.
+impl TryFrom<NewTaskBody> for NewTask {
+    type Error = FieldError;
+
+    fn try_from(body: NewTaskBody) -> Result<Self, FieldError> {
+        NewTask::try_from(TaskChanges::from(body))
+    }
+}
+
+/// How the UI reads back the tasks an Undo restores: as `POST` does.
 impl TryFrom<&Map<String, Value>> for NewTask {
     type Error = FieldError;
 
     fn try_from(body: &Map<String, Value>) -> Result<Self, FieldError> {
-        NewTask::try_from(changes(body)?)
+        NewTask::try_from(from_json::<NewTaskBody>(Value::Object(body.clone()))?)
     }
 }
 
-/// `PATCH`: any subset of the writable fields.
-impl TryFrom<JsonObject> for TaskChanges {
-    type Error = FieldError;
-
-    fn try_from(JsonObject(body): JsonObject) -> Result<Self, FieldError> {
-        changes(&body)
-    }
+/// Marks every task as completed or not completed. No other field may be
+/// sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteAll {
+    /// The state to give every task.
+    #[serde(deserialize_with = "required_completed")]
+    pub completed: bool,
 }
 
-fn changes(body: &Map<String, Value>) -> Result<TaskChanges, FieldError> {
-    let mut changes = TaskChanges::default();
-    for (key, value) in body {
-        match key.as_str() {
-            "title" => match value {
-                Value::String(s) => changes.title = Some(Title::parse(s)?),
-                other => {
-                    return Err(FieldError::new(
-                        "title",
-                        format!("title must be a string, not {}", kind(other)),
-                    ));
-                }
-            },
-            "priority" => changes.priority = Some(priority(value)?),
-            "completed" => match value {
-                Value::Bool(b) => changes.completed = Some(*b),
-                other => {
-                    return Err(FieldError::new(
-                        "completed",
-                        format!("completed must be true or false, not {}", kind(other)),
-                    ));
-                }
-            },
-            "order" => match whole_number(value) {
-                Some(n) => changes.order = Some(check_range("order", n, MAX_SAFE_INTEGER)?),
-                None => {
-                    return Err(FieldError::new(
-                        "order",
-                        format!("order must be an integer, not {}", kind(value)),
-                    ));
-                }
-            },
-            "due" => changes.due = Some(due(value)?),
-            key if READ_ONLY_FIELDS.contains(&key) => {}
-            _ => {
-                // Field names are caller-controlled; keep the message short.
-                let shown: String = key.chars().take(40).collect();
-                return Err(FieldError::new(
-                    "body",
-                    format!(
-                        "unknown field {shown:?}; expected title, priority, completed, order or due"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(changes)
+impl Body for CompleteAll {
+    const FIELDS: &'static [&'static str] = &["completed"];
+}
+
+/// Reads one field as the JSON value it is and parses it by `rule`; the
+/// rule's message becomes serde's error, which `JsonBody` pins to the field.
+fn field<'de, D, T>(
+    deserializer: D,
+    rule: impl FnOnce(&Value) -> Result<T, FieldError>,
+) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Value::deserialize(deserializer)?;
+    rule(&value)
+        .map(Some)
+        .map_err(|e| D::Error::custom(e.message))
+}
+
+fn title<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Title>, D::Error> {
+    field(deserializer, |value| match value {
+        Value::String(s) => Title::parse(s),
+        other => Err(FieldError::new(
+            "title",
+            format!("title must be a string, not {}", kind(other)),
+        )),
+    })
 }
 
 /// A number (`3`, or `3.0`) or a name (`"high"`, `"3"`).
-fn priority(value: &Value) -> Result<Priority, FieldError> {
-    match value {
+fn priority<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Priority>, D::Error> {
+    field(deserializer, |value| match value {
         Value::Number(n) => match whole_number(value) {
             Some(n) => Priority::from_number(n),
             None => Err(Priority::invalid(&n.to_string())),
@@ -115,12 +187,37 @@ fn priority(value: &Value) -> Result<Priority, FieldError> {
                 kind(other)
             ),
         )),
-    }
+    })
 }
 
-/// A date string, or `null` to clear the due date.
-fn due(value: &Value) -> Result<Option<NaiveDate>, FieldError> {
-    match value {
+fn completed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    field(deserializer, |value| match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(FieldError::new(
+            "completed",
+            format!("completed must be true or false, not {}", kind(other)),
+        )),
+    })
+}
+
+fn required_completed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    completed(deserializer).map(Option::unwrap_or_default)
+}
+
+fn order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    field(deserializer, |value| match whole_number(value) {
+        Some(n) => check_range("order", n, MAX_SAFE_INTEGER),
+        None => Err(FieldError::new(
+            "order",
+            format!("order must be an integer, not {}", kind(value)),
+        )),
+    })
+}
+
+/// A date string, or `null` to clear the due date: absent is `None`,
+/// null is `Some(None)`.
+fn due<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<NaiveDate>>, D::Error> {
+    field(deserializer, |value| match value {
         Value::Null => Ok(None),
         Value::String(s) => Due::parse(s),
         other => Err(FieldError::new(
@@ -130,237 +227,85 @@ fn due(value: &Value) -> Result<Option<NaiveDate>, FieldError> {
                 kind(other)
             ),
         )),
-    }
+    })
 }
 
-/// The schemas of these bodies in the OpenAPI document (`http::openapi`).
-///
-/// The bodies are read by hand above, not by serde, so their schemas are
-/// written here by hand too, from the same constants the parser checks
-/// against; `tests/api/openapi.rs` holds each one to what the parser does.
+/// Types that exist for their schema only: what the fields above accept,
+/// as the document shows it. Their numbers are literals, as derive
+/// attributes need; `tests/api/openapi.rs` holds them to the domain's
+/// constants.
 pub mod schema {
-    use std::borrow::Cow;
+    #![allow(dead_code)]
 
-    use serde_json::json;
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::schema::{
-        AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
-    };
-    use utoipa::{PartialSchema, ToSchema};
+    use chrono::NaiveDate;
+    use serde::Serialize;
+    use serde_json::Value;
+    use utoipa::ToSchema;
 
-    use super::READ_ONLY_FIELDS;
-    use crate::domain::{MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title};
-    use crate::http::openapi::{any, closed, constant, reference};
+    /// What is to be done. Leading and trailing whitespace is removed; what
+    /// remains must be 1 to 255 characters long and contain no control
+    /// characters.
+    #[derive(ToSchema)]
+    #[schema(as = Title, min_length = 1, max_length = 255, examples("Water the plants"))]
+    pub struct TitleText(String);
 
-    /// What `char::is_whitespace` (and so `str::trim`) takes, as the inside
-    /// of a regular expression's character class.
-    pub const WHITESPACE: &str =
-        r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
-    /// What `char::is_control` takes, likewise.
-    pub const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    /// How urgent the task is, from 1 (low) to 5 (do now): 1 `low`, 2
+    /// `medium`, 3 `high`, 4 `urgent`, 5 `do-now`.
+    #[derive(Serialize, ToSchema)]
+    #[schema(as = PriorityNumber, minimum = 1, maximum = 5)]
+    pub struct PriorityNumber(i16);
 
-    /// A schema of its own, named in `components/schemas`.
-    macro_rules! named {
-        ($ty:ty, $name:literal, $schema:expr) => {
-            impl PartialSchema for $ty {
-                fn schema() -> RefOr<Schema> {
-                    $schema.into()
-                }
-            }
-            impl ToSchema for $ty {
-                fn name() -> Cow<'static, str> {
-                    Cow::Borrowed($name)
-                }
-            }
-        };
+    /// The name of a priority: `low` is 1, `medium` 2, `high` 3, `urgent` 4
+    /// and `do-now` 5.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum PriorityName {
+        Low,
+        Medium,
+        High,
+        Urgent,
+        DoNow,
     }
 
-    named!(Title, "Title", {
-        let (ws, ctrl) = (WHITESPACE, CONTROL);
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .min_length(Some(1))
-            .max_length(Some(Title::MAX_CHARS))
-            // Trimmed, then at least one character that is not whitespace,
-            // and no control characters anywhere.
-            .pattern(Some(format!(
-                "^[{ws}]*[^{ctrl}]*[^{ctrl}{ws}][^{ctrl}]*[{ws}]*$"
-            )))
-            .description(Some(format!(
-                "What is to be done. Leading and trailing whitespace is removed; what remains must \
-                 be 1 to {} characters long and contain no control characters.",
-                Title::MAX_CHARS
-            )))
-            .examples([json!("Water the plants")])
-    });
-
-    named!(Priority, "PriorityNumber", {
-        let names: Vec<String> = Priority::all()
-            .map(|p| format!("{} `{}`", p.value(), p.name()))
-            .collect();
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(1))
-            .maximum(Some(Priority::NAMES.len() as i64))
-            .description(Some(format!(
-                "How urgent the task is, from 1 (low) to {} (do now): {}.",
-                Priority::NAMES.len(),
-                names.join(", ")
-            )))
-    });
-
-    /// A priority's name, as responses give it in `priority_name`.
-    pub struct PriorityName;
-    named!(PriorityName, "PriorityName", {
-        let names: Vec<String> = Priority::all()
-            .map(|p| format!("`{}` {}", p.name(), p.value()))
-            .collect();
-        let (last, others) = names.split_last().expect("there are priorities");
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(Priority::NAMES))
-            .description(Some(format!(
-                "The name of a priority: {} and {last}.",
-                others.join(", ").replacen(' ', " is ", 1)
-            )))
-    });
-
-    /// A priority as a request may give it: what `super::priority` takes.
-    pub struct PriorityInput;
-    named!(PriorityInput, "Priority", {
-        let ws = WHITESPACE;
-        let max = Priority::NAMES.len();
-        // Each name in either case, with `_`, ` ` or nothing for its `-`.
-        let names: Vec<String> = Priority::NAMES
-            .iter()
-            .map(|name| {
-                name.chars()
-                    .map(|c| match c {
-                        '-' => "[-_ ]?".to_owned(),
-                        c => format!("[{}{}]", c.to_ascii_uppercase(), c),
-                    })
-                    .collect()
-            })
-            .collect();
-        AnyOfBuilder::new()
-            .description(Some(
-                "A priority as a request may give it: the number from 1 to 5, or its name. Names \
-                 are matched without regard to letter case, `_` or a space may stand for the `-` \
-                 of `do-now` (and `donow` is accepted), the number may also be sent as a string \
-                 such as `\"3\"`, and surrounding whitespace is ignored.",
-            ))
-            .item(reference::<Priority>())
-            .item(reference::<PriorityName>())
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(format!(
-                        "^[{ws}]*(\\+?0*[1-{max}]|{})[{ws}]*$",
-                        names.join("|")
-                    ))),
-            )
-            .examples([json!(3), json!("high"), json!("do-now")])
-    });
-
-    /// A calendar day as `crate::domain::Due` reads it.
-    pub struct CalendarDay;
-    named!(CalendarDay, "Date", {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
-            .description(Some(
-                "A calendar day, `YYYY-MM-DD`, with a four-digit year.",
-            ))
-            .examples([json!("2026-12-24")])
-    });
-
-    /// An `order` a request may set.
-    pub struct OrderInput;
-    named!(OrderInput, "OrderInput", {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(-MAX_SAFE_INTEGER))
-            .maximum(Some(MAX_SAFE_INTEGER))
-            .description(Some(
-                "The task's place in the list. It must lie within JavaScript's safe integers \
-                 (plus or minus 2^53 - 1), so every client reads it exactly.",
-            ))
-    });
-
-    /// The writable fields, as `super::changes` reads them.
-    fn task_fields(description: &str) -> ObjectBuilder {
-        let mut object = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(description))
-            .additional_properties(closed())
-            .property("title", reference::<Title>())
-            .property("priority", reference::<PriorityInput>())
-            .property(
-                "completed",
-                ObjectBuilder::new()
-                    .schema_type(Type::Boolean)
-                    .description(Some("Whether the task is done.")),
-            )
-            .property("order", reference::<OrderInput>())
-            .property(
-                "due",
-                AnyOfBuilder::new()
-                    .item(reference::<CalendarDay>())
-                    .item(constant(""))
-                    .item(ObjectBuilder::new().schema_type(Type::Null))
-                    .description(Some(
-                        "The day the task is due (`YYYY-MM-DD`); null or an empty string means \
-                         no due date. Surrounding whitespace is ignored.",
-                    )),
-            );
-        for field in READ_ONLY_FIELDS {
-            object = object.property(
-                field,
-                any().description(Some(
-                    "Read-only; accepted and ignored, so a task read from the API can be sent \
-                     back as it is.",
-                )),
-            );
-        }
-        object
+    /// A priority as a request may give it: the number from 1 to 5, or its
+    /// name. Names are matched without regard to letter case, `_` or a space
+    /// may stand for the `-` of `do-now` (and `donow` is accepted), the number
+    /// may also be sent as a string such as `"3"`, and surrounding whitespace
+    /// is ignored.
+    #[derive(Serialize, ToSchema)]
+    #[serde(untagged)]
+    #[schema(as = Priority, examples(3, "high", "do-now"))]
+    pub enum PriorityInput {
+        Number(PriorityNumber),
+        Name(PriorityName),
     }
 
-    named!(NewTask, "NewTask", {
-        task_fields(
-            "A task to create. Only `title` is required: the priority defaults to 1 (`low`), \
-             `completed` to false, and a task without `order` goes to the end of the list. \
-             Fields other than those listed are refused with 422.",
-        )
-        .required("title")
-        .examples([json!({"title": "Water the plants", "priority": "high", "due": "2026-12-24"})])
-    });
+    /// A calendar day, `YYYY-MM-DD`, with a year from 1900 to 9999.
+    #[derive(ToSchema)]
+    #[schema(
+        as = Date,
+        value_type = String,
+        format = Date,
+        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        examples("2026-12-24")
+    )]
+    pub struct CalendarDay(NaiveDate);
 
-    named!(TaskChanges, "TaskChanges", {
-        task_fields(
-            "The fields to change; fields left out keep their value, and `\"due\": null` clears \
-             the due date. All changes are applied together or not at all. An empty object \
-             changes nothing and returns the task as it is. Fields other than those listed are \
-             refused with 422.",
-        )
-        .examples([
-            json!({"completed": true}),
-            json!({"title": "Water the plants twice", "due": null}),
-        ])
-    });
+    /// The task's place in the list. It must lie within JavaScript's safe
+    /// integers (plus or minus 2^53 - 1), so every client reads it exactly.
+    #[derive(ToSchema)]
+    #[schema(
+        as = OrderInput,
+        minimum = -9007199254740991i64,
+        maximum = 9007199254740991i64
+    )]
+    pub struct OrderInput(i64);
 
-    /// The body of `PATCH /api/todos`.
-    pub struct CompleteAll;
-    named!(CompleteAll, "CompleteAll", {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(
-                "Marks every task as completed or not completed. No other field may be sent.",
-            ))
-            .required("completed")
-            .additional_properties(closed())
-            .property("completed", ObjectBuilder::new().schema_type(Type::Boolean))
-    });
+    /// Read-only; accepted and ignored, so a task read from the API can be
+    /// sent back as it is.
+    #[derive(ToSchema)]
+    #[schema(value_type = Value)]
+    pub struct ReadOnly(Value);
 }
 
 #[cfg(test)]
@@ -368,45 +313,66 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn body(value: Value) -> JsonObject {
-        JsonObject(value.as_object().unwrap().clone())
+    fn changes(value: Value) -> Result<TaskChanges, FieldError> {
+        from_json::<TaskChangesBody>(value).map(TaskChanges::from)
     }
 
     #[test]
     fn priority_accepts_whole_numbers_and_names() {
-        assert!(priority(&json!(2.5)).is_err());
-        assert_eq!(priority(&json!(2.0)).unwrap().value(), 2);
-        assert_eq!(priority(&json!("high")).unwrap().value(), 3);
-        assert!(priority(&json!(true)).is_err());
+        let priority = |value: Value| changes(json!({ "priority": value }));
+        assert_eq!(priority(json!(2.5)).unwrap_err().field, "priority");
+        assert_eq!(priority(json!(2.0)).unwrap().priority.unwrap().value(), 2);
+        assert_eq!(
+            priority(json!("high")).unwrap().priority.unwrap().value(),
+            3
+        );
+        assert!(priority(json!(true)).is_err());
     }
 
     #[test]
     fn order_stays_within_safe_integers() {
-        assert!(TaskChanges::try_from(body(json!({"order": MAX_SAFE_INTEGER}))).is_ok());
+        assert!(changes(json!({"order": MAX_SAFE_INTEGER})).is_ok());
         for order in [MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1, i64::MAX] {
-            let err = TaskChanges::try_from(body(json!({ "order": order }))).unwrap_err();
+            let err = changes(json!({ "order": order })).unwrap_err();
             assert_eq!(err.field, "order");
         }
     }
 
     #[test]
     fn changes_distinguish_absent_from_null() {
-        let changes = TaskChanges::try_from(body(json!({"due": null}))).unwrap();
-        assert_eq!(changes.due, Some(None));
-        assert!(TaskChanges::try_from(body(json!({}))).unwrap().is_empty());
+        assert_eq!(changes(json!({"due": null})).unwrap().due, Some(None));
+        assert!(changes(json!({})).unwrap().is_empty());
     }
 
     #[test]
     fn unknown_fields_are_rejected_read_only_ignored() {
-        assert!(TaskChanges::try_from(body(json!({"titel": "x"}))).is_err());
-        let changes =
-            TaskChanges::try_from(body(json!({"id": 3, "url": "x", "completed": true}))).unwrap();
-        assert_eq!(changes.completed, Some(true));
+        let err = changes(json!({"titel": "x"})).unwrap_err();
+        assert_eq!(err.field, "body");
+        assert_eq!(
+            err.message,
+            "unknown field \"titel\"; expected title, priority, completed, order or due"
+        );
+        let ok = changes(json!({"id": 3, "url": "x", "completed": true})).unwrap();
+        assert_eq!(ok.completed, Some(true));
     }
 
     #[test]
     fn new_task_needs_a_title() {
-        let err = NewTask::try_from(body(json!({"priority": 2}))).unwrap_err();
-        assert_eq!(err.field, "title");
+        let body = from_json::<NewTaskBody>(json!({"priority": 2})).unwrap();
+        assert_eq!(NewTask::try_from(body).unwrap_err().field, "title");
+    }
+
+    #[test]
+    fn the_priority_names_are_the_domains() {
+        use schema::PriorityName;
+        let names = serde_json::to_value([
+            PriorityName::Low,
+            PriorityName::Medium,
+            PriorityName::High,
+            PriorityName::Urgent,
+            PriorityName::DoNow,
+        ])
+        .unwrap();
+        assert_eq!(names, json!(Priority::NAMES));
     }
 }

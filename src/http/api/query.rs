@@ -1,16 +1,16 @@
-//! Query strings of the API, parsed into domain types. Every parameter is
-//! read as a string first, so a bad value gets our own message rather than
-//! serde's.
+//! Query strings of the API, parsed into domain types. serde reads each
+//! parameter as a string, and a validation step turns it into its domain
+//! value, so a bad value gets a message naming the parameter rather than
+//! serde's. The parameters' schemas in the OpenAPI document come from the
+//! `IntoParams` derives below (their numbers are literals, as derive
+//! attributes need; `tests/api/openapi.rs` holds them to the domain's
+//! constants).
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use serde::Deserialize;
-use serde_json::json;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::body::schema::{CONTROL, WHITESPACE};
 use crate::domain::{FieldError, SortOrder, TaskFilter};
 use crate::http::error::ApiError;
 
@@ -29,74 +29,37 @@ pub fn accept<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError>
 pub struct ListParams {
     /// Only completed tasks (`true`) or only open ones (`false`); `1` and
     /// `0` mean the same. Without it, or empty, all tasks.
-    #[param(value_type = Option<Flag>, inline)]
+    #[param(value_type = Option<bool>, nullable = false)]
     completed: Option<String>,
     /// Only tasks whose title contains this text, ignoring letter case.
     /// Surrounding whitespace is ignored and an empty value matches every
     /// task; control characters, which no title holds, get 422.
-    #[param(value_type = Option<Search>, inline)]
+    #[param(nullable = false)]
     q: Option<String>,
     /// The order of the list: `order` (the list's own order, the default),
     /// `priority` (most urgent first), `due` (soonest first, tasks without
     /// a due date last) or `created` (newest first).
-    #[param(value_type = Option<Sort>, inline)]
+    #[param(value_type = Option<SortName>, inline, nullable = false)]
     sort: Option<String>,
     /// The most tasks to return.
-    #[param(value_type = Option<Limit>, inline)]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 1, maximum = 1000, default = 1000)]
     limit: Option<String>,
     /// How many tasks of the sorted, filtered list to skip.
-    #[param(value_type = Option<Offset>, inline)]
+    #[param(value_type = Option<u64>, nullable = false, format = Int64, minimum = 0, maximum = 9223372036854775807i64, default = 0)]
     offset: Option<String>,
 }
 
-/// The schemas of the parameters: what `TryFrom<ListParams>` and the
-/// others below accept, from the same constants. (Each is inlined where it
-/// is used; `schema_with` would drop the parameter's description.)
-macro_rules! parameter_schemas {
-    ($($name:ident => $schema:expr;)*) => {
-        $(
-            pub struct $name;
-
-            impl PartialSchema for $name {
-                fn schema() -> RefOr<Schema> {
-                    $schema.into()
-                }
-            }
-
-            impl ToSchema for $name {}
-        )*
-    };
-}
-
-fn boolean() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Boolean)
-}
-
-parameter_schemas! {
-    Flag => boolean();
-    Search => {
-        let (ws, ctrl) = (WHITESPACE, CONTROL);
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(format!("^[{ws}]*[^{ctrl}]*[{ws}]*$")))
-    };
-    Sort => ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(SortOrder::NAMES))
-        .default(Some(json!(TaskFilter::default().sort.name())));
-    Limit => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(TaskFilter::MAX_LIMIT))
-        .default(Some(json!(TaskFilter::default().limit)));
-    Offset => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-        .minimum(Some(0))
-        .maximum(Some(i64::MAX))
-        .default(Some(json!(TaskFilter::default().offset)));
-    OnlyTrue => boolean().enum_values(Some([true]));
-    FalseByDefault => boolean().default(Some(json!(false)));
+/// The names of the sort orders, as the document lists them
+/// (`SortOrder::NAMES`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(default = "order")]
+#[allow(dead_code)] // only its schema (and a test) uses it
+pub enum SortName {
+    Order,
+    Priority,
+    Due,
+    Created,
 }
 
 impl TryFrom<ListParams> for TaskFilter {
@@ -170,7 +133,7 @@ impl TryFrom<ListParams> for TaskFilter {
 pub struct DeleteParams {
     /// `true` (or `1`) deletes only the completed tasks. Deleting only the
     /// open tasks is not supported: `false` gets 422.
-    #[param(value_type = Option<OnlyTrue>, inline)]
+    #[param(value_type = Option<bool>, nullable = false)]
     completed: Option<String>,
 }
 
@@ -200,7 +163,7 @@ impl TryFrom<DeleteParams> for Deletion {
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// `true` (or `1`) deletes every existing task before importing.
-    #[param(value_type = Option<FalseByDefault>, inline)]
+    #[param(value_type = Option<bool>, nullable = false, default = false)]
     replace: Option<String>,
 }
 
@@ -222,5 +185,22 @@ pub fn parse_bool(field: &'static str, raw: &str) -> Result<bool, FieldError> {
             field,
             format!("{field} must be true or false, not {raw:?}"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sort_names_are_the_domains() {
+        let names = serde_json::to_value([
+            SortName::Order,
+            SortName::Priority,
+            SortName::Due,
+            SortName::Created,
+        ])
+        .unwrap();
+        assert_eq!(names, serde_json::json!(SortOrder::NAMES));
     }
 }

@@ -14,15 +14,15 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
-use super::body::schema::CompleteAll;
+use super::body::{CompleteAll, NewTaskBody, TaskChangesBody};
 use super::pagination::next_page_link;
 use super::query::{self, DeleteParams, Deletion, ListParams};
 use super::view::{TaskView, insert_etag, task_response};
-use crate::domain::{FieldError, NewTask, Owner, TaskChanges, TaskFilter};
+use crate::domain::{NewTask, Owner, TaskChanges, TaskFilter};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{BaseUrl, JsonObject, Precondition, parse_etag};
+use crate::http::extract::{BaseUrl, JsonBody, Precondition, parse_etag};
 use crate::http::list_cache::CachedList;
 use crate::http::openapi::responses::*;
 
@@ -98,7 +98,7 @@ async fn build_list(
     tag = "Tasks",
     summary = "Create a task",
     description = "Creates a task and returns it with 201, its URL in `Location` and its ETag.",
-    request_body(content = NewTask, description = "The task to create."),
+    request_body(content = NewTaskBody, description = "The task to create."),
     responses(
         (status = 201, response = inline(TaskCreated)),
         (status = 400, response = BadRequest),
@@ -113,7 +113,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
     base: BaseUrl,
-    body: JsonObject,
+    JsonBody(body): JsonBody<NewTaskBody>,
 ) -> ApiResult<Response> {
     let new = NewTask::try_from(body)?;
     let task = state.store.create_task(owner, new).await?;
@@ -255,7 +255,7 @@ pub async fn get(
     description = "Changes the fields given and returns the whole task with its new ETag. With \
                    `If-Match`, only if the task is still at that version.",
     params(TaskId, IfMatch),
-    request_body(content = TaskChanges, description = "The fields to change."),
+    request_body(content = TaskChangesBody, description = "The fields to change."),
     responses(
         (status = 200, response = inline(ChangedTask)),
         (status = 400, response = BadRequest),
@@ -274,9 +274,9 @@ pub async fn update(
     base: BaseUrl,
     TaskId(id): TaskId,
     Precondition(expected): Precondition,
-    body: JsonObject,
+    JsonBody(body): JsonBody<TaskChangesBody>,
 ) -> ApiResult<Response> {
-    let changes = TaskChanges::try_from(body)?;
+    let changes = TaskChanges::from(body);
     let task = state
         .store
         .update_task(owner, id, &changes, expected)
@@ -365,24 +365,8 @@ pub async fn delete_many(
 pub async fn update_all(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
-    body: JsonObject,
+    JsonBody(CompleteAll { completed }): JsonBody<CompleteAll>,
 ) -> ApiResult<Json<Updated>> {
-    let completed = match TaskChanges::try_from(body)? {
-        TaskChanges {
-            completed: Some(completed),
-            title: None,
-            priority: None,
-            order: None,
-            due: None,
-        } => completed,
-        _ => {
-            return Err(FieldError::new(
-                "body",
-                "the whole list can only be patched with {\"completed\": true|false}",
-            )
-            .into());
-        }
-    };
     let updated = state.store.set_all_completed(owner, completed).await?;
     Ok(Json(Updated { updated }))
 }

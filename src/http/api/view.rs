@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::body::schema::PriorityName;
-use crate::domain::{Priority, Task, Title};
+use super::body::schema::{PriorityName, PriorityNumber, TitleText};
+use crate::domain::{Priority, Task};
 use crate::http::extract::{BaseUrl, etag};
 
 /// A task as the API shows it. Every field is always present.
@@ -21,8 +21,9 @@ pub struct TaskView<'a> {
     /// different task.
     #[schema(minimum = 1)]
     pub id: i64,
-    #[schema(value_type = Title)]
+    #[schema(value_type = TitleText)]
     pub title: &'a str,
+    #[schema(value_type = PriorityNumber)]
     pub priority: Priority,
     #[schema(value_type = PriorityName)]
     pub priority_name: &'static str,

@@ -10,14 +10,14 @@ use serde_json::json;
 use utoipa::ToResponse;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::response::Response;
-use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Components, ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::openapi::{extensions::Extensions, schema::Ref};
 
 use crate::export::ExportFile;
 use crate::http::api::TaskView;
 use crate::http::error::ErrorBody;
-use crate::http::openapi::{any, constant, reference};
+use crate::http::openapi::reference;
 
 /// Adds the shared headers to `components`.
 pub fn add_headers(components: &mut Components) {
@@ -88,8 +88,9 @@ fn json_body(
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
-/// Error responses: an [`ErrorBody`] whose `code` is fixed, with the
-/// headers `ApiError::into_response` adds for that code.
+/// Error responses: an [`ErrorBody`] (its `code` names the kind, as the
+/// description says), with the headers `ApiError::into_response` adds for
+/// that code.
 macro_rules! error_responses {
     ($($name:ident: $code:literal, $description:literal $(, $header:literal = $component:literal)*;)*) => {
         $(
@@ -98,12 +99,9 @@ macro_rules! error_responses {
 
             impl<'r> ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<Response>) {
-                    let schema = AllOfBuilder::new()
-                        .item(reference::<ErrorBody>())
-                        .item(any().property("code", constant($code)));
                     let response = ResponseBuilder::new()
-                        .description($description)
-                        .content("application/json", json_body(schema))
+                        .description(concat!($description, " `code`: `", $code, "`."))
+                        .content("application/json", json_body(reference::<ErrorBody>()))
                         $(.header_ref($header, header($component)))*
                         .build();
                     (stringify!($name), response.into())
