@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, TestRole, postgres_admin_url};
+use crate::helpers::{Backend, NO_POSTGRES, TestApp, TestDatabase, TestRole, postgres_admin_url};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-app");
 
@@ -189,9 +189,7 @@ async fn healthcheck_exits_zero_only_when_healthy() {
 /// Many instances starting at once against one empty database: every one
 /// succeeds and each migration is applied exactly once.
 async fn concurrent_migrations(backend: Backend) {
-    let Some(db) = TestDatabase::create(backend).await else {
-        return;
-    };
+    let db = TestDatabase::create(backend).await.expect(NO_POSTGRES);
     // Start all eight processes before waiting for any of them.
     let children: Vec<_> = (0..8)
         .map(|_| {
@@ -256,6 +254,10 @@ async fn migrations_run_concurrently_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn migrations_run_concurrently_on_postgres() {
     concurrent_migrations(Backend::Postgres).await;
 }
@@ -263,6 +265,10 @@ async fn migrations_run_concurrently_on_postgres() {
 /// The move the README describes: export from the SQLite default, import
 /// into PostgreSQL, nothing lost; a bad file imports nothing.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn export_from_sqlite_and_import_into_postgres() {
     let source = TestApp::spawn(Backend::Sqlite).await.unwrap();
     source
@@ -287,12 +293,7 @@ async fn export_from_sqlite_and_import_into_postgres() {
     .await;
     assert_success(&output, "export");
 
-    let target_backend = if postgres_admin_url().is_some() {
-        Backend::Postgres
-    } else {
-        Backend::Sqlite
-    };
-    let target = TestApp::spawn(target_backend).await.unwrap();
+    let target = TestApp::spawn(Backend::Postgres).await.expect(NO_POSTGRES);
     let output = run(
         &["import", file.to_str().unwrap()],
         &[("DATABASE_URL", target.database.url())],
@@ -344,11 +345,15 @@ async fn export_from_sqlite_and_import_into_postgres() {
 /// ECS passes DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD from a
 /// Secrets Manager secret; a password with any characters must work.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn postgres_from_db_parts_with_an_awkward_password() {
     let password = "p@ss:w/rd?#%&= 'x\"é";
-    let Some(role) = TestRole::create("parts", password).await else {
-        return;
-    };
+    let role = TestRole::create("parts", password)
+        .await
+        .expect(NO_POSTGRES);
     let (host, port) = role.host_and_port();
     let port = port.to_string();
     let env = [
@@ -420,10 +425,14 @@ async fn lists_see_writes_made_by_another_process() {
 /// With DB_FLEET_SIZE, start-up warns when that many pools cannot fit in
 /// PostgreSQL's max_connections, and says so when they do.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn startup_checks_the_connection_budget() {
-    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
-        return;
-    };
+    let db = TestDatabase::create(Backend::Postgres)
+        .await
+        .expect(NO_POSTGRES);
     for (fleet, pool, expected) in [
         ("1000", "10", "can outgrow"),
         ("2", "5", "connection budget fits"),

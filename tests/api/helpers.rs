@@ -28,8 +28,15 @@ pub struct TestApp {
     pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-/// The URL of the PostgreSQL server tests may create databases on. In CI
-/// (`CI` set) it is mandatory: a missing PostgreSQL fails instead of skipping.
+/// The URL of the PostgreSQL server tests may create databases on, `None`
+/// when `TEST_DATABASE_URL` is unset. In CI (`CI` set) it is mandatory: a
+/// missing PostgreSQL fails instead of skipping.
+///
+/// Tests that need PostgreSQL do not return early on `None` (libtest would
+/// count them as passed): they carry
+/// `#[cfg_attr(not(postgres_tests), ignore = "…")]`, which build.rs turns on
+/// exactly when `TEST_DATABASE_URL` is unset outside CI, and `expect` the
+/// database with [`NO_POSTGRES`].
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -39,6 +46,11 @@ pub fn postgres_admin_url() -> Option<String> {
         _ => None,
     }
 }
+
+/// Why a test built to run on PostgreSQL failed without it: the binary was
+/// run directly, without the `TEST_DATABASE_URL` it was compiled for.
+pub const NO_POSTGRES: &str =
+    "TEST_DATABASE_URL is not set, but this test was built for PostgreSQL (see build.rs)";
 
 /// The server settings of the tests: clap's defaults (as a user gets them),
 /// on a free loopback port, with the shared list of `AUTH_MODE=none` that
@@ -580,8 +592,8 @@ impl TestApp {
 }
 
 /// Generates one `#[tokio::test]` per backend for each listed test function
-/// `async fn name(app: TestApp)`. PostgreSQL variants skip when
-/// `TEST_DATABASE_URL` is unset (and fail in CI).
+/// `async fn name(app: TestApp)`. PostgreSQL variants are reported as
+/// ignored when `TEST_DATABASE_URL` is unset (and fail in CI).
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
@@ -599,11 +611,11 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
                 async fn $name() {
-                    let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set");
-                        return;
-                    };
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres)
+                        .await
+                        .expect($crate::helpers::NO_POSTGRES);
                     super::$name(app).await;
                 }
             )*
@@ -632,15 +644,14 @@ macro_rules! account_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
                 async fn $name() {
-                    let Some(app) = $crate::helpers::TestApp::spawn_with(
+                    let app = $crate::helpers::TestApp::spawn_with(
                         $crate::helpers::Backend::Postgres,
                         $crate::helpers::accounts_config(),
                     )
-                    .await else {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set");
-                        return;
-                    };
+                    .await
+                    .expect($crate::helpers::NO_POSTGRES);
                     super::$name(app).await;
                 }
             )*
@@ -649,8 +660,8 @@ macro_rules! account_tests {
 }
 
 /// Like `backend_tests!`, for test functions `async fn name(backend: Backend)`
-/// that set up their own app (or none). PostgreSQL variants skip when
-/// `TEST_DATABASE_URL` is unset (and fail in CI).
+/// that set up their own app (or none). PostgreSQL variants are reported as
+/// ignored when `TEST_DATABASE_URL` is unset (and fail in CI).
 #[macro_export]
 macro_rules! per_backend_tests {
     ($($name:ident),* $(,)?) => {
@@ -665,11 +676,9 @@ macro_rules! per_backend_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_DATABASE_URL to run on PostgreSQL")]
                 async fn $name() {
-                    if $crate::helpers::postgres_admin_url().is_none() {
-                        eprintln!("skipped: TEST_DATABASE_URL is not set");
-                        return;
-                    }
+                    $crate::helpers::postgres_admin_url().expect($crate::helpers::NO_POSTGRES);
                     super::$name($crate::helpers::Backend::Postgres).await;
                 }
             )*

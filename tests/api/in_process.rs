@@ -65,7 +65,7 @@ impl InProcessApp {
     async fn new(backend: Backend) -> Self {
         let database = TestDatabase::create(backend)
             .await
-            .expect("per_backend_tests! skips PostgreSQL when it is not configured");
+            .expect(crate::helpers::NO_POSTGRES);
         let store = database.store();
         store.migrate().await.expect("migrations failed");
         Self {

@@ -37,12 +37,10 @@ const GET_PAGES: i64 = 8;
 /// The rows the list query asks for: a page of 100 and one more.
 const LIST_ROWS: i64 = 101;
 
-async fn spawn() -> Option<TestApp> {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return None;
-    };
-    Some(app)
+async fn spawn() -> TestApp {
+    TestApp::spawn(Backend::Postgres)
+        .await
+        .expect(crate::helpers::NO_POSTGRES)
 }
 
 fn imported(ids: std::ops::RangeInclusive<i64>) -> Vec<ImportedTask> {
@@ -199,8 +197,12 @@ async fn assert_plans_fit_a_large_table(conn: &mut PgConnection, rows: i64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn plans_follow_the_table_after_creates_grow_it() {
-    let Some(app) = spawn().await else { return };
+    let app = spawn().await;
     let mut conn = connection_with_small_table_plans(&app).await;
 
     // As many creates at once as wrk's connections send, through the
@@ -233,8 +235,12 @@ async fn plans_follow_the_table_after_creates_grow_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL"
+)]
 async fn plans_follow_the_table_after_an_import_replaces_it() {
-    let Some(app) = spawn().await else { return };
+    let app = spawn().await;
     let mut conn = connection_with_small_table_plans(&app).await;
 
     let rows = 20_000;
