@@ -328,6 +328,19 @@ pub struct ConnectionConfig {
     /// accept queue until one closes.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+
+    /// Most a client may hold at once, so one cannot take every connection.
+    /// With TRUSTED_PROXY_HOPS=0: connections from one address (an IPv6
+    /// /64 counts as one), further ones are closed at once. Behind a trusted
+    /// proxy, whose few addresses carry everyone's connections: requests in
+    /// flight from one client as X-Forwarded-For names it, further ones 429.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
+
+    /// Longest pause while a request body arrives; a client that stalls
+    /// mid-body longer gets 408 and the connection is closed.
+    #[arg(long, env = "BODY_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
 }
 
 #[derive(Clone, Args)]

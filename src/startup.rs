@@ -66,6 +66,10 @@ impl Application {
                 std::time::Duration::from_secs(if behind_proxy { 75 } else { 10 }),
             ),
             max_connections: server.connections.max_connections as usize,
+            // Behind a proxy the peer is the proxy: `http::limits` counts
+            // requests per forwarded client instead.
+            max_connections_per_address: (!behind_proxy)
+                .then_some(server.connections.max_connections_per_client as usize),
         };
         if server.auth.mode == crate::config::AuthMode::None && !server.host.is_loopback() {
             tracing::warn!(

@@ -32,6 +32,10 @@ pub enum ApiError {
     },
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The client stopped sending its request body (408; the connection
+    /// is closed).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -85,12 +89,13 @@ fn code_schema() -> utoipa::openapi::schema::Object {
 impl ApiError {
     /// Every `code` an error response may carry, in the order of their
     /// status codes (the document lists them; a test checks `table`).
-    pub const CODES: [&'static str; 13] = [
+    pub const CODES: [&'static str; 14] = [
         "bad_request",
         "unauthorized",
         "forbidden",
         "not_found",
         "method_not_allowed",
+        "request_timeout",
         "conflict",
         "precondition_failed",
         "payload_too_large",
@@ -112,6 +117,7 @@ impl ApiError {
             Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),
             Self::TooManyRequests { .. } => (S::TOO_MANY_REQUESTS, "too_many_requests", None),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", None),
+            Self::RequestTimeout(_) => (S::REQUEST_TIMEOUT, "request_timeout", None),
             Self::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", None),
             Self::UnsupportedMediaType(_) => {
                 (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None)
@@ -245,6 +251,7 @@ mod tests {
                 retry_after: std::time::Duration::ZERO,
             },
             ApiError::MethodNotAllowed,
+            ApiError::RequestTimeout(String::new()),
             ApiError::PayloadTooLarge(String::new()),
             ApiError::UnsupportedMediaType(String::new()),
             ApiError::Validation(FieldError::new("title", "")),

@@ -6,6 +6,7 @@ pub mod auth;
 mod cors;
 pub mod error;
 pub mod extract;
+pub mod limits;
 mod list_cache;
 pub mod openapi;
 pub mod ops;
@@ -19,7 +20,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::config::ServerConfig;
@@ -43,7 +43,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors::layer(config));
 
-    Router::new()
+    let app = Router::new()
         .merge(api)
         .merge(ui::router())
         .merge(auth::pages::router())
@@ -56,18 +56,34 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(axum::middleware::from_fn_with_state(
-            BodyLimits {
-                body: config.body_limit,
-                import: config.import_body_limit,
+            limits::BodyReading {
+                limit: config.body_limit,
+                import_limit: config.import_body_limit,
+                pause: config.connections.body_read_timeout,
             },
-            refuse_oversized,
+            limits::read_body,
+        ));
+    // Outside the body reading, so a client stalling its bodies is counted
+    // while it stalls.
+    let app = if config.auth.trusted_proxy_hops > 0 {
+        app.layer(axum::middleware::from_fn_with_state(
+            limits::InFlight {
+                clients: limits::PerClient::new(
+                    config.connections.max_connections_per_client as usize,
+                ),
+                auth: std::sync::Arc::new(config.auth.clone()),
+            },
+            limits::in_flight_per_client,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            config.request_timeout,
-            deadline,
-        ))
-        // Outermost, so the log line sees the final status of every response.
-        .layer(axum::middleware::from_fn(request_log::log_request))
+    } else {
+        app
+    };
+    app.layer(axum::middleware::from_fn_with_state(
+        config.request_timeout,
+        deadline,
+    ))
+    // Outermost, so the log line sees the final status of every response.
+    .layer(axum::middleware::from_fn(request_log::log_request))
 }
 
 /// A request that outlives `REQUEST_TIMEOUT` gets our JSON 503, unless it
@@ -94,53 +110,6 @@ async fn deadline(
         Err(_) => ApiError::Unavailable("the request took too long; retry in a moment".to_owned())
             .into_response(),
     }
-}
-
-#[derive(Clone, Copy)]
-struct BodyLimits {
-    body: usize,
-    import: usize,
-}
-
-/// A body announced larger than the route accepts is refused before
-/// anything waits for it (the limit layers only notice once they read
-/// that far, which a client that sends nothing makes a timeout).
-async fn refuse_oversized(
-    axum::extract::State(limits): axum::extract::State<BodyLimits>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let limit = if req.uri().path() == "/api/import" {
-        limits.import
-    } else {
-        limits.body
-    };
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > limit as u64) {
-        let message = format!("the request body is too large; the limit is {limit} bytes");
-        let mut response = if req.uri().path().starts_with("/api/") {
-            ApiError::PayloadTooLarge(message).into_response()
-        } else {
-            ui::message_page(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload Too Large",
-                &ui::sentence(&message),
-            )
-        };
-        // The body stays unread, so the connection cannot carry another
-        // request: say so, or a client's pool reuses it and its next
-        // request finds the socket closed under it.
-        response.headers_mut().insert(
-            header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-        return response;
-    }
-    next.run(req).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

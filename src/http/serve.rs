@@ -9,6 +9,14 @@
 //!   loop stops accepting until one closes: newcomers wait in the kernel's
 //!   backlog rather than the process running out of file descriptors, and
 //!   the timeout above frees the slots that stalled clients hold.
+//! - With no trusted proxy in front, one address may hold at most
+//!   `MAX_CONNECTIONS_PER_CLIENT` of them (an IPv6 /64 counts as one
+//!   address, as one host usually has a whole /64); further connections from
+//!   it are closed as soon as they are accepted, so a single client cannot
+//!   fill the table and everyone else still gets in. Behind a proxy every
+//!   connection comes from the proxy's few addresses, so this cap would
+//!   throttle everyone: there the same number limits requests in flight per
+//!   forwarded client instead (`http::limits`).
 //! - Each request carries the peer's address (`ConnectInfo`), which `auth`
 //!   uses unless a trusted proxy says otherwise.
 
@@ -24,11 +32,15 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::limits::PerClient;
+
 /// The limits of the accept loop, resolved from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+    /// Connections one address may hold; `None` behind a trusted proxy.
+    pub max_connections_per_address: Option<usize>,
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then stops
@@ -40,6 +52,7 @@ pub async fn serve(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = limits.max_connections_per_address.map(PerClient::new);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -64,6 +77,17 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
+        let address_slot = match &per_address {
+            Some(per_address) => match per_address.open(peer.ip()) {
+                Some(address_slot) => Some(address_slot),
+                None => {
+                    // Closed unread: the client already holds its share.
+                    tracing::debug!(client = %peer, "refused a connection over the per-address limit");
+                    continue;
+                }
+            },
+            None => None,
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone().map_request(
             move |mut req: axum::http::Request<hyper::body::Incoming>| {
@@ -77,6 +101,7 @@ pub async fn serve(
             if let Err(err) = connection.await {
                 tracing::debug!(error = %err, client = %peer, "connection ended with an error");
             }
+            drop(address_slot);
             drop(slot);
         });
     }

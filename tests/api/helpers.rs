@@ -65,6 +65,8 @@ pub fn server_config() -> ServerConfig {
     config.request_timeout = Duration::from_secs(10);
     config.import_body_limit = 4 * 1024 * 1024;
     config.auth.mode = AuthMode::None;
+    // The tests' many clients all come from 127.0.0.1.
+    config.connections.max_connections_per_client = 1024;
     config
 }
 

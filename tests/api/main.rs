@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod abuse;
 mod accounts;
 mod api_errors;
 mod api_todos;

@@ -96,7 +96,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn of(req: &Request, config: &AuthConfig) -> Self {
+    pub fn of(req: &Request, config: &AuthConfig) -> Self {
         let headers = req.headers();
         let peer = req
             .extensions()
