@@ -6,6 +6,8 @@ pub mod auth;
 mod cors;
 pub mod error;
 pub mod extract;
+/// The security headers every answer carries.
+pub mod headers;
 pub mod limits;
 mod list_cache;
 pub mod openapi;
@@ -78,12 +80,14 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     } else {
         app
     };
-    app.layer(axum::middleware::from_fn_with_state(
+    let app = app.layer(axum::middleware::from_fn_with_state(
         config.request_timeout,
         deadline,
-    ))
-    // Outermost, so the log line sees the final status of every response.
-    .layer(axum::middleware::from_fn(request_log::log_request))
+    ));
+    // Around everything that answers, so no answer misses them.
+    headers::layer(app, config)
+        // Outermost, so the log line sees the final status of every response.
+        .layer(axum::middleware::from_fn(request_log::log_request))
 }
 
 /// A request that outlives `REQUEST_TIMEOUT` gets our JSON 503, unless it

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 use std::sync::LazyLock;
 
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use serde_json::Value;
 
@@ -34,7 +34,24 @@ pub async fn page() -> impl IntoResponse {
         let doc: Value = serde_json::from_str(openapi::json()).unwrap_or_default();
         render(&doc)
     });
-    ([(CONTENT_TYPE, "text/html; charset=utf-8")], PAGE.as_str())
+    // The app's policy (`http::headers`) forbids inline styles; this page
+    // has one, and no script: allow that one style by its hash.
+    static POLICY: LazyLock<String> = LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; \
+             base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+    });
+    (
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CONTENT_SECURITY_POLICY, POLICY.as_str()),
+        ],
+        PAGE.as_str(),
+    )
 }
 
 /// The whole page for `doc`.

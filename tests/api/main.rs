@@ -13,6 +13,7 @@ mod api_errors;
 mod api_todos;
 mod cli;
 mod concurrent_writes;
+mod headers;
 mod in_process;
 mod list_cache;
 mod openapi;
