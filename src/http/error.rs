@@ -67,7 +67,7 @@ pub enum ApiError {
     "field": "title"
 })))]
 pub struct ErrorBody<'a> {
-    #[schema(schema_with = code_schema)]
+    #[schema(value_type = ErrorCode, inline)]
     pub code: &'a str,
     #[schema(min_length = 1)]
     pub message: String,
@@ -78,12 +78,25 @@ pub struct ErrorBody<'a> {
     pub field: Option<&'a str>,
 }
 
-/// The schema of `code`: one of [`ApiError::CODES`].
-fn code_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(ApiError::CODES))
-        .build()
+/// The values of `code`, as the document lists them: [`ApiError::CODES`]
+/// (a test holds the two together).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema (and a test) uses it
+enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    TooManyRequests,
+    Unavailable,
+    InternalError,
 }
 
 impl ApiError {
@@ -264,5 +277,22 @@ mod tests {
         let codes: std::collections::BTreeSet<&str> = errors.iter().map(ApiError::code).collect();
         let documented = ApiError::CODES.into_iter().collect();
         assert_eq!(codes, documented);
+        use ErrorCode::*;
+        let schema_values = serde_json::to_value([
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            MethodNotAllowed,
+            Conflict,
+            PreconditionFailed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            TooManyRequests,
+            Unavailable,
+            InternalError,
+        ]);
+        assert_eq!(schema_values.unwrap(), serde_json::json!(ApiError::CODES));
     }
 }

@@ -17,8 +17,8 @@
 //!   into (`api::body`), and the schemas their fields refer to
 //!   (`api::body::schema`);
 //! - shared responses and headers: [`responses`];
-//! - two small schema building blocks ([`reference()`], [`constant()`]):
-//!   here, at the end of this file;
+//! - [`reference()`], a `$ref` to a named schema: here, at the end of this
+//!   file;
 //! - the overview (`info.description`): `openapi/overview.md`.
 //!
 //! `tests/api/openapi.rs` holds the document to the running server in both
@@ -33,7 +33,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Ref, Schema, SchemaType};
+use utoipa::openapi::schema::{Ref, Schema};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -178,11 +178,4 @@ struct OpenApiShape {
 /// A `$ref` to `T`'s entry in `components/schemas`.
 pub fn reference<T: utoipa::ToSchema>() -> RefOr<Schema> {
     Ref::from_schema_name(T::name()).into()
-}
-
-/// A schema only `value` matches (`enum`, as utoipa has no `const`).
-pub fn constant(value: impl Into<serde_json::Value>) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::AnyValue)
-        .enum_values(Some([value]))
 }

@@ -26,7 +26,8 @@ use std::sync::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use todo_app::domain::{MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
+use todo_app::domain::{MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
+use todo_app::export::{EXPORT_FORMAT, FORMAT_VERSION};
 use todo_app::json::whole_number;
 
 use crate::backend_tests;
@@ -349,6 +350,15 @@ fn document_names_the_domain_values() {
     assert_eq!(param("limit")["default"], TaskFilter::MAX_LIMIT);
 
     assert_eq!(param("offset")["maximum"], i64::MAX);
+
+    let exported = &schemas["ExportedTask"]["properties"];
+    assert_eq!(exported["id"]["maximum"], MAX_IMPORTED);
+    assert_eq!(exported["order"]["maximum"], MAX_SAFE_INTEGER);
+    assert_eq!(exported["order"]["minimum"], -MAX_SAFE_INTEGER);
+    let export = &schemas["ExportDocument"]["properties"];
+    assert_eq!(export["format"]["enum"], json!([EXPORT_FORMAT]));
+    assert_eq!(export["version"]["minimum"], FORMAT_VERSION);
+    assert_eq!(export["version"]["maximum"], FORMAT_VERSION);
 
     // What the schemas accept, the server accepts. (They are narrower where
     // the server is lenient: it trims titles and reads priority names in

@@ -8,10 +8,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
-use utoipa::openapi::Required;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::{CompleteAll, NewTaskBody, TaskChangesBody};
@@ -127,52 +123,30 @@ pub async fn create(
 /// The task id in the path. Anything that is not a positive whole number,
 /// even bytes that are not UTF-8, is a 404 (no such task) rather than
 /// axum's plain-text 400.
-pub struct TaskId(i64);
-
-impl IntoParams for TaskId {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-            .minimum(Some(1));
-        vec![
-            ParameterBuilder::new()
-                .name("id")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(
-                    "The task's id. Anything that is not a positive whole number gets 404.",
-                ))
-                .schema(Some(schema))
-                .build(),
-        ]
-    }
-}
+#[derive(IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct TaskId(
+    /// The task's id. Anything that is not a positive whole number gets 404.
+    #[param(minimum = 1)]
+    i64,
+);
 
 /// The `If-Match` header that `Precondition` reads, as the document
 /// describes it.
-pub struct IfMatch;
-
-impl IntoParams for IfMatch {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(r#"^[ \t]*(\*|(W/)?"[+-]?[0-9]{1,18}")[ \t]*$"#))
-            .examples([json!("\"3\""), json!("*")]);
-        vec![
-            ParameterBuilder::new()
-                .name("If-Match")
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(
-                    "Makes the change conditional: one ETag of the task (`\"3\"` or `W/\"3\"`), \
-                     or `*` for any version. A stale ETag gets 412 and changes nothing; a value \
-                     that is not an ETag of this API gets 400.",
-                ))
-                .schema(Some(schema))
-                .build(),
-        ]
-    }
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // only its description is used
+pub struct IfMatch {
+    /// Makes the change conditional: one ETag of the task (`"3"` or
+    /// `W/"3"`), or `*` for any version. A stale ETag gets 412 and changes
+    /// nothing; a value that is not an ETag of this API gets 400.
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^[ \t]*(\*|(W/)?"[+-]?[0-9]{1,18}")[ \t]*$"#,
+        example = "\"3\""
+    )]
+    if_match: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for TaskId {
