@@ -7,13 +7,13 @@
 #
 # It drives four CloudFormation stacks, named after --stack-name (default todo-app):
 #   PREFIX-network   VPC, subnets, routes                      (skipped with --vpc-id)
-#   PREFIX-registry  ECR repository                            (kept by `down`)
+#   PREFIX-registry  ECR repository, bucket for templates      (kept by `down`)
 #   PREFIX-database  RDS PostgreSQL, secret, client group      (with --database on)
 #   PREFIX-service   ECS cluster/service, ALB, IAM, scaling, alarms, dashboard
 #
-# `up` is idempotent: the image is tagged with the git revision and not rebuilt when that tag
-# is already in the repository (tags are immutable), and `aws cloudformation deploy` skips
-# stacks whose template and parameters are unchanged. Options are remembered: every option not
+# `up` is idempotent: the image is tagged with the git revision and the architecture and not
+# rebuilt when that tag is already in the repository (tags are immutable), and a stack whose
+# template and parameters are unchanged is left alone. Options are remembered: every option not
 # given defaults to what the deployed stacks have (their parameters), and the task count to
 # what is running now (auto scaling may have changed it), so a plain `up` changes only the image.
 #
@@ -27,12 +27,20 @@ if [ -z "${BASH_VERSINFO:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 3 ] ||
   exit 1
 fi
 
+# The AWS CLI v2 pipes long output through a pager, which would stop a script at a prompt.
+export AWS_PAGER=""
+
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 # The tests deploy copies of the templates (see tests/infra/); everyone else uses these.
 TEMPLATE_DIR=${TODO_DEPLOY_TEMPLATE_DIR:-$SCRIPT_DIR}
-# Seconds between two looks at a stack that another operation is still changing.
+# Seconds between two looks at a stack that another operation is still changing, and between
+# two looks at the events of a stack this script is changing.
 POLL_SECONDS=${TODO_DEPLOY_POLL_SECONDS:-15}
+EVENT_POLL_SECONDS=${TODO_DEPLOY_EVENT_POLL_SECONDS:-5}
+# Scratch files (AWS error messages, what ECS said while a deployment failed).
+WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/todo-deploy.XXXXXX")
+trap 'rm -rf "$WORK_DIR"' EXIT
 
 usage() {
   cat <<'EOF'
@@ -44,8 +52,9 @@ Commands:
             print it.
   status    Show the state of the stacks, the options they were deployed with, the
             running/desired task counts, recent service events and stopped tasks, and the URL.
-  down      Delete the service, database and network stacks. Keeps the image repository and
-            its images, and RDS keeps a final snapshot of the database.
+  down      Delete the service, database and network stacks, after a confirmation (--yes
+            to skip it). Keeps the image repository and its images, and RDS keeps a final
+            snapshot of the database; a database with deletion protection has it turned off.
 
 Every option not given keeps the value the deployed stacks have (see `status`); the defaults
 in brackets apply to a new deployment.
@@ -54,6 +63,10 @@ Options:
   --region REGION            AWS region [AWS_REGION, AWS_DEFAULT_REGION, or the CLI profile's]
   --stack-name PREFIX        prefix of the stack names and the repository name [todo-app]
   --alb on|off               internet-facing Application Load Balancer [on]
+  --https on|off             on: HTTPS without a domain of your own through CloudFront (its
+                             *.cloudfront.net name), or on the load balancer with
+                             --certificate-arn; off: plain HTTP, passwords and cookies in
+                             clear [on]
   --domain-name NAME         the name users reach the app at, e.g. todo.example.com [none]
   --hosted-zone-id ID        Route 53 hosted zone of NAME: an alias record is created [none];
                              without it, `up` prints the CNAME record to create
@@ -75,7 +88,7 @@ Options:
   --max-storage GIB          storage autoscaling ceiling, at least 10 % above --storage [100]
   --multi-az on|off          RDS standby in the second Availability Zone [off]
   --deletion-protection on|off
-                             refuse to delete the database [on]; `down` needs it off
+                             refuse to delete the database [on]; `down` turns it off itself
   --auth-mode accounts|none  AUTH_MODE of the app [accounts]; none is the open API
   --signup open|closed       whether anyone may create an account (SIGNUP) [open]
   --cors-origins LIST        comma-separated origins that may call the API from a browser [none]
@@ -89,10 +102,12 @@ Options:
   --private-subnets A,B      two private subnets (for the database)
   --availability-zones A,B   zones for a new PREFIX-network [two that offer Fargate and the
                              database instance class]
-  --image-tag TAG            image tag to deploy [the git revision, -dirty.TIME if modified]
+  --image-tag TAG            image tag to deploy [REVISION-ARCH: the git revision (with
+                             -dirty.TIME if modified) and --arch, e.g. 3f2c1a9b8d7e-arm64]
   --skip-build               do not build or push; deploy --image-tag (or the git revision),
                              which must already be in the repository
   --no-smoke                 skip the smoke test after `up`
+  --yes                      `down`: delete without asking (for scripts)
   -h, --help                 show this help
 
 Environment:
@@ -103,7 +118,7 @@ Examples:
   deploy/deploy.sh up --region eu-west-1
   deploy/deploy.sh up --domain-name todo.example.com --hosted-zone-id Z0123... --certificate-arn arn:aws:acm:...
   deploy/deploy.sh up --database off --alb off
-  deploy/deploy.sh up --deletion-protection off && deploy/deploy.sh down
+  deploy/deploy.sh down --yes
 EOF
 }
 
@@ -123,6 +138,7 @@ GIVEN=" "
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 PREFIX=todo-app
 ALB=""
+HTTPS=""
 DOMAIN_NAME=""
 HOSTED_ZONE_ID=""
 CERTIFICATE_ARN=""
@@ -154,8 +170,10 @@ PUBLIC_SUBNETS=""
 PRIVATE_SUBNETS=""
 ZONES=""
 IMAGE_TAG=""
+GIT_REVISION=""
 SKIP_BUILD=0
 SMOKE=1
+YES=0
 
 given() {
   case $GIVEN in *" $1 "*) return 0 ;; esac
@@ -182,6 +200,7 @@ while [[ $# -gt 0 ]]; do
     -h | --help) usage; exit 0 ;;
     --skip-build) SKIP_BUILD=1; shift; continue ;;
     --no-smoke) SMOKE=0; shift; continue ;;
+    --yes) YES=1; shift; continue ;;
     --reboot-database) REBOOT_DATABASE=1; shift; continue ;;
     --*) ;;
     *) die "unknown argument '$opt' (see --help)" ;;
@@ -197,6 +216,7 @@ while [[ $# -gt 0 ]]; do
     --region) REGION=$value ;;
     --stack-name) PREFIX=$value ;;
     --alb) one_of "$opt" "$value" "on off"; ALB=$value ;;
+    --https) one_of "$opt" "$value" "on off"; HTTPS=$value ;;
     --domain-name) DOMAIN_NAME=$value ;;
     --hosted-zone-id) HOSTED_ZONE_ID=$value ;;
     --certificate-arn) CERTIFICATE_ARN=$value ;;
@@ -272,15 +292,31 @@ check_credentials() {
   log "AWS account $out, region $REGION"
 }
 
+# stack_status NAME: the stack's status, NONE when it does not exist. Any other error
+# (throttling, an expired session, a missing permission) stops with AWS's message: read as "no
+# stack", it would drop the deployed options (an --alb off deployment would get a load balancer).
+# A command substitution is a subshell that `die` cannot end the script from, so every caller
+# writes: status=$(stack_status NAME) || exit 1
 stack_status() {
   local status
-  status=$(awsc cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null) ||
-    status=NONE
-  printf '%s' "${status:-NONE}"
+  if status=$(awsc cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' \
+    --output text 2>"$WORK_DIR/stack-status-error"); then
+    printf '%s' "${status:-NONE}"
+    return 0
+  fi
+  if grep -q 'does not exist' "$WORK_DIR/stack-status-error"; then
+    printf 'NONE'
+    return 0
+  fi
+  die "could not read the state of stack $1: $(tr '\n' ' ' <"$WORK_DIR/stack-status-error")"
 }
 
+# A stack in REVIEW_IN_PROGRESS holds only a change set that was never executed (an `up`
+# interrupted while creating it, or a change set that failed): no resources, as good as none.
 stack_exists() {
-  case $(stack_status "$1") in
+  local status
+  status=$(stack_status "$1") || exit 1
+  case $status in
     NONE | DELETE_COMPLETE | REVIEW_IN_PROGRESS) return 1 ;;
     *) return 0 ;;
   esac
@@ -300,7 +336,7 @@ output() {
 require_output() {
   local value
   value=$(output "$1" "$2")
-  [[ -n $value ]] || die "stack $1 has no output $2 (status $(stack_status "$1")); see the stack's events in the CloudFormation console"
+  [[ -n $value ]] || die "stack $1 has no output $2; see the stack's events in the CloudFormation console"
   printf '%s' "$value"
 }
 
@@ -308,7 +344,8 @@ require_output() {
 stack_parameters() {
   stack_exists "$1" || return 0
   awsc cloudformation describe-stacks --stack-name "$1" \
-    --query 'Stacks[0].Parameters[].[ParameterKey,ParameterValue]' --output text 2>/dev/null || true
+    --query 'Stacks[0].Parameters[].[ParameterKey,ParameterValue]' --output text ||
+    die "could not read the parameters of stack $1"
 }
 has_param() { printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k { found = 1 } END { exit !found }'; }
 param() {
@@ -337,8 +374,8 @@ remember() {
 # ECS says (service events, why tasks stopped: CannotPullContainerError, secrets, health).
 show_failures() {
   warn "stack $1 failed; the latest errors:"
-  awsc cloudformation describe-stack-events --stack-name "$1" --max-items 40 \
-    --query "StackEvents[?contains(ResourceStatus, 'FAILED')].[LogicalResourceId, ResourceStatusReason]" \
+  awsc cloudformation describe-stack-events --stack-name "$1" --no-paginate \
+    --query "StackEvents[:40][?contains(ResourceStatus, 'FAILED')].[LogicalResourceId, ResourceStatusReason]" \
     --output text >&2 2>/dev/null || true
   if [[ $1 == "$SERVICE_STACK" ]]; then
     show_service_problems >&2
@@ -371,42 +408,50 @@ show_service_problems() {
   stopped=$(awsc ecs list-tasks --cluster "$cluster" --service-name "$service" --desired-status STOPPED \
     --query 'taskArns[:5]' --output text 2>/dev/null) || stopped=""
   if [[ -n $stopped && $stopped != None ]]; then
-    printf 'Recently stopped tasks and why (CannotPullContainerError: image or registry access; ResourceInitializationError ... secrets: the secret or its permissions):\n'
+    printf 'Recently stopped tasks and why (CannotPullContainerError: image or registry access; ResourceInitializationError ... secrets: the secret or its permissions; exec format error: an image for another --arch):\n'
     # shellcheck disable=SC2086 # one argument per task ARN
     awsc ecs describe-tasks --cluster "$cluster" --tasks $stopped \
       --query 'tasks[].[taskArn, stopCode, stoppedReason, containers[0].reason]' --output text 2>/dev/null || true
   fi
 }
 
-# Wait while another operation changes the stack (a previous `up` interrupted, a rollback).
+# Wait while another operation changes the stack (a previous `up` interrupted, a rollback);
+# sets SETTLED_STATUS. REVIEW_IN_PROGRESS is not an operation: nothing will ever end it.
+SETTLED_STATUS=""
 wait_until_settled() {
   local name=$1 status waited=0
   while :; do
-    status=$(stack_status "$name")
+    status=$(stack_status "$name") || exit 1
     case $status in
+      REVIEW_IN_PROGRESS) break ;;
       *_IN_PROGRESS) ;;
-      *) printf '%s' "$status"; return 0 ;;
+      *) break ;;
     esac
     [[ $waited -ge 3600 ]] && die "stack $name is still $status after an hour; look at its events in the CloudFormation console"
     log "stack $name is $status; waiting for it to finish"
     sleep "$POLL_SECONDS"
     waited=$((waited + POLL_SECONDS))
   done
+  SETTLED_STATUS=$status
 }
 
-# Bring a stack into a state that `aws cloudformation deploy` can create or update.
+# Bring a stack into a state that a change set can create or update.
 prepare_stack() {
-  local name=$1 status
-  status=$(wait_until_settled "$name")
-  case $status in
+  local name=$1
+  wait_until_settled "$name"
+  case $SETTLED_STATUS in
+    REVIEW_IN_PROGRESS)
+      # The AWS CLI treats such a stack as one that does not exist; delete it so that a failed
+      # change set of an earlier run does not linger, and start over.
+      log "stack $name is REVIEW_IN_PROGRESS: an earlier run stopped before its first change set was executed; deleting the empty stack to create it again"
+      delete_stack "$name"
+      ;;
     ROLLBACK_COMPLETE)
       # A create that failed and was rolled back leaves an empty stack that can only be
       # deleted; every update of it fails. Say why it failed, then start over.
       show_failures "$name"
       log "stack $name failed to create earlier and was rolled back (ROLLBACK_COMPLETE); deleting it to create it again"
-      awsc cloudformation delete-stack --stack-name "$name"
-      awsc cloudformation wait stack-delete-complete --stack-name "$name" ||
-        die "could not delete the rolled back stack $name; delete it in the CloudFormation console and run up again"
+      delete_stack "$name"
       ;;
     UPDATE_ROLLBACK_FAILED)
       show_failures "$name"
@@ -416,56 +461,157 @@ prepare_stack() {
       ;;
     ROLLBACK_FAILED | DELETE_FAILED)
       show_failures "$name"
-      die "stack $name is $status: CloudFormation could not delete some of its resources. Delete the stack in the CloudFormation console (choose to retain the resources it cannot delete), remove those by hand, and run up again."
+      die "stack $name is $SETTLED_STATUS: CloudFormation could not delete some of its resources. Delete the stack in the CloudFormation console (choose to retain the resources it cannot delete), remove those by hand, and run up again."
       ;;
   esac
 }
 
-# CloudFormation takes at most 51,200 bytes of template inline (more needs an S3 bucket). The
-# comments are for people: the copy that is sent has none (tests/infra checks that it is the
-# same template and fits).
-strip_comments() {
-  local body
-  body=$(mktemp "${TMPDIR:-/tmp}/todo-deploy.XXXXXX") || die "could not create a temporary file"
-  grep -v '^[[:space:]]*#' "$1" >"$body" || true
-  printf '%s' "$body"
+# elapsed: minutes and seconds since the script started, for the progress lines.
+elapsed() { printf '%3d:%02d' $((SECONDS / 60)) $((SECONDS % 60)); }
+
+# follow_stack STACK_ID SINCE_EVENT_ID: print the stack's events after SINCE_EVENT_ID as they
+# happen, until the stack itself reports a final state; sets FINAL_STATUS and leaves the reasons
+# of failed resources in $WORK_DIR/failures. For the service stack what ECS says (service
+# events, why tasks stopped) is saved as soon as something fails, and every minute before that:
+# a failed first create rolls back and deletes the cluster, and with it all of that.
+FINAL_STATUS=""
+follow_stack() {
+  local id=$1 since=$2 events newest polls=0 snapshot=0 service_stack=0
+  local event_id resource_status resource_type logical physical reason
+  FINAL_STATUS=""
+  : >"$WORK_DIR/failures"
+  : >"$WORK_DIR/service-problems"
+  case $id in */"$SERVICE_STACK"/*) service_stack=1 ;; esac
+  while :; do
+    events=$(awsc cloudformation describe-stack-events --stack-name "$id" --no-paginate \
+      --query 'StackEvents[].[EventId, ResourceStatus, ResourceType, LogicalResourceId, PhysicalResourceId, ResourceStatusReason]' \
+      --output text 2>"$WORK_DIR/follow-error") ||
+      die "could not read the events of stack $id: $(tr '\n' ' ' <"$WORK_DIR/follow-error")"
+    newest=$(printf '%s\n' "$events" | head -n 1 | cut -f 1)
+    # AWS lists the newest first: keep those after SINCE, and print them oldest first.
+    while IFS=$'\t' read -r event_id resource_status resource_type logical physical reason; do
+      [[ -n $event_id ]] || continue
+      [[ $reason != None ]] || reason=""
+      printf '%s  %-28s %-44s %s%s\n' "$(elapsed)" "$resource_status" "$resource_type" "$logical" "${reason:+  $reason}" >&2
+      case $resource_status in
+        *FAILED)
+          [[ -z $reason ]] || printf '%s: %s\n' "$logical" "$reason" >>"$WORK_DIR/failures"
+          snapshot=1
+          ;;
+        *ROLLBACK_IN_PROGRESS) snapshot=1 ;;
+      esac
+      # The stack's own events carry its status; the last final one ends the operation.
+      if [[ $resource_type == AWS::CloudFormation::Stack && $physical == "$id" ]]; then
+        case $resource_status in
+          *_IN_PROGRESS) FINAL_STATUS="" ;;
+          *) FINAL_STATUS=$resource_status ;;
+        esac
+      fi
+    done <<EOF
+$(printf '%s\n' "$events" | awk -F'\t' -v since="$since" '$1 == since { exit } { line[++n] = $0 } END { for (i = n; i > 0; i--) print line[i] }')
+EOF
+    [[ -z $newest ]] || since=$newest
+    if [[ $service_stack -eq 1 ]] && { [[ $snapshot -eq 1 ]] || [[ $((polls % 12)) -eq 11 ]]; }; then
+      # Keep the last snapshot that found the service: after the rollback there is none.
+      if show_service_problems >"$WORK_DIR/service-problems.new" 2>/dev/null && [[ -s $WORK_DIR/service-problems.new ]]; then
+        mv "$WORK_DIR/service-problems.new" "$WORK_DIR/service-problems"
+      fi
+      snapshot=0
+    fi
+    [[ -z $FINAL_STATUS ]] || return 0
+    polls=$((polls + 1))
+    sleep "$EVENT_POLL_SECONDS"
+  done
 }
 
-# deploy_stack NAME TEMPLATE [Key=Value ...]: create or update, wait, no-op when unchanged.
+# Print why a stack operation failed, from what follow_stack collected while it ran.
+report_failure() {
+  local name=$1
+  warn "stack $name ended $FINAL_STATUS; what failed:"
+  if [[ -s $WORK_DIR/failures ]]; then
+    sed 's/^/    /' "$WORK_DIR/failures" >&2
+  else
+    warn "CloudFormation gave no reason; see the stack's events in the CloudFormation console"
+  fi
+  if [[ -s $WORK_DIR/service-problems ]]; then
+    warn "what ECS said while the deployment ran:"
+    cat "$WORK_DIR/service-problems" >&2
+  fi
+}
+
+# stack_id_and_latest_event STACK: "STACK_ID<TAB>EVENT_ID", the stack's ID and its newest event,
+# from which follow_stack starts.
+stack_id_and_latest_event() {
+  awsc cloudformation describe-stack-events --stack-name "$1" --no-paginate \
+    --query 'StackEvents[0].[StackId, EventId]' --output text ||
+    die "could not read the events of stack $1"
+}
+
+# The bucket that templates go through: CloudFormation takes at most 51,200 bytes of template
+# inline, 1 MB from S3 (the registry stack has the bucket, and itself goes inline).
+TEMPLATE_BUCKET=""
+
+# deploy_stack NAME TEMPLATE [Key=Value ...]: create or update and follow it, no-op when
+# unchanged. The change set is created by the AWS CLI (it keeps every parameter not given at
+# its previous value) and executed here, so that the events can be shown as they happen.
 deploy_stack() {
-  local name=$1 template=$2 body rc=0
+  local name=$1 template=$2 out change_set stack_id since
   shift 2
   prepare_stack "$name"
   log "deploying stack $name"
-  body=$(strip_comments "$TEMPLATE_DIR/$template")
   if [[ $# -eq 0 ]]; then
-    set -- --no-fail-on-empty-changeset
+    set -- --no-fail-on-empty-changeset --no-execute-changeset
   else
-    set -- --no-fail-on-empty-changeset --parameter-overrides "$@"
+    set -- --no-fail-on-empty-changeset --no-execute-changeset --parameter-overrides "$@"
   fi
-  awsc cloudformation deploy --stack-name "$name" --template-file "$body" \
-    --capabilities CAPABILITY_IAM --tags "project=todo-app" "deployment=$PREFIX" "$@" >&2 || rc=$?
-  rm -f "$body"
-  if [[ $rc -ne 0 ]]; then
+  if [[ -n $TEMPLATE_BUCKET ]]; then
+    set -- --s3-bucket "$TEMPLATE_BUCKET" --s3-prefix "templates/$name" "$@"
+  fi
+  if ! out=$(awsc cloudformation deploy --stack-name "$name" --template-file "$TEMPLATE_DIR/$template" \
+    --capabilities CAPABILITY_IAM --tags "project=todo-app" "deployment=$PREFIX" "$@" 2>&1); then
+    printf '%s\n' "$out" >&2
     show_failures "$name"
-    die "deploying $name failed"
+    die "could not create a change set for $name"
   fi
+  case $out in
+    *"No changes to deploy"*)
+      log "no changes: stack $name is up to date"
+      return 0
+      ;;
+  esac
+  change_set=$(printf '%s\n' "$out" | sed -n 's/.*--change-set-name \([^[:space:]]*\).*/\1/p' | head -n 1)
+  [[ -n $change_set ]] || { printf '%s\n' "$out" >&2; die "could not find the change set of $name in the AWS CLI's answer"; }
+  since=$(stack_id_and_latest_event "$name") || exit 1
+  stack_id=${since%%$'\t'*} since=${since#*$'\t'}
+  awsc cloudformation execute-change-set --change-set-name "$change_set" >/dev/null ||
+    die "could not execute the change set of $name"
+  follow_stack "$stack_id" "$since"
+  case $FINAL_STATUS in
+    CREATE_COMPLETE | UPDATE_COMPLETE) log "stack $name: $FINAL_STATUS" ;;
+    *)
+      report_failure "$name"
+      die "deploying $name failed ($FINAL_STATUS)"
+      ;;
+  esac
 }
 
 delete_stack() {
-  local name=$1 status
-  status=$(wait_until_settled "$name")
-  case $status in
+  local name=$1 stack_id since
+  wait_until_settled "$name"
+  case $SETTLED_STATUS in
     NONE | DELETE_COMPLETE)
       log "stack $name does not exist"
       return 0
       ;;
   esac
+  since=$(stack_id_and_latest_event "$name") || exit 1
+  stack_id=${since%%$'\t'*} since=${since#*$'\t'}
   log "deleting stack $name"
-  awsc cloudformation delete-stack --stack-name "$name"
-  if ! awsc cloudformation wait stack-delete-complete --stack-name "$name"; then
-    show_failures "$name"
-    die "deleting $name failed"
+  awsc cloudformation delete-stack --stack-name "$stack_id"
+  follow_stack "$stack_id" "$since"
+  if [[ $FINAL_STATUS != DELETE_COMPLETE ]]; then
+    report_failure "$name"
+    die "deleting $name failed ($FINAL_STATUS)"
   fi
 }
 
@@ -508,10 +654,13 @@ check_docker() {
     die "the Docker daemon is not reachable: start it (or check your permissions to its socket)"
 }
 
+# The platform of the image for --arch, as Docker names it.
+docker_platform() { if [[ $ARCH == arm64 ]]; then echo linux/arm64; else echo linux/amd64; fi; }
+
 BUILT=0
 build_and_push() {
-  local uri=$1 tag=$2 platform=linux/amd64
-  [[ $ARCH == arm64 ]] && platform=linux/arm64
+  local uri=$1 tag=$2 platform host
+  platform=$(docker_platform)
   if image_exists "$tag"; then
     log "image $uri:$tag is already in the repository; not rebuilding"
     return 0
@@ -519,9 +668,17 @@ build_and_push() {
   [[ $SKIP_BUILD -eq 0 ]] ||
     die "image tag '$tag' is not in repository $REPOSITORY_NAME: push it first or drop --skip-build"
   check_docker
+  host=$(docker info --format '{{.Architecture}}' 2>/dev/null || true)
+  case $host/$platform in
+    x86_64/linux/arm64 | amd64/linux/arm64 | aarch64/linux/amd64 | arm64/linux/amd64)
+      warn "building a $platform image on a $host Docker host: the build runs emulated (QEMU), which needs binfmt support and takes far longer (see docs/deploy.md, \"Processor architecture\")"
+      ;;
+  esac
   log "building $uri:$tag for $platform"
-  # The revision goes into the binary (/version): the build context has no .git.
-  docker build --platform "$platform" --build-arg "GIT_REVISION=$tag" -t "$uri:$tag" "$REPO_ROOT" >&2
+  # The platform is explicit: Docker would otherwise build for its own host, and a task on the
+  # other architecture fails with "exec format error". The revision goes into the binary
+  # (/version): the build context has no .git.
+  docker build --platform "$platform" --build-arg "GIT_REVISION=${GIT_REVISION:-$tag}" -t "$uri:$tag" "$REPO_ROOT" >&2
   log "pushing $uri:$tag"
   awsc ecr get-login-password | docker login --username AWS --password-stdin "${uri%%/*}" >&2
   docker push "$uri:$tag" >&2
@@ -573,9 +730,9 @@ NETWORK_PARAMS=""
 DATABASE_PARAMS=""
 SERVICE_PARAMS=""
 load_deployed() {
-  NETWORK_PARAMS=$(stack_parameters "$NETWORK_STACK")
-  DATABASE_PARAMS=$(stack_parameters "$DATABASE_STACK")
-  SERVICE_PARAMS=$(stack_parameters "$SERVICE_STACK")
+  NETWORK_PARAMS=$(stack_parameters "$NETWORK_STACK") || exit 1
+  DATABASE_PARAMS=$(stack_parameters "$DATABASE_STACK") || exit 1
+  SERVICE_PARAMS=$(stack_parameters "$SERVICE_STACK") || exit 1
 }
 
 apply_remembered() {
@@ -584,6 +741,14 @@ apply_remembered() {
   remember --domain-name DOMAIN_NAME "$s" DomainName
   remember --hosted-zone-id HOSTED_ZONE_ID "$s" HostedZoneId
   remember --certificate-arn CERTIFICATE_ARN "$s" CertificateArn
+  remember --https HTTPS "$s" EnableCloudFront bool
+  # A service deployed before CloudFront existed here served plain HTTP unless it had a
+  # certificate: it keeps doing so until --https on is given.
+  if ! given --https && [[ -n $s ]] && ! has_param "$s" EnableCloudFront && [[ -z $CERTIFICATE_ARN ]]; then
+    HTTPS=off
+  fi
+  # EnableCloudFront is ignored with a certificate (HTTPS on the load balancer).
+  if ! given --https && [[ -n $CERTIFICATE_ARN ]]; then HTTPS=on; fi
   remember --min-count MIN_COUNT "$s" MinCount
   remember --max-count MAX_COUNT "$s" MaxCount
   remember --cpu CPU "$s" Cpu
@@ -631,6 +796,7 @@ apply_remembered() {
 
 apply_defaults() {
   [[ -n $ALB ]] || ALB=on
+  [[ -n $HTTPS ]] || HTTPS=on
   [[ -n $DATABASE ]] || DATABASE=on
   [[ -n $MAX_COUNT ]] || MAX_COUNT=4
   [[ -n $CPU ]] || CPU=256
@@ -700,6 +866,12 @@ validate() {
       die "--max-storage ($MAX_STORAGE GiB) must be at least 10 % above --storage ($STORAGE GiB) and at most 65536"
     ((MAX_CONNECTIONS >= 25 && MAX_CONNECTIONS <= 5000)) || die "--max-connections takes 25 to 5000, not $MAX_CONNECTIONS"
   fi
+  if [[ $HTTPS == off && -n $CERTIFICATE_ARN ]]; then
+    die "--https off and --certificate-arn contradict each other: drop one"
+  fi
+  if [[ $ALB == on && $HTTPS == on && -n $DOMAIN_NAME && -z $CERTIFICATE_ARN ]]; then
+    die "--domain-name needs --certificate-arn for HTTPS on that name (CloudFront serves its own *.cloudfront.net name); or pass --https off for plain HTTP on it"
+  fi
   [[ -z $CERTIFICATE_ARN || -n $DOMAIN_NAME ]] ||
     die "--certificate-arn needs --domain-name: the certificate is for a name, never for the load balancer's own DNS name, so HTTPS to that would fail"
   [[ -z $HOSTED_ZONE_ID || -n $DOMAIN_NAME ]] || die "--hosted-zone-id needs --domain-name, the record to create"
@@ -714,6 +886,74 @@ validate() {
     [[ -n $PUBLIC_SUBNETS ]] || die "--vpc-id needs --public-subnets"
     [[ $DATABASE == off || -n $PRIVATE_SUBNETS ]] || die "--vpc-id with --database on needs --private-subnets"
   fi
+}
+
+# cloudfront_in_front: whether the service stack puts CloudFront in front of the load balancer.
+cloudfront_in_front() { [[ $ALB == on && $HTTPS == on && -z $CERTIFICATE_ARN ]]; }
+
+# The AWS-managed prefix list of CloudFront's origin-facing addresses: its ID differs by region.
+PREFIX_LIST_ID=""
+find_cloudfront_prefix_list() {
+  cloudfront_in_front || return 0
+  PREFIX_LIST_ID=$(awsc ec2 describe-managed-prefix-lists \
+    --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing \
+    --query 'PrefixLists[0].PrefixListId' --output text) ||
+    die "could not look up CloudFront's prefix list (ec2:DescribeManagedPrefixLists)"
+  [[ -n $PREFIX_LIST_ID && $PREFIX_LIST_ID != None ]] ||
+    die "region $REGION has no prefix list com.amazonaws.global.cloudfront.origin-facing; use --certificate-arn for HTTPS on the load balancer, or --https off"
+}
+
+# certificate_covers NAME_ON_CERTIFICATE HOST: a name or a wildcard of one label.
+certificate_covers() {
+  [[ $1 == "$2" ]] && return 0
+  case $1 in
+    '*.'*) [[ $2 == *.* && ${2#*.} == "${1#\*.}" ]] && return 0 ;;
+  esac
+  return 1
+}
+
+# The certificate is checked before anything is created: a load balancer takes certificates
+# of its own region only, CloudFormation would fail late (and roll back) on one that is not
+# issued, and one for another name makes every browser refuse the site.
+check_certificate() {
+  local region answer status names name covered=0
+  [[ -n $CERTIFICATE_ARN ]] || return 0
+  region=$(printf '%s' "$CERTIFICATE_ARN" | cut -d: -f4)
+  [[ $region == "$REGION" ]] ||
+    die "certificate $CERTIFICATE_ARN is in $region, but the load balancer is in $REGION and takes certificates of its own region only: request one there (aws acm request-certificate --domain-name $DOMAIN_NAME --validation-method DNS --region $REGION)"
+  # shellcheck disable=SC2016 # backquotes are JMESPath literals, not shell
+  answer=$(awsc acm describe-certificate --certificate-arn "$CERTIFICATE_ARN" \
+    --query 'Certificate.[Status, DomainName, join(`,`, SubjectAlternativeNames || `[]`)]' --output text 2>&1) ||
+    die "could not read certificate $CERTIFICATE_ARN: ${answer//$'\n'/ }"
+  status=$(printf '%s' "$answer" | cut -f 1)
+  names="$(printf '%s' "$answer" | cut -f 2),$(printf '%s' "$answer" | cut -f 3)"
+  [[ $status == ISSUED ]] ||
+    die "certificate $CERTIFICATE_ARN is $status, not ISSUED: with DNS validation, create the CNAME records that 'aws acm describe-certificate --certificate-arn $CERTIFICATE_ARN --region $REGION' lists, wait for ISSUED, and run up again"
+  for name in $(printf '%s' "$names" | tr ',' ' '); do
+    if certificate_covers "$name" "$DOMAIN_NAME"; then covered=1; fi
+  done
+  [[ $covered -eq 1 ]] ||
+    die "certificate $CERTIFICATE_ARN is for $(printf '%s' "$names" | sed 's/,$//; s/,/, /g'), which does not cover $DOMAIN_NAME: request one for $DOMAIN_NAME"
+}
+
+# With --hosted-zone-id the service stack creates an alias record for the name. A record the
+# stack does not own already there (typically the CNAME that an `up` without the zone asked
+# for) would make that fail after everything else was created; say so first.
+check_dns_record() {
+  local records type value
+  [[ -n $HOSTED_ZONE_ID && $ALB == on ]] || return 0
+  if [[ -n $SERVICE_PARAMS && $(param "$SERVICE_PARAMS" HostedZoneId) == "$HOSTED_ZONE_ID" &&
+    $(param "$SERVICE_PARAMS" DomainName) == "$DOMAIN_NAME" ]]; then
+    return 0 # the stack's own alias record
+  fi
+  records=$(awsc route53 list-resource-record-sets --hosted-zone-id "$HOSTED_ZONE_ID" \
+    --start-record-name "$DOMAIN_NAME" --no-paginate \
+    --query "ResourceRecordSets[?Name=='$DOMAIN_NAME.' && (Type=='CNAME' || Type=='A' || Type=='AAAA')].[Type, ResourceRecords[0].Value || AliasTarget.DNSName]" \
+    --output text 2>&1) || die "could not read hosted zone $HOSTED_ZONE_ID: ${records//$'\n'/ }"
+  [[ -n $records ]] || return 0
+  type=$(printf '%s\n' "$records" | head -n 1 | cut -f 1)
+  value=$(printf '%s\n' "$records" | head -n 1 | cut -f 2)
+  die "$DOMAIN_NAME already has a $type record in hosted zone $HOSTED_ZONE_ID (to $value), probably the one an earlier up asked you to create. The alias record that --hosted-zone-id makes cannot exist next to it. Either keep that record and drop --hosted-zone-id (a CNAME to the load balancer works as well), or delete it (aws route53 change-resource-record-sets --hosted-zone-id $HOSTED_ZONE_ID with a DELETE of it; the name does not resolve until the alias exists) and run up again."
 }
 
 # max_connections is a static PostgreSQL parameter: a new value waits for a reboot. Until then
@@ -769,7 +1009,7 @@ choose_desired_count() {
 }
 
 options_line() {
-  local line="--alb $ALB --database $DATABASE --min-count $MIN_COUNT --max-count $MAX_COUNT --cpu $CPU --memory $MEMORY --arch $ARCH --spot $SPOT"
+  local line="--alb $ALB --https $HTTPS --database $DATABASE --min-count $MIN_COUNT --max-count $MAX_COUNT --cpu $CPU --memory $MEMORY --arch $ARCH --spot $SPOT"
   line="$line --auth-mode $AUTH_MODE --signup $SIGNUP --exec $EXEC"
   [[ $ALB == off ]] || line="$line --access-logs $ACCESS_LOGS --waf $WAF"
   [[ -z $DOMAIN_NAME ]] || line="$line --domain-name $DOMAIN_NAME"
@@ -823,6 +1063,7 @@ explain_dns() {
   else
     log "create this DNS record where $DOMAIN_NAME is hosted (no --hosted-zone-id given):"
     log "    $DOMAIN_NAME.  CNAME  $lb."
+    log "(should you pass --hosted-zone-id later, the alias record it makes replaces this one: delete it first)"
   fi
 }
 
@@ -830,12 +1071,12 @@ run_smoke_test() {
   local url=$1
   if [[ -n $CONNECT_TO ]]; then
     if [[ $BUILT -eq 1 ]]; then
-      "$SCRIPT_DIR/smoke.sh" "$url" --connect-to "$CONNECT_TO" --expect-revision "$IMAGE_TAG"
+      "$SCRIPT_DIR/smoke.sh" "$url" --connect-to "$CONNECT_TO" --expect-revision "${GIT_REVISION:-$IMAGE_TAG}"
     else
       "$SCRIPT_DIR/smoke.sh" "$url" --connect-to "$CONNECT_TO"
     fi
   elif [[ $BUILT -eq 1 ]]; then
-    "$SCRIPT_DIR/smoke.sh" "$url" --expect-revision "$IMAGE_TAG"
+    "$SCRIPT_DIR/smoke.sh" "$url" --expect-revision "${GIT_REVISION:-$IMAGE_TAG}"
   else
     "$SCRIPT_DIR/smoke.sh" "$url"
   fi
@@ -885,12 +1126,13 @@ set_postgres_log_retention() {
 cmd_up() {
   local public_subnets private_subnets vpc_id repository_uri url zone_a="" zone_b=""
   local db_host="" db_port=5432 db_name=todo db_secret="" db_group="" need_docker=0 registry_ready=0
+  local registry_status
 
   # Everything that can be checked is checked before anything is created.
   [[ $SMOKE -eq 0 ]] || command -v curl >/dev/null 2>&1 || die "curl is needed for the smoke test (or pass --no-smoke)"
   if [[ -z $IMAGE_TAG ]]; then
     command -v git >/dev/null 2>&1 || die "git is needed to tag the image with the revision (or pass --image-tag)"
-    IMAGE_TAG=$(git_tag)
+    GIT_REVISION=$(git_tag) || exit 1
   fi
   check_credentials
   load_deployed
@@ -899,8 +1141,21 @@ cmd_up() {
   validate
   check_connection_budget
   choose_desired_count
+  # One commit gives one image per architecture: the tag says which, so that `up --arch arm64`
+  # after an x86_64 deployment of the same commit builds an arm64 image instead of running the
+  # x86_64 one ("exec format error").
+  [[ -n $IMAGE_TAG ]] || IMAGE_TAG="$GIT_REVISION-$ARCH"
+  check_certificate
+  check_dns_record
+  find_cloudfront_prefix_list
+  if [[ $ALB == off ]]; then
+    warn "--alb off: the app is served over plain HTTP on each task's address; passwords and session cookies cross the internet in clear"
+  elif [[ $HTTPS == off ]]; then
+    warn "--https off: the app is served over plain HTTP; passwords and session cookies cross the internet in clear (--https on serves HTTPS through CloudFront)"
+  fi
   # The image can be looked for only in a repository that exists (not one whose stack failed).
-  case $(stack_status "$REGISTRY_STACK") in
+  registry_status=$(stack_status "$REGISTRY_STACK") || exit 1
+  case $registry_status in
     CREATE_COMPLETE | UPDATE_COMPLETE | UPDATE_ROLLBACK_COMPLETE) registry_ready=1 ;;
   esac
   if [[ $SKIP_BUILD -eq 0 ]]; then
@@ -932,6 +1187,7 @@ cmd_up() {
   # 2. Registry, then the image in it.
   deploy_stack "$REGISTRY_STACK" registry.yaml "RepositoryName=$REPOSITORY_NAME"
   repository_uri=$(require_output "$REGISTRY_STACK" RepositoryUri)
+  TEMPLATE_BUCKET=$(require_output "$REGISTRY_STACK" TemplateBucket)
   build_and_push "$repository_uri" "$IMAGE_TAG"
 
   # 3. Database.
@@ -968,6 +1224,7 @@ cmd_up() {
     "Cpu=$CPU" "Memory=$MEMORY" "CpuArchitecture=$(printf '%s' "$ARCH" | tr '[:lower:]' '[:upper:]')" \
     "EnableSpot=$(tf "$SPOT")" \
     "EnableLoadBalancer=$(tf "$ALB")" "CertificateArn=$CERTIFICATE_ARN" \
+    "EnableCloudFront=$(tf "$HTTPS")" "CloudFrontPrefixListId=$PREFIX_LIST_ID" \
     "DomainName=$DOMAIN_NAME" "HostedZoneId=$HOSTED_ZONE_ID" \
     "EnableAccessLogs=$(tf "$ACCESS_LOGS")" "ElbLogAccount=$(elb_log_account)" "EnableWaf=$(tf "$WAF")" \
     "EnableExecuteCommand=$(tf "$EXEC")" \
@@ -997,8 +1254,10 @@ cmd_up() {
 cmd_status() {
   local stack ids
   check_credentials
+  local status
   for stack in "$NETWORK_STACK" "$REGISTRY_STACK" "$DATABASE_STACK" "$SERVICE_STACK"; do
-    printf '%-32s %s\n' "$stack" "$(stack_status "$stack")"
+    status=$(stack_status "$stack") || exit 1
+    printf '%-32s %s\n' "$stack" "$status"
   done
   if stack_exists "$SERVICE_STACK"; then
     load_deployed
@@ -1020,30 +1279,61 @@ cmd_status() {
   fi
 }
 
+# confirm QUESTION: go on only after a "y" at the terminal, or with --yes.
+confirm() {
+  local answer=""
+  [[ $YES -eq 0 ]] || return 0
+  [[ -t 0 ]] || die "not at a terminal to confirm \"$1\": pass --yes to go ahead"
+  printf '%s [y/N] ' "$1" >&2
+  read -r answer || answer=""
+  case $answer in
+    y | Y | yes | Yes | YES) return 0 ;;
+  esac
+  die "stopped; nothing was deleted"
+}
+
 cmd_down() {
-  local protected="" instance="" bucket=""
+  local protected="" instance="" bucket="" templates="" stack stacks=""
   check_credentials
-  # Fail before deleting anything when the database cannot be deleted.
+  for stack in "$SERVICE_STACK" "$DATABASE_STACK" "$NETWORK_STACK"; do
+    if stack_exists "$stack"; then stacks="$stacks $stack"; fi
+  done
   if stack_exists "$DATABASE_STACK"; then
     protected=$(awsc cloudformation describe-stacks --stack-name "$DATABASE_STACK" \
       --query "Stacks[0].Parameters[?ParameterKey=='DeletionProtection'].ParameterValue | [0]" --output text) ||
       die "could not read the parameters of $DATABASE_STACK"
     instance=$(output "$DATABASE_STACK" InstanceId)
-    [[ $protected != true ]] ||
-      die "the database has deletion protection: run 'deploy/deploy.sh up --deletion-protection off' first (the other options are kept), then 'down' again"
   fi
-  stack_exists "$SERVICE_STACK" && bucket=$(output "$SERVICE_STACK" AccessLogsBucket)
+  if [[ -n $stacks ]]; then
+    log "down deletes the stacks$stacks in $REGION"
+    if [[ -n $instance ]]; then
+      log "with the database $instance; RDS keeps a final snapshot of it ('up --restore-snapshot latest' brings it back)"
+    fi
+    if [[ $protected == true ]]; then
+      log "the database has deletion protection; down turns it off first (the final snapshot is still taken)"
+    fi
+    confirm "Delete$stacks?"
+  fi
+  # Turned off directly on the instance: updating the stack to do it would redeploy it, and
+  # the stack is deleted next anyway. DeletionPolicy Snapshot still takes the final snapshot.
+  if [[ $protected == true && -n $instance ]]; then
+    log "turning off deletion protection of database $instance"
+    awsc rds modify-db-instance --db-instance-identifier "$instance" --no-deletion-protection --apply-immediately >/dev/null ||
+      die "could not turn off the deletion protection of database $instance"
+    awsc rds wait db-instance-available --db-instance-identifier "$instance" ||
+      die "database $instance did not become available after turning off its deletion protection"
+  fi
+  if stack_exists "$SERVICE_STACK"; then bucket=$(output "$SERVICE_STACK" AccessLogsBucket); fi
   delete_stack "$SERVICE_STACK"
   delete_stack "$DATABASE_STACK"
   if [[ -n $instance ]]; then
     awsc logs delete-log-group --log-group-name "$POSTGRES_LOG_PREFIX/$instance/postgresql" 2>/dev/null || true
   fi
-  if [[ -z $VPC_ID ]]; then
-    delete_stack "$NETWORK_STACK"
-  fi
+  delete_stack "$NETWORK_STACK"
   log "deleted the service, database and network stacks"
+  if stack_exists "$REGISTRY_STACK"; then templates=$(output "$REGISTRY_STACK" TemplateBucket); fi
   log "kept: ECR repository $REPOSITORY_NAME with its images (stack $REGISTRY_STACK), to redeploy any revision later."
-  log "      To remove it: aws ecr delete-repository --force --repository-name $REPOSITORY_NAME --region $REGION && aws cloudformation delete-stack --stack-name $REGISTRY_STACK --region $REGION"
+  log "      To remove it: aws ecr delete-repository --force --repository-name $REPOSITORY_NAME --region $REGION${templates:+ && aws s3 rm --recursive s3://$templates --region $REGION} && aws cloudformation delete-stack --stack-name $REGISTRY_STACK --region $REGION"
   if [[ -n $instance ]]; then
     log "kept: a final snapshot of database $instance (DeletionPolicy Snapshot). List it with:"
     log "      aws rds describe-db-snapshots --db-instance-identifier $instance --region $REGION"

@@ -42,6 +42,24 @@ tests exercise the script as it runs against AWS, not a variant of it:
    the string of a String parameter on, and its service model then fails on arithmetic. The
    patch converts it.
 
+11. Templates from S3: moto reads the bucket of a TemplateURL from its host name unless the
+   host is "localhost"; the AWS CLI builds a path-style URL on the endpoint it was given
+   (http://127.0.0.1:PORT/BUCKET/KEY). The patch reads such URLs path-style, as AWS reads its own.
+
+12. CloudFront: moto's CloudFormation has no AWS::CloudFront::* resources and skips them, so
+   the Url and PUBLIC_URL built from the distribution's DomainName break. The patch gives the
+   distribution and the cache policy stand-ins that answer Ref and DomainName as AWS does
+   (an ID, ID.cloudfront.net); what the distribution is configured with is checked by the
+   template rules in test_templates.py, and only a real account can show it serving.
+
+13. `!Condition X` inside `!And`, `!Or`, `!Not`: moto's YAML loader turns the short form into
+   {"Fn::Condition": X}, which its condition evaluation does not know (only {"Condition": X}),
+   so every such condition is false. The patch reads it as CloudFormation does.
+
+14. `AWS::EC2::SecurityGroupIngress` with SourcePrefixListId (the load balancer admitting
+   CloudFront's prefix list) fails an assertion in moto, which knows only addresses and
+   groups as sources. The patch authorizes the prefix list through moto's EC2 API.
+
 And one hook for the tests, which no AWS call can bring about on purpose: a stack created with
 the tag `moto-test-status` = `STATUS` reports that status from then on (a stack left in
 ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED by an earlier failure), and `STATUS>FINAL@SECONDS`
@@ -51,12 +69,16 @@ reports STATUS for SECONDS and then FINAL (an operation still in progress); with
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the same arguments as moto_server)
 """
 
+import random
+import string
 import time
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.common_models import CloudFormationModel
+from moto.ec2.models.security_groups import SecurityGroupIngress
 from moto.ecs.models import Service as EcsService
 from moto.elbv2.models import FakeTargetGroup
 from moto.iam.exceptions import InvalidInput
@@ -273,6 +295,121 @@ def _with_numeric_desired_count(original):
 
 EcsService.create_from_cloudformation_json = _with_numeric_desired_count(EcsService.create_from_cloudformation_json)
 EcsService.update_from_cloudformation_json = _with_numeric_desired_count(EcsService.update_from_cloudformation_json)
+
+class _CloudFrontStandIn:
+    # moto finds CloudFormation models among the direct subclasses of CloudFormationModel, and
+    # files them by the service in their module name.
+    def __init__(self, properties):
+        self.id = "E" + "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(13))
+        self.properties = properties
+
+    @property
+    def physical_resource_id(self):
+        return self.id
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Id", "DomainName")
+
+    def get_cfn_attribute(self, attr):
+        if attr == "DomainName":
+            return f"{self.id.lower()}.cloudfront.net"
+        if attr == "Id":
+            return self.id
+        raise AttributeError(attr)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(cloudformation_json.get("Properties", {}))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        original_resource.properties = cloudformation_json.get("Properties", {})
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
+class _DistributionStandIn(_CloudFrontStandIn, CloudFormationModel):
+    __module__ = "moto.cloudfront.models"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudFront::Distribution"
+
+
+class _CachePolicyStandIn(_CloudFrontStandIn, CloudFormationModel):
+    __module__ = "moto.cloudfront.models"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudFront::CachePolicy"
+
+
+def _condition_references(node):
+    if isinstance(node, dict):
+        if set(node) == {"Fn::Condition"}:
+            return {"Condition": node["Fn::Condition"]}
+        return {k: _condition_references(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_condition_references(v) for v in node]
+    return node
+
+
+_parse_condition = parsing.parse_condition
+
+
+def _parse_condition_with_references(condition, resources_map, condition_map):
+    return _parse_condition(_condition_references(condition), resources_map, condition_map)
+
+
+parsing.parse_condition = _parse_condition_with_references
+
+
+_create_ingress = SecurityGroupIngress.create_from_cloudformation_json.__func__
+
+
+def _create_ingress_from_prefix_list(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json["Properties"]
+    if "SourcePrefixListId" not in properties:
+        return _create_ingress(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account_id][region_name]
+    (group,) = backend.describe_security_groups(group_ids=[properties["GroupId"]])
+    backend.authorize_security_group_ingress(
+        group_name_or_id=group.id, ip_protocol=properties["IpProtocol"], from_port=properties["FromPort"],
+        to_port=properties["ToPort"], ip_ranges=[],
+        prefix_list_ids=[{"PrefixListId": properties["SourcePrefixListId"],
+                          "Description": properties.get("Description", "")}],
+    )
+    return cls(group, properties)
+
+
+SecurityGroupIngress.create_from_cloudformation_json = classmethod(_create_ingress_from_prefix_list)
+
+
+def _stack_from_s3_url(self, template_url):
+    from urllib.parse import urlparse
+
+    from moto.s3.models import s3_backends
+
+    parts = urlparse(template_url)
+    if parts.hostname in ("127.0.0.1", "localhost"):
+        bucket, key = parts.path.lstrip("/").split("/", 1)
+        return s3_backends[self.current_account][self.partition].get_object(bucket, key).value.decode("utf-8")
+    return _get_stack_from_s3_url(self, template_url)
+
+
+_get_stack_from_s3_url = CloudFormationResponse._get_stack_from_s3_url
+CloudFormationResponse._get_stack_from_s3_url = _stack_from_s3_url
 
 if __name__ == "__main__":
     main()

@@ -172,7 +172,7 @@ def test_first_deployment_and_every_run_after(env, aws, tmp_path):
     assert "CannotPullContainerError: pull access denied" in out
 
     # 8. down needs no options, and removes the PostgreSQL log group.
-    code, out = run(env, templates, "down", "--stack-name", prefix, "--region", REGION)
+    code, out = run(env, templates, "down", "--yes", "--stack-name", prefix, "--region", REGION)
     assert stack_status(aws, f"{prefix}-service") == "NONE"
     assert stack_status(aws, f"{prefix}-database") == "NONE"
     assert not aws("logs").describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]

@@ -249,7 +249,8 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
         assert svc.get(key), key
     assert svc["RepositoryUri"] == reg["RepositoryUri"]
     if alb == "on":
-        assert svc["Url"].startswith("http://") and svc["Url"] in out
+        # HTTPS without a domain: CloudFront's name (a stand-in in moto, see moto_server.py).
+        assert svc["Url"].startswith("https://") and svc["Url"].endswith(".cloudfront.net") and svc["Url"] in out
     else:
         assert "Url" not in svc
 
@@ -291,6 +292,11 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
     assert environment["PORT"] == "8080"
     assert environment["LOG_FORMAT"] == "json"
     assert environment["SHUTDOWN_DRAIN_DELAY"] == "5s" and environment["SHUTDOWN_TIMEOUT"] == "20s"
+    if alb == "on":
+        # What users see, and two proxies (CloudFront, then the load balancer) in front.
+        assert environment["PUBLIC_URL"] == svc["Url"] and environment["TRUSTED_PROXY_HOPS"] == "2"
+    else:
+        assert environment["PUBLIC_URL"] == "" and environment["TRUSTED_PROXY_HOPS"] == "0"
     log = container["logConfiguration"]
     assert log["logDriver"] == "awslogs"
     assert log["options"]["mode"] == "non-blocking"
@@ -366,14 +372,27 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
         assert {az["SubnetId"] for az in lb["AvailabilityZones"]} == set(public)
         (lb_group_id,) = lb["SecurityGroups"]
         lb_sg = group(aws, lb_group_id)
-        assert rules(lb_sg, "in") == {("tcp", 80, 80, "0.0.0.0/0")}  # no certificate: no 443
+        # Port 80 from CloudFront's origin-facing prefix list only, not the internet.
+        assert rules(lb_sg, "in") == set()
+        (prefix_list,) = aws("ec2").describe_managed_prefix_lists(Filters=[
+            {"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}])["PrefixLists"]
+        assert [(p["FromPort"], [x["PrefixListId"] for x in p["PrefixListIds"]]) for p in lb_sg["IpPermissions"]] == [
+            (80, [prefix_list["PrefixListId"]])]
         assert rules(task_sg, "in") == {("tcp", 8080, 8080, lb_group_id)}
         (tg,) = elbv2.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]
         assert (tg["TargetType"], tg["Port"], tg["HealthCheckPath"]) == ("ip", 8080, "/healthz")
         # moto ignores TargetGroupAttributes (the deregistration delay stays at its default 300).
         (listener,) = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
         assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
-        assert listener["DefaultActions"][0]["Type"] == "forward"
+        # Requests without the origin header of this stack's distribution get a 403; with it
+        # they are forwarded, whatever their method or path.
+        assert listener["DefaultActions"][0]["Type"] == "fixed-response"
+        (rule,) = [r for r in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"]]
+        assert rule["Actions"][0]["Type"] == "forward" and rule["Actions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+        (condition,) = rule["Conditions"]
+        stack_id = aws("cloudformation").describe_stacks(StackName=f"{prefix}-service")["Stacks"][0]["StackId"]
+        assert condition["Field"] == "http-header"
+        assert condition["HttpHeaderConfig"] == {"HttpHeaderName": "X-Origin-Verify", "Values": [stack_id.split("/")[2]]}
     else:
         assert balancers == []
         assert rules(task_sg, "in") == {("tcp", 8080, 8080, "0.0.0.0/0")}
@@ -382,7 +401,7 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
     revisions = ecs.list_task_definitions(familyPrefix=f"{prefix}-service")["taskDefinitionArns"]
     out = deploy(env, templates, "up", *common, "--image-tag", "rev1", *count)
     for stack in stacks:
-        assert f"No changes to deploy. Stack {stack} is up to date" in out, stack
+        assert f"no changes: stack {stack} is up to date" in out, stack
     assert ecs.list_task_definitions(familyPrefix=f"{prefix}-service")["taskDefinitionArns"] == revisions
 
     # 4. A new image tag: the service stack updates to a new task definition revision.
@@ -397,7 +416,7 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
     assert f"{prefix}-service" in out and "UPDATE_COMPLETE" in out
 
     # 5. Delete.
-    result = subprocess.run([str(DEPLOY), "down", *common], env={**env, "TODO_DEPLOY_TEMPLATE_DIR": str(templates)},
+    result = subprocess.run([str(DEPLOY), "down", "--yes", *common], env={**env, "TODO_DEPLOY_TEMPLATE_DIR": str(templates)},
                             capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     out = result.stdout + result.stderr
     for stack in (f"{prefix}-service", f"{prefix}-database"):
