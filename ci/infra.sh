@@ -9,7 +9,9 @@
 #   pytest      tests/infra: template rules over every ALB x database x certificate rendering,
 #               IAM policies linted with parliament, bash 3.2 portability, the smoke test
 #               against a stand-in server, and deploy.sh against moto on 127.0.0.1 (four
-#               combinations, then a fresh account through its life)
+#               combinations, a fresh account through its life, and the failures a real
+#               deployment meets: stuck stacks, AWS errors, architectures, rollbacks, protected
+#               databases, certificates and DNS records)
 #
 # Runs from a fresh clone as root on Debian 12, idempotently: apt packages are installed only
 # when missing, the Python tools live in a cached virtualenv keyed by the requirements file.
@@ -60,6 +62,7 @@ step "template rules, IAM lint, bash 3.2, smoke test (tests/infra)" timeout 600 
   tests/infra/test_bash_portability.py tests/infra/test_smoke.py
 # The emulator deployments are bounded: moto answers in seconds, the whole suite takes minutes.
 step "deploy to moto (tests/infra)" timeout 2400 \
-  python -m pytest -q -p no:cacheprovider tests/infra/test_deploy_moto.py tests/infra/test_deploy_lifecycle.py
+  python -m pytest -q -p no:cacheprovider tests/infra/test_deploy_moto.py tests/infra/test_deploy_lifecycle.py \
+  tests/infra/test_deploy_failures.py
 
 summary infra

@@ -8,6 +8,9 @@
 #   separate   each instance with its own SQLite file (what --database off would be with
 #              several tasks): the full test must fail (a task created on one instance is not
 #              on the other), and `--shared-state no` checks only what holds
+#   https      both instances behind a proxy that terminates TLS (as CloudFront does in front
+#              of the deployment), with PUBLIC_URL the https address: the full test passes
+#              against the HTTPS URL, including its check that every cookie is Secure
 #
 # Runs as root on Debian 12 from a fresh clone, idempotently (haproxy, curl and PostgreSQL from
 # apt when missing). Uses TEST_DATABASE_URL when set, else ci/postgres.sh; creates its own
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.."
 . ci/lib.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-need_packages haproxy:haproxy curl:curl psql:postgresql-client
+need_packages haproxy:haproxy curl:curl psql:postgresql-client openssl:openssl
 export PATH="$PATH:/usr/sbin"
 
 nice cargo build --release --locked --quiet
@@ -52,9 +55,14 @@ start_instance() {
   wait_for "http://127.0.0.1:$port/healthz" || { cat "$WORK/$name.log" >&2; return 1; }
 }
 
-# start_balancer PORT BACKEND_PORT BACKEND_PORT: round robin, one request per connection.
+# start_balancer PORT BACKEND_PORT BACKEND_PORT [tls]: round robin, one request per connection;
+# with tls it serves HTTPS with $WORK/tls.pem and tells the app so (X-Forwarded-*).
 start_balancer() {
-  local port=$1 a=$2 b=$3
+  local port=$1 a=$2 b=$3 bind="" scheme=http
+  if [[ ${4:-} == tls ]]; then
+    bind=" ssl crt $WORK/tls.pem"
+    scheme=https
+  fi
   cat >"$WORK/haproxy-$port.cfg" <<EOF
 global
   log stderr format raw local0 err
@@ -65,7 +73,9 @@ defaults
   timeout server 10s
   option http-server-close
 frontend app
-  bind 127.0.0.1:$port
+  bind 127.0.0.1:$port$bind
+  option forwardfor
+  http-request set-header X-Forwarded-Proto $scheme
   default_backend instances
 backend instances
   balance roundrobin
@@ -74,7 +84,7 @@ backend instances
 EOF
   haproxy -f "$WORK/haproxy-$port.cfg" -db >"$WORK/haproxy-$port.log" 2>&1 &
   PIDS="$PIDS $!"
-  wait_for "http://127.0.0.1:$port/healthz" || { cat "$WORK/haproxy-$port.log" >&2; return 1; }
+  wait_for "$scheme://127.0.0.1:$port/healthz" || { cat "$WORK/haproxy-$port.log" >&2; return 1; }
 }
 
 stop_all() {
@@ -129,5 +139,24 @@ smoke_separate() {
   return "$status"
 }
 step "two instances, separate SQLite files: full test fails, --shared-state no passes" smoke_separate
+
+# --- HTTPS ----------------------------------------------------------------------------------
+smoke_https() {
+  local a b lb status=0
+  a=$(free_port) b=$(free_port) lb=$(free_port)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" 2>/dev/null
+  cat "$WORK/tls-cert.pem" "$WORK/tls-key.pem" >"$WORK/tls.pem"
+  # curl (the smoke test, wait_for) trusts the proxy's certificate.
+  export CURL_CA_BUNDLE=$WORK/tls-cert.pem
+  start_instance https-a "$a" DATABASE_URL="$shared_url" PUBLIC_URL="https://127.0.0.1:$lb" TRUSTED_PROXY_HOPS=1
+  start_instance https-b "$b" DATABASE_URL="$shared_url" PUBLIC_URL="https://127.0.0.1:$lb" TRUSTED_PROXY_HOPS=1
+  start_balancer "$lb" "$a" "$b" tls
+  deploy/smoke.sh "https://127.0.0.1:$lb" --wait 30 || status=$?
+  unset CURL_CA_BUNDLE
+  stop_all
+  return "$status"
+}
+step "two instances behind a TLS proxy, PUBLIC_URL https: full smoke test of the HTTPS URL, Secure cookies" smoke_https
 
 summary smoke

@@ -87,6 +87,9 @@ Options:
   --storage GIB              database storage [20]
   --max-storage GIB          storage autoscaling ceiling, at least 10 % above --storage [100]
   --multi-az on|off          RDS standby in the second Availability Zone [off]
+  --restore-snapshot ID|latest
+                             create the database from a DB snapshot: an identifier, or latest
+                             for the newest final snapshot that `down` left of this deployment
   --deletion-protection on|off
                              refuse to delete the database [on]; `down` turns it off itself
   --auth-mode accounts|none  AUTH_MODE of the app [accounts]; none is the open API
@@ -154,6 +157,7 @@ POOL_SIZE=""
 DB_INSTANCE_CLASS=""
 MAX_CONNECTIONS=""
 REBOOT_DATABASE=0
+RESTORE_SNAPSHOT=""
 STORAGE=""
 MAX_STORAGE=""
 MULTI_AZ=""
@@ -234,6 +238,7 @@ while [[ $# -gt 0 ]]; do
     --storage) number "$opt" "$value"; STORAGE=$value ;;
     --max-storage) number "$opt" "$value"; MAX_STORAGE=$value ;;
     --multi-az) one_of "$opt" "$value" "on off"; MULTI_AZ=$value ;;
+    --restore-snapshot) RESTORE_SNAPSHOT=$value ;;
     --deletion-protection) one_of "$opt" "$value" "on off"; DELETION_PROTECTION=$value ;;
     --auth-mode) one_of "$opt" "$value" "accounts none"; AUTH_MODE=$value ;;
     --signup) one_of "$opt" "$value" "open closed"; SIGNUP=$value ;;
@@ -956,6 +961,29 @@ check_dns_record() {
   die "$DOMAIN_NAME already has a $type record in hosted zone $HOSTED_ZONE_ID (to $value), probably the one an earlier up asked you to create. The alias record that --hosted-zone-id makes cannot exist next to it. Either keep that record and drop --hosted-zone-id (a CNAME to the load balancer works as well), or delete it (aws route53 change-resource-record-sets --hosted-zone-id $HOSTED_ZONE_ID with a DELETE of it; the name does not resolve until the alias exists) and run up again."
 }
 
+# --restore-snapshot: the snapshot to create the database from. Only for a new database stack:
+# on an existing one a new snapshot identifier would replace the database.
+SNAPSHOT_ID=""
+choose_snapshot() {
+  [[ -n $RESTORE_SNAPSHOT ]] || return 0
+  [[ $DATABASE == on ]] || die "--restore-snapshot needs --database on"
+  ! stack_exists "$DATABASE_STACK" ||
+    die "--restore-snapshot creates the database from a snapshot, but stack $DATABASE_STACK exists: run 'down' first (it keeps a final snapshot)"
+  if [[ $RESTORE_SNAPSHOT == latest ]]; then
+    # CloudFormation names the instance after the stack, and the final snapshot keeps that name.
+    SNAPSHOT_ID=$(awsc rds describe-db-snapshots --snapshot-type manual \
+      --query "reverse(sort_by(DBSnapshots[?starts_with(DBInstanceIdentifier, '$DATABASE_STACK-') && Status=='available'], &SnapshotCreateTime))[0].DBSnapshotIdentifier" \
+      --output text) || die "could not list the DB snapshots"
+    [[ -n $SNAPSHOT_ID && $SNAPSHOT_ID != None ]] ||
+      die "no available snapshot of a database of $DATABASE_STACK in $REGION; list them with: aws rds describe-db-snapshots --snapshot-type manual --region $REGION"
+  else
+    SNAPSHOT_ID=$(awsc rds describe-db-snapshots --db-snapshot-identifier "$RESTORE_SNAPSHOT" \
+      --query 'DBSnapshots[0].DBSnapshotIdentifier' --output text 2>&1) ||
+      die "no DB snapshot $RESTORE_SNAPSHOT in $REGION: ${SNAPSHOT_ID//$'\n'/ }"
+  fi
+  log "the database is created from snapshot $SNAPSHOT_ID"
+}
+
 # max_connections is a static PostgreSQL parameter: a new value waits for a reboot. Until then
 # the budget must hold against the value the server runs with.
 EFFECTIVE_MAX_CONNECTIONS=""
@@ -1147,6 +1175,7 @@ cmd_up() {
   [[ -n $IMAGE_TAG ]] || IMAGE_TAG="$GIT_REVISION-$ARCH"
   check_certificate
   check_dns_record
+  choose_snapshot
   find_cloudfront_prefix_list
   if [[ $ALB == off ]]; then
     warn "--alb off: the app is served over plain HTTP on each task's address; passwords and session cookies cross the internet in clear"
@@ -1198,7 +1227,7 @@ cmd_up() {
       "AllocatedStorage=$STORAGE" "MaxAllocatedStorage=$MAX_STORAGE" \
       "MultiAZ=$(tf "$MULTI_AZ")" "DeletionProtection=$(tf "$DELETION_PROTECTION")" \
       "ConnectionsAlarmThreshold=$(((EFFECTIVE_MAX_CONNECTIONS - 10) * 9 / 10))" \
-      "AlarmTopicArn=$ALARM_TOPIC_ARN"
+      "AlarmTopicArn=$ALARM_TOPIC_ARN" ${SNAPSHOT_ID:+"SnapshotIdentifier=$SNAPSHOT_ID"}
     db_host=$(require_output "$DATABASE_STACK" Host)
     db_port=$(require_output "$DATABASE_STACK" Port)
     db_name=$(require_output "$DATABASE_STACK" DBName)

@@ -8,7 +8,9 @@
 # it gone. When the API answers 401 (AUTH_MODE=accounts) it signs up a throwaway account,
 # takes a token for it, runs the same checks with the token and deletes the account at the
 # end (also when a check fails). With sign-up closed it checks only health, readiness and that
-# the API refuses requests without a token, and says so.
+# the API refuses requests without a token, and says so. Over HTTPS every cookie the sign-up
+# form sets must be Secure: an app that does not know it is reached over HTTPS (PUBLIC_URL,
+# TRUSTED_PROXY_HOPS) would send its session cookies in a way that also travels over HTTP.
 #
 # With --shared-state no (several instances that each keep their own SQLite file, behind a
 # balancer) a write and the read after it land on different instances, so only what holds
@@ -81,7 +83,7 @@ trap 'cleanup' EXIT
 request() {
   local method=$1 path=$2
   shift 2
-  set -- -sS -o "$WORK/body" -w '%{http_code}' --max-time 10 -X "$method" "$@"
+  set -- -sS -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' --max-time 10 -X "$method" "$@"
   # The session cookie belongs to the sign-up form only: the API is called with the token, and
   # a cookie on an API request would make it a browser request that needs a CSRF token.
   if [[ $path == /signup ]]; then
@@ -149,6 +151,16 @@ if [[ $auth == accounts ]]; then
     exit 0
   fi
   expect 200 "$code" "GET /signup"
+  case $URL in
+    https://*)
+      cookies=$(grep -i '^set-cookie:' "$WORK/headers" | tr -d '\r' || true)
+      [[ -n $cookies ]] || fail "GET /signup over HTTPS set no cookie; expected the sign-up form's cookie"
+      insecure=$(printf '%s\n' "$cookies" | grep -iv ';[[:space:]]*secure' || true)
+      [[ -z $insecure ]] ||
+        fail "over HTTPS the app set a cookie without Secure (is PUBLIC_URL the https address users see?): $insecure"
+      log "cookies are Secure over HTTPS"
+      ;;
+  esac
   csrf=$(body | tr '\n' ' ' | sed -n 's/.*name="csrf_token"[^>]*value="\([^"]*\)".*/\1/p')
   [[ -n $csrf ]] || csrf=$(body | tr '\n' ' ' | sed -n 's/.*value="\([^"]*\)"[^>]*name="csrf_token".*/\1/p')
   [[ -n $csrf ]] || fail "GET /signup has no csrf_token field"

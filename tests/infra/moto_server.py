@@ -66,6 +66,12 @@ ROLLBACK_COMPLETE or UPDATE_ROLLBACK_FAILED by an earlier failure), and `STATUS>
 reports STATUS for SECONDS and then FINAL (an operation still in progress); with
 `STATUS>FINAL@manual` it changes to FINAL when the test calls SetStackPolicy on the stack.
 
+A second hook stands in for a first create of the service stack that fails: when a change set
+runs with the parameter ImageTag starting with "moto-fail", the stack reports
+CREATE_IN_PROGRESS with a failed Service for a few seconds, during which its cluster has a task
+stopped for a reason (as ECS shows when tasks crash), and then ROLLBACK_COMPLETE, with the
+service and the cluster deleted as a rollback deletes them.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the same arguments as moto_server)
 """
 
@@ -104,6 +110,48 @@ def _execute_change_set_with_outputs(self, change_set_name, stack_name=None):
         stack.resource_map.input_parameters = dict(stack.parameters)
         for export in stack.exports:
             self.exports[export.name] = export
+        if str(stack.parameters.get("ImageTag", "")).startswith("moto-fail"):
+            _fail_first_create(self, stack)
+
+
+FAILED_CREATE_SECONDS = 6
+STOPPED_REASON = "CannotStartContainerError: exec format error (the image is for another architecture)"
+
+
+def _fail_first_create(backend, stack):
+    """The stand-in for a failing first create (see the module docstring)."""
+    from moto.cloudformation.models import Event
+    from moto.ecs.models import ecs_backends
+
+    def event(logical_id, physical_id, kind, status, reason=None):
+        stack.events.append(Event(stack.stack_id, stack.name, logical_id, physical_id, kind, status, reason, None))
+
+    if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
+        stack.events.pop()
+    cluster = stack.resource_map["Cluster"]
+    service = stack.resource_map["Service"]
+    ecs = ecs_backends[stack.account_id][stack.region_name]
+    definition = ecs.register_task_definition(
+        family=f"{stack.name}-standin", container_definitions=[{"name": "app", "image": "todo", "memory": 512}])
+    (task,) = ecs.run_task(cluster.name, definition.arn, 1, None, f"ecs-svc/{service.name}", None, "FARGATE")
+    ecs.stop_task(cluster.name, task.task_arn, STOPPED_REASON)
+    event("Service", service.physical_resource_id, "AWS::ECS::Service", "CREATE_FAILED",
+          "Resource handler returned message: \"Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'.\"")
+    event(stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS",
+          "The following resource(s) failed to create: [Service]. Rollback requested by user.")
+
+    def rolled_back():
+        for name in list(ecs.services):
+            if name.startswith(f"{cluster.name}:"):
+                ecs.delete_service(cluster.name, ecs.services[name].name, force=True)
+        # moto keeps a deleted cluster (INACTIVE) with its tasks; AWS forgets them.
+        ecs.clusters.pop(cluster.name, None)
+        ecs.tasks.pop(cluster.name, None)
+        event(stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE")
+
+    stack.__dict__["_test_status"] = f"CREATE_IN_PROGRESS>ROLLBACK_COMPLETE@{FAILED_CREATE_SECONDS}"
+    stack.__dict__["_test_status_since"] = time.monotonic()
+    stack.__dict__["_test_on_final"] = rolled_back
 
 
 def _raw_parameters(template_dict, given):
@@ -180,6 +228,9 @@ def _status_get(self):
             if seconds != "manual" and time.monotonic() >= self.__dict__["_test_status_since"] + float(seconds):
                 self.__dict__["_test_status"] = None
                 self.__dict__["_status"] = final
+                on_final = self.__dict__.pop("_test_on_final", None)
+                if on_final:
+                    on_final()
                 return final
         return status
     return self.__dict__.get("_status")
@@ -203,6 +254,18 @@ def _create_stack_with_test_status(self, *args, **kwargs):
 
 
 CloudFormationBackend.create_stack = _create_stack_with_test_status
+_describe_stack_events = CloudFormationBackend.describe_stack_events
+
+
+def _describe_stack_events_after_status(self, stack_name):
+    # A status that changes with time changes when anyone looks, events included.
+    for stack in list(self.stacks.values()):
+        if stack_name in (stack.name, stack.stack_id):
+            stack.status  # noqa: B018
+    return _describe_stack_events(self, stack_name)
+
+
+CloudFormationBackend.describe_stack_events = _describe_stack_events_after_status
 _set_stack_policy = CloudFormationBackend.set_stack_policy
 
 

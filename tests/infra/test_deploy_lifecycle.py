@@ -49,13 +49,13 @@ def templates_for(aws, tmp_path, prefix):
     return templates
 
 
-def run(env, templates, *args, path=None, extra_env=None):
+def run(env, templates, *args, path=None, extra_env=None, timeout=COMMAND_TIMEOUT, script=DEPLOY, stdin=None):
     environment = {**env, "TODO_DEPLOY_TEMPLATE_DIR": str(templates), "TODO_DEPLOY_POLL_SECONDS": "1"}
     if path is not None:
         environment["PATH"] = path
     environment.update(extra_env or {})
-    result = subprocess.run([str(DEPLOY), *args], env=environment, capture_output=True, text=True,
-                            timeout=COMMAND_TIMEOUT)
+    result = subprocess.run([str(script), *args], env=environment, capture_output=True, text=True,
+                            timeout=timeout, stdin=stdin)
     return result.returncode, result.stdout + result.stderr
 
 

@@ -14,6 +14,8 @@ import json
 import re
 import secrets
 import subprocess
+import os
+import ssl
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +28,8 @@ SMOKE = Path(__file__).resolve().parents[2] / "deploy" / "smoke.sh"
 
 class App:
     def __init__(self, auth="accounts", signup="open", lose_writes=False, revision="abc123def456", not_ready=0,
-                 host=None, no_id=False, signup_limited=False):
+                 host=None, no_id=False, signup_limited=False, secure_cookies=False):
+        self.secure_cookies = secure_cookies
         self.no_id = no_id
         self.signup_limited = signup_limited
         self.auth, self.signup, self.lose_writes, self.revision = auth, signup, lose_writes, revision
@@ -92,7 +95,9 @@ def handler_for(app: App):
                         form = (f'<form method="post" action="/signup"><input type="hidden" name="csrf_token" '
                                 f'value="{html.escape(csrf)}"><input name="username"><input name="password" '
                                 'type="password"></form>')
-                        return self.send(200, form, "text/html", [("Set-Cookie", f"session={session}; HttpOnly; Path=/")])
+                        secure = "; Secure" if app.secure_cookies else ""
+                        return self.send(200, form, "text/html",
+                                         [("Set-Cookie", f"session={session}; HttpOnly; Path=/{secure}")])
                     fields = urllib.parse.parse_qs(self.body())
                     if app.signup_limited:
                         return self.send(429, "Too many sign-ups", "text/html", [("Retry-After", "3600")])
@@ -155,8 +160,10 @@ def handler_for(app: App):
 def serve():
     servers = []
 
-    def start(app: App):
+    def start(app: App, tls: ssl.SSLContext | None = None):
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(app))
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server.server_address[1]
@@ -166,9 +173,9 @@ def serve():
         server.shutdown()
 
 
-def smoke(url, *args):
+def smoke(url, *args, env=None):
     result = subprocess.run(["bash", str(SMOKE), url, "--wait", "20", *args], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=env)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -239,3 +246,46 @@ def test_signup_rate_limited_says_what_was_not_checked(serve):
     code, out = smoke(f"http://127.0.0.1:{serve(app)}")
     assert code == 0, out
     assert "sign-up is rate limited for this address now (429)" in out and app.accounts == {}
+
+
+@pytest.fixture
+def https(tmp_path):
+    """A TLS context for 127.0.0.1 and the environment in which curl trusts it."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context, {**os.environ, "CURL_CA_BUNDLE": str(tmp_path / "cert.pem")}
+
+
+def test_https_needs_secure_cookies(serve, https):
+    """Behind CloudFront the app must know it is reached over HTTPS (PUBLIC_URL): its cookies
+    must be Secure, or the smoke test of the HTTPS URL fails."""
+    context, env = https
+    app = App(secure_cookies=False)
+    code, out = smoke(f"https://127.0.0.1:{serve(app, context)}", env=env)
+    assert code != 0 and "set a cookie without Secure" in out, out
+    assert app.accounts == {}
+    app = App(secure_cookies=True)
+    code, out = smoke(f"https://127.0.0.1:{serve(app, context)}", env=env)
+    assert code == 0, out
+    assert "cookies are Secure over HTTPS" in out and app.accounts == {}

@@ -404,3 +404,14 @@ def test_caldav_gets_through(certificate):
     # Behind CloudFront the WAF counts per client, not per CloudFront address.
     (rate,) = [r["Statement"]["RateBasedStatement"] for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
     assert rate["AggregateKeyType"] == "FORWARDED_IP" and rate["ForwardedIPConfig"]["HeaderName"] == "X-Forwarded-For"
+
+
+def test_database_from_a_snapshot():
+    fresh = render("database.yaml", VpcId="vpc-1", SubnetIds="subnet-1,subnet-2").resource("Database")["Properties"]
+    assert "DBSnapshotIdentifier" not in fresh and fresh["StorageEncrypted"] is True
+    restored = render("database.yaml", VpcId="vpc-1", SubnetIds="subnet-1,subnet-2",
+                      SnapshotIdentifier="todo-app-database-database-1a2b-snapshot").resource("Database")["Properties"]
+    assert restored["DBSnapshotIdentifier"] == {"Ref": "SnapshotIdentifier"}
+    # The snapshot brings these; CloudFormation refuses them next to DBSnapshotIdentifier.
+    assert not {"DBName", "MasterUsername", "StorageEncrypted"} & set(restored)
+    assert restored["ManageMasterUserPassword"] is True
