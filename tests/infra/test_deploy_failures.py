@@ -182,9 +182,6 @@ def test_down_turns_deletion_protection_off_after_confirmation(env, aws, tmp_pat
     # moto's CloudFormation drops the property; set it on the instance as RDS would have it.
     aws("rds").modify_db_instance(DBInstanceIdentifier=instance, DeletionProtection=True, ApplyImmediately=True)
     image_tag = parameters(aws, f"{prefix}-service")["ImageTag"]
-    # A restore is for a new database only: on this one it would replace the instance.
-    out = failed(env, templates, "up", *base, "--restore-snapshot", "latest")
-    assert f"stack {prefix}-database exists: run 'down' first" in out
     # Stands in for the final snapshot (moto's CloudFormation takes none on deletion).
     assert instance.startswith(f"{prefix}-database-")
     aws("rds").create_db_snapshot(DBSnapshotIdentifier=f"{prefix}-final", DBInstanceIdentifier=instance)
@@ -207,6 +204,9 @@ def test_down_turns_deletion_protection_off_after_confirmation(env, aws, tmp_pat
     out = ok(env, templates, "up", *base, "--restore-snapshot", "latest")
     assert f"the database is created from snapshot {prefix}-final" in out
     assert parameters(aws, f"{prefix}-database")["SnapshotIdentifier"] == f"{prefix}-final"
+    # A restore is for a new database only: on this one it would replace the instance.
+    out = failed(env, templates, "up", *base, "--restore-snapshot", "latest")
+    assert f"stack {prefix}-database exists: run 'down' first" in out
 
 
 def self_signed(name: str):
