@@ -114,7 +114,9 @@ def _execute_change_set_with_outputs(self, change_set_name, stack_name=None):
             _fail_first_create(self, stack)
 
 
-FAILED_CREATE_SECONDS = 6
+# Long enough for several looks by deploy.sh on a slow machine; on AWS the window between the
+# failed service and the deleted cluster is minutes (the service drains first).
+FAILED_CREATE_SECONDS = 30
 STOPPED_REASON = "CannotStartContainerError: exec format error (the image is for another architecture)"
 
 
