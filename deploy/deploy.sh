@@ -38,9 +38,6 @@ TEMPLATE_DIR=${TODO_DEPLOY_TEMPLATE_DIR:-$SCRIPT_DIR}
 # two looks at the events of a stack this script is changing.
 POLL_SECONDS=${TODO_DEPLOY_POLL_SECONDS:-15}
 EVENT_POLL_SECONDS=${TODO_DEPLOY_EVENT_POLL_SECONDS:-5}
-# Scratch files (AWS error messages, what ECS said while a deployment failed).
-WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/todo-deploy.XXXXXX")
-trap 'rm -rf "$WORK_DIR"' EXIT
 
 usage() {
   cat <<'EOF'
@@ -274,6 +271,9 @@ REPOSITORY_NAME=$PREFIX
 # --------------------------------------------------------------------------------------------
 command -v aws >/dev/null 2>&1 ||
   die "the AWS CLI is not installed: see https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+# Scratch files (AWS error messages, what ECS said while a deployment failed).
+WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/todo-deploy.XXXXXX") || die "could not create a temporary directory"
+trap 'rm -rf "$WORK_DIR"' EXIT
 if [[ -z $REGION ]]; then
   REGION=$(aws configure get region 2>/dev/null || true)
   [[ -n $REGION ]] || die "no AWS region: pass --region, set AWS_REGION, or run 'aws configure'"

@@ -457,7 +457,7 @@ def test_clear_errors_without_credentials_or_tools(env, tmp_path):
         (["up", "--desired-count", "5", "--max-count", "4"], "<= --max-count"),
         (["sideways"], "unknown argument"),
     ):
-        result = subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, timeout=30)
+        result = subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
     help_text = subprocess.run([str(DEPLOY), "--help"], env=env, capture_output=True, text=True, timeout=30)
     assert help_text.returncode == 0 and "up|status|down" in help_text.stdout
