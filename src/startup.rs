@@ -28,6 +28,7 @@ fn app_state(server: &ServerConfig, store: Store) -> AppState {
         lifecycle: Lifecycle::default(),
         list_cache: crate::http::ListCache::new(server.list_cache),
         auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
+        moves: crate::http::turns::Turns::default(),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod ops;
 mod reference;
 mod request_log;
 pub mod serve;
+/// Turns per list, for work on one list that must not overlap.
+pub mod turns;
 pub mod ui;
 
 use std::time::Duration;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub lifecycle: Lifecycle,
     pub list_cache: ListCache,
     pub auth: auth::Auth,
+    /// Moves take turns per list (see `ui`'s `move_task`).
+    pub moves: turns::Turns,
 }
 
 pub fn router(state: AppState, config: &ServerConfig) -> Router {

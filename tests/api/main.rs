@@ -16,6 +16,7 @@ mod concurrent_writes;
 mod headers;
 mod in_process;
 mod list_cache;
+mod moves;
 mod openapi;
 mod ops;
 mod refusals;

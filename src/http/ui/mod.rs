@@ -744,9 +744,8 @@ async fn move_task(
         // A move reads the order and writes it back in several updates; two
         // moves in quick succession (arrow keys held down) must not both
         // start from the same reading, or one of them is lost. Within this
-        // process they take turns.
-        static MOVES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-        let _turn = MOVES.lock().await;
+        // process the moves on one list take turns; other lists go on.
+        let _turn = state.moves.take(reader.owner).await;
         let (tasks, _) = state
             .store
             .list_tasks(reader.owner, &view.task_filter())
