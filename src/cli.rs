@@ -118,6 +118,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         replace,
         user,
         create,
+        limits,
         database,
         log: _,
     } = args;
@@ -144,8 +145,15 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     };
     let imported = with_store(&database, async |store| {
         let owner = owner(store, user.as_deref(), &location).await?;
+        let store = store
+            .clone()
+            .with_task_limit(Some(limits.max_tasks_per_account));
         match store.import_tasks(owner, &tasks, replace).await {
             Ok(imported) => Ok(imported),
+            Err(StoreError::TaskLimit { limit, .. }) => bail!(
+                "{source} holds {}, more than a list may hold                  (MAX_TASKS_PER_ACCOUNT, {limit}); nothing was imported",
+                tasks_word(tasks.len())
+            ),
             Err(StoreError::ListNotEmpty { .. }) => {
                 let (held, them) = match store.count_tasks(owner, None).await {
                     Ok(counts) if counts.total == 1 => ("1 task".to_owned(), "it"),

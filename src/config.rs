@@ -148,6 +148,9 @@ pub struct ImportArgs {
     pub create: bool,
 
     #[command(flatten)]
+    pub limits: AccountLimits,
+
+    #[command(flatten)]
     pub database: DatabaseConfig,
 
     #[command(flatten)]
@@ -198,7 +201,7 @@ pub struct ServerConfig {
     /// comma-separated list such as `https://todo.example.com` (empty: none).
     /// Unset: `*` with AUTH_MODE=none, none with accounts.
     #[arg(long, env = "CORS_ORIGINS", value_parser = parse_cors_origins)]
-    pub cors_origins: Option<String>,
+    pub cors_origins: Option<CorsOrigins>,
 
     /// Largest request body accepted, in bytes (API and forms).
     #[arg(long, env = "BODY_LIMIT", default_value_t = 64 * 1024)]
@@ -219,6 +222,19 @@ pub struct ServerConfig {
 
     #[command(flatten)]
     pub connections: ConnectionConfig,
+
+    #[command(flatten)]
+    pub limits: AccountLimits,
+}
+
+/// What one account may store.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct AccountLimits {
+    /// Most tasks one list may hold; a create or an import past it is
+    /// refused (409) and writes nothing.
+    #[arg(long, env = "MAX_TASKS_PER_ACCOUNT", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tasks_per_account: u64,
 }
 
 /// Who may use the app, and how the app tells who is calling.
@@ -307,8 +323,10 @@ pub fn parse_public_url(raw: &str) -> Result<PublicUrl, String> {
             "{raw:?} must be just scheme and host (and port), e.g. https://todo.example.com"
         ));
     }
+    let url = url::Url::parse(raw).map_err(|err| format!("{raw:?} is not a URL: {err}"))?;
     Ok(PublicUrl {
-        origin: format!("{scheme}://{}", rest.to_ascii_lowercase()),
+        // The URL standard's spelling: lower case, no default port.
+        origin: url.origin().ascii_serialization(),
     })
 }
 
@@ -465,22 +483,56 @@ pub enum LogFormat {
     Text,
 }
 
-/// Checks a `CORS_ORIGINS` value: `*` alone, or a comma-separated list of
-/// origins (`scheme://host[:port]`, as a browser sends them in `Origin`).
-/// Returns the list with the spaces around the commas removed.
-pub fn parse_cors_origins(raw: &str) -> Result<String, String> {
-    if raw.trim() == "*" {
-        return Ok("*".to_owned());
-    }
-    let mut origins = Vec::new();
-    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        check_origin(origin).map_err(|why| format!("CORS_ORIGINS (--cors-origins): {why}"))?;
-        origins.push(origin);
-    }
-    Ok(origins.join(","))
+/// The origins allowed to call the API from other sites' pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `*`: every origin.
+    Any,
+    /// These origins only; none when empty.
+    List(Vec<Origin>),
 }
 
-fn check_origin(origin: &str) -> Result<(), String> {
+/// `*`, or the origins joined with commas: the setting as it can be written.
+impl fmt::Display for CorsOrigins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("*"),
+            Self::List(origins) => {
+                let texts: Vec<&str> = origins.iter().map(Origin::as_str).collect();
+                f.write_str(&texts.join(","))
+            }
+        }
+    }
+}
+
+/// A web origin, `scheme://host[:port]`, as a browser sends it in `Origin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(String);
+
+impl Origin {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses a `CORS_ORIGINS` value: `*` alone, or a comma-separated list of
+/// origins (`scheme://host[:port]`, as a browser sends them in `Origin`),
+/// spaces around the commas allowed.
+pub fn parse_cors_origins(raw: &str) -> Result<CorsOrigins, String> {
+    if raw.trim() == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            check_origin(origin).map_err(|why| format!("CORS_ORIGINS (--cors-origins): {why}"))
+        })
+        .collect::<Result<_, _>>()
+        .map(CorsOrigins::List)
+}
+
+fn check_origin(origin: &str) -> Result<Origin, String> {
     if origin == "*" {
         return Err("`*` allows every origin and cannot be part of a list".to_owned());
     }
@@ -511,7 +563,9 @@ fn check_origin(origin: &str) -> Result<(), String> {
     {
         return Err(format!("{origin:?} holds characters an origin cannot have"));
     }
-    Ok(())
+    // What is left to check (the host, the port) the URL standard says.
+    url::Url::parse(origin).map_err(|err| format!("{origin:?} is not an origin: {err}"))?;
+    Ok(Origin(origin.to_owned()))
 }
 
 /// Checks a `RUST_LOG` filter, so a typo stops the process at start instead
@@ -651,10 +705,15 @@ mod tests {
 
     #[test]
     fn cors_origins_are_checked() {
-        assert_eq!(parse_cors_origins(" * ").unwrap(), "*");
-        assert_eq!(parse_cors_origins("").unwrap(), "");
+        assert_eq!(parse_cors_origins(" * ").unwrap(), CorsOrigins::Any);
         assert_eq!(
-            parse_cors_origins("https://a.example, http://localhost:3000 ,").unwrap(),
+            parse_cors_origins("").unwrap(),
+            CorsOrigins::List(Vec::new())
+        );
+        assert_eq!(
+            parse_cors_origins("https://a.example, http://localhost:3000 ,")
+                .unwrap()
+                .to_string(),
             "https://a.example,http://localhost:3000"
         );
         for bad in [
@@ -664,6 +723,7 @@ mod tests {
             "https://",
             "1http://x",
             "https://a b",
+            "https://a.example:99999",
         ] {
             let err = parse_cors_origins(bad).unwrap_err();
             assert!(err.contains("CORS_ORIGINS"), "{bad}: {err}");
@@ -725,12 +785,19 @@ mod tests {
             parse_public_url("http://localhost:8080").unwrap().origin(),
             "http://localhost:8080"
         );
+        assert_eq!(
+            parse_public_url("https://todo.example.com:443")
+                .unwrap()
+                .origin(),
+            "https://todo.example.com"
+        );
         for bad in [
             "todo.example.com",
             "ftp://x",
             "https://x/app",
             "https://",
             "https://a@b",
+            "https://todo.example.com:99999",
         ] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }

@@ -28,6 +28,8 @@
 //! uses `domain` (and its settings from `config`), and `domain` uses
 //! nothing of ours.
 
+#![forbid(unsafe_code)]
+
 /// The one-shot subcommands: `migrate`, `export`, `import`, `user add`,
 /// `healthcheck`.
 pub mod cli;

@@ -24,7 +24,7 @@ pub fn router(server: &ServerConfig, store: Store) -> axum::Router {
 
 fn app_state(server: &ServerConfig, store: Store) -> AppState {
     AppState {
-        store,
+        store: store.with_task_limit(Some(server.limits.max_tasks_per_account)),
         lifecycle: Lifecycle::default(),
         list_cache: crate::http::ListCache::new(server.list_cache),
         auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),

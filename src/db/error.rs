@@ -17,6 +17,10 @@ pub enum StoreError {
     /// An import that keeps ids names an id another list's task holds.
     #[error("task id {0} belongs to another list")]
     IdTaken(i64),
+    /// A create or an import that would take a list past the account's
+    /// task limit; nothing was written.
+    #[error("the list would hold more than {limit} tasks")]
+    TaskLimit { limit: u64, importing: Option<u64> },
     /// A username already taken (regardless of case).
     #[error("the username is taken")]
     UsernameTaken,

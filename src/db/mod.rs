@@ -74,6 +74,9 @@ pub struct Store {
     /// task starts on first use. `None` when switched off
     /// ([`Store::with_group_commit`]): each create is its own INSERT.
     create_queue: Option<Arc<OnceLock<group_commit::CreateQueue>>>,
+    /// The most tasks one list may hold (`MAX_TASKS_PER_ACCOUNT`); `None`
+    /// for no limit ([`Store::with_task_limit`]).
+    task_limit: Option<u64>,
 }
 
 /// Identifies the state of the data a read saw; equal versions mean no
@@ -103,7 +106,14 @@ impl Store {
         Self {
             pool,
             create_queue: Some(Arc::default()),
+            task_limit: None,
         }
+    }
+
+    /// Creates and imports refuse to take a list past `limit` tasks.
+    pub fn with_task_limit(mut self, limit: Option<u64>) -> Self {
+        self.task_limit = limit;
+        self
     }
 
     /// With `false`, creates skip the batching writer and each runs as

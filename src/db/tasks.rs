@@ -224,6 +224,7 @@ impl Store {
     /// Adds a task at the end of `owner`'s list (unless it names its
     /// `order`).
     pub async fn create_task(&self, owner: Owner, new: NewTask) -> StoreResult<Task> {
+        self.check_room(owner).await?;
         let Some(queue) = self.create_queue() else {
             return self.insert_task(owner, &new).await.map(Task::from);
         };
@@ -232,6 +233,32 @@ impl Store {
         super::note_write();
         let row = queue.create(owner, new).await;
         Ok(self.settle(row).await?.into())
+    }
+
+    /// Refuses a create into a list that holds `task_limit` tasks already.
+    /// Counting stops at the limit, so a list far below it costs a short
+    /// index scan. Creates that race past the check together can take the
+    /// list a few over (at most one per concurrent request): a limit
+    /// against runaway growth, not a quota to the task.
+    async fn check_room(&self, owner: Owner) -> StoreResult<()> {
+        let Some(limit) = self.task_limit else {
+            return Ok(());
+        };
+        let held: i64 = run!(self, "failed to count tasks", |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE owner = $1 LIMIT $2) AS held",
+            )
+            .bind(owner.value())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_one(pool)
+        })?;
+        if held as u64 >= limit {
+            return Err(StoreError::TaskLimit {
+                limit,
+                importing: None,
+            });
+        }
+        Ok(())
     }
 
     /// A create on its own: one INSERT, one commit. What the create queue
@@ -393,6 +420,16 @@ impl Store {
         tasks: &[ImportedTask],
         replace: bool,
     ) -> StoreResult<u64> {
+        // The list ends up holding exactly the imported tasks (an import
+        // without `replace` needs an empty list), so this is the whole check.
+        if let Some(limit) = self.task_limit
+            && tasks.len() as u64 > limit
+        {
+            return Err(StoreError::TaskLimit {
+                limit,
+                importing: Some(tasks.len() as u64),
+            });
+        }
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
         let keep_ids = owner == Owner::SHARED;
@@ -452,34 +489,38 @@ impl Store {
                     }
                 }
             }
-            for task in tasks {
-                // With new ids, the id column is left to the database.
-                let query = if keep_ids {
-                    sqlx::query(
-                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at, id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
+            // Many rows per INSERT: one statement per task made a 200,000-task
+            // import hold SQLite's one writer for seconds, and every other
+            // account's writes with it.
+            let full_chunk = import_sql(IMPORT_ROWS_PER_INSERT, keep_ids);
+            for chunk in tasks.chunks(IMPORT_ROWS_PER_INSERT) {
+                let partial;
+                let sql = if chunk.len() == IMPORT_ROWS_PER_INSERT {
+                    &full_chunk
                 } else {
-                    sqlx::query(
-                        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
+                    partial = import_sql(chunk.len(), keep_ids);
+                    &partial
                 };
-                let query = query
-                    .bind(owner.value())
-                    .bind(task.title.as_str())
-                    .bind(task.priority.value())
-                    .bind(task.completed)
-                    .bind(task.order)
-                    .bind(task.due)
-                    .bind(version)
-                    .bind(task.created_at.trunc_subsecs(6))
-                    .bind(task.updated_at.trunc_subsecs(6));
-                let query = if keep_ids { query.bind(task.id) } else { query };
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for task in chunk {
+                    query = query
+                        .bind(owner.value())
+                        .bind(task.title.as_str())
+                        .bind(task.priority.value())
+                        .bind(task.completed)
+                        .bind(task.order)
+                        .bind(task.due)
+                        .bind(version)
+                        .bind(task.created_at.trunc_subsecs(6))
+                        .bind(task.updated_at.trunc_subsecs(6));
+                    if keep_ids {
+                        query = query.bind(task.id);
+                    }
+                }
                 query
                     .execute(&mut *tx)
                     .await
-                    .map_err(ctx("failed to insert an imported task"))?;
+                    .map_err(ctx("failed to insert imported tasks"))?;
             }
             if keep_ids {
                 tx.follow_explicit_task_ids()
@@ -496,6 +537,35 @@ impl Store {
         self.pool.refresh_statistics().await;
         Ok(imported)
     }
+}
+
+/// Imported tasks per INSERT: 9 or 10 parameters each, well inside the
+/// limits of both databases (SQLite 32,766, PostgreSQL 65,535).
+const IMPORT_ROWS_PER_INSERT: usize = 500;
+
+/// The INSERT of `rows` imported tasks; with `keep_ids`, each with its id.
+fn import_sql(rows: usize, keep_ids: bool) -> String {
+    let columns = if keep_ids { 10 } else { 9 };
+    let mut sql = String::from(
+        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at",
+    );
+    sql.push_str(if keep_ids {
+        ", id) VALUES "
+    } else {
+        ") VALUES "
+    });
+    for row in 0..rows {
+        let values: Vec<String> = (1..=columns)
+            .map(|column| format!("${}", row * columns + column))
+            .collect();
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&values.join(", "));
+        sql.push(')');
+    }
+    sql
 }
 
 fn check_version(task: Task, expected: Option<i64>) -> StoreResult<Task> {
@@ -521,6 +591,18 @@ mod tests {
         assert!(sql.starts_with("INSERT INTO tasks (owner, title,"), "{sql}");
         assert!(sql.contains(&format!("($1, $2, $3, $4, COALESCE($5, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $6, 1, $7, $7)", last(1))), "{sql}");
         assert!(sql.contains(&format!(", ($8, $9, $10, $11, COALESCE($12, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $13, 1, $14, $14) RETURNING", last(8))), "{sql}");
+    }
+
+    #[test]
+    fn imports_insert_many_rows_per_statement() {
+        assert_eq!(
+            import_sql(2, false),
+            "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        );
+        assert!(
+            import_sql(1, true).ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use axum::response::Response;
 use tower::{Layer, Service};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::config::{AuthMode, ServerConfig};
+use crate::config::{AuthMode, CorsOrigins, ServerConfig};
 
 /// The API's CORS, from the configuration.
 pub fn layer(config: &ServerConfig) -> CrossOriginOnly {
@@ -56,27 +56,22 @@ fn headers_without_origin(cors: &CorsLayer) -> Option<HeaderMap> {
 /// `AUTH_MODE=none` (the Todo-Backend clients run on other origins), none
 /// with accounts. Credentials (cookies) are never allowed cross-origin:
 /// other sites' pages use bearer tokens.
-fn origins(config: &ServerConfig) -> String {
+fn origins(config: &ServerConfig) -> CorsOrigins {
     match (&config.cors_origins, config.auth.mode) {
         (Some(origins), _) => origins.clone(),
-        (None, AuthMode::None) => "*".to_owned(),
-        (None, AuthMode::Accounts) => String::new(),
+        (None, AuthMode::None) => CorsOrigins::Any,
+        (None, AuthMode::Accounts) => CorsOrigins::List(Vec::new()),
     }
 }
 
-/// `*`, or a comma-separated list (empty: none), already checked by
-/// `config::parse_cors_origins`.
-fn cors_layer(origins: &str) -> CorsLayer {
-    let allow_origin = if origins.trim() == "*" {
-        AllowOrigin::any()
-    } else {
-        let list: Vec<HeaderValue> = origins
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
-        AllowOrigin::list(list)
+fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                // Checked when parsed: visible ASCII, so always a header value.
+                .filter_map(|origin| HeaderValue::from_str(origin.as_str()).ok()),
+        ),
     };
     CorsLayer::new()
         .allow_origin(allow_origin)

@@ -213,6 +213,18 @@ impl From<StoreError> for ApiError {
             StoreError::IdTaken(id) => Self::Conflict(format!(
                 "task id {id} belongs to another list; import into an account instead, which gives tasks new ids"
             )),
+            StoreError::TaskLimit {
+                limit,
+                importing: None,
+            } => Self::Conflict(format!(
+                "this account holds its limit of {limit} tasks; delete some before adding more"
+            )),
+            StoreError::TaskLimit {
+                limit,
+                importing: Some(count),
+            } => Self::Conflict(format!(
+                "the import holds {count} tasks, more than an account's limit of {limit}; nothing was imported"
+            )),
             StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
             err if err.is_transient() => Self::DatabaseUnavailable(err),
             err => Self::Internal(err.into()),

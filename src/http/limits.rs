@@ -7,7 +7,8 @@
 //!   as the longest pause between two pieces. A client that stops sending
 //!   mid-body gets 408 and the connection is closed, instead of holding it
 //!   until `REQUEST_TIMEOUT`; one that sends too much gets 413. Handlers get
-//!   the whole body in memory, which they would read whole anyway.
+//!   the whole body in memory, which they would read whole anyway; imports,
+//!   the large ones, are read one at a time.
 //! - **Per client**: with no trusted proxy, `http::serve` caps the
 //!   connections one address holds open ([`PerClient`] keyed on the peer).
 //!   Behind a proxy the peer is the proxy, shared by every user, so the cap
@@ -59,6 +60,21 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
     if announced.is_some_and(|length| length > limit as u64) {
         return refuse(is_api, ApiError::PayloadTooLarge(too_large()));
     }
+    // One import at a time per process, taken before its body is read:
+    // each holds its file (up to `IMPORT_BODY_LIMIT`) and what is parsed
+    // from it, and a 512 MiB task must survive several arriving at once.
+    // The others wait, within the request timeout.
+    let _import_turn = if req.uri().path() == "/api/import" {
+        static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        Some(
+            IMPORTS
+                .acquire()
+                .await
+                .expect("the semaphore is never closed"),
+        )
+    } else {
+        None
+    };
     let (parts, mut body) = req.into_parts();
     if http_body::Body::is_end_stream(&body) {
         return next.run(Request::from_parts(parts, body)).await;

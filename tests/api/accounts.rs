@@ -1153,7 +1153,8 @@ async fn cors_allows_no_origin_by_default_and_never_credentials(app: TestApp) {
         default.headers()
     );
     let mut listed = accounts_config();
-    listed.cors_origins = Some("https://app.example.com".to_owned());
+    listed.cors_origins =
+        Some(todo_app::config::parse_cors_origins("https://app.example.com").unwrap());
     let (address, _server) = app.second_instance(listed).await;
     let allowed = preflight(address.clone()).await;
     assert_eq!(
@@ -1183,7 +1184,7 @@ async fn cors_allows_no_origin_by_default_and_never_credentials(app: TestApp) {
     assert!(plain.headers().get("access-control-allow-origin").is_none());
     // An explicitly empty list allows none either.
     let mut empty = accounts_config();
-    empty.cors_origins = Some(String::new());
+    empty.cors_origins = Some(todo_app::config::CorsOrigins::List(Vec::new()));
     let (address, _server) = app.second_instance(empty).await;
     assert!(
         preflight(address)

@@ -23,4 +23,5 @@ mod refusals;
 mod rotation;
 mod shutdown;
 mod table_growth;
+mod task_limit;
 mod ui;

@@ -127,7 +127,10 @@ async fn slow_requests_time_out_with_a_json_503() {
 #[tokio::test]
 async fn cors_origins_can_be_restricted() {
     let mut config = crate::helpers::server_config();
-    config.cors_origins = Some("https://todo.example.com, https://admin.example.com".to_owned());
+    config.cors_origins = Some(
+        todo_app::config::parse_cors_origins("https://todo.example.com, https://admin.example.com")
+            .unwrap(),
+    );
     let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, config)
         .await
         .unwrap();

@@ -3,10 +3,9 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_DISPOSITION;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -46,25 +45,6 @@ pub async fn export(
     Ok(response)
 }
 
-/// One import at a time per process, taken before the body is read: each
-/// holds its file (up to `IMPORT_BODY_LIMIT`) and what is parsed from it,
-/// and a 512 MiB task must survive several arriving at once. The others
-/// wait, within the request timeout.
-pub struct ImportTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ImportTurn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-        IMPORTS
-            .acquire()
-            .await
-            .map(Self)
-            .map_err(|_| ApiError::Unavailable("imports are shut down".to_owned()))
-    }
-}
-
 #[utoipa::path(
     post,
     path = "/api/import",
@@ -94,7 +74,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ImportTurn {
 pub async fn import(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
-    _turn: ImportTurn,
     params: Result<Query<ImportParams>, QueryRejection>,
     JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<Imported>> {
