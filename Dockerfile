@@ -34,11 +34,11 @@ RUN mkdir src \
     && cargo build --release --locked \
     && rm -rf src
 
-# 2. The application. .dockerignore admits only the manifests, build.rs, src/
-#    and migrations/ (embedded at compile time), so `COPY . .` is exactly the
-#    crate. The dummy targets above are newer than the copied sources, whose
-#    mtimes come from the checkout: touch them or cargo would keep the empty
-#    binary.
+# 2. The application. .dockerignore admits only the manifests, build.rs, src/,
+#    migrations/ (embedded at compile time) and container/ (step 3's
+#    script), so `COPY . .` is exactly the crate and its packaging. The dummy
+#    targets above are newer than the copied sources, whose mtimes come from
+#    the checkout: touch them or cargo would keep the empty binary.
 COPY . .
 # build.rs bakes this into /version (.git is not in the context).
 ARG GIT_REVISION=unknown
@@ -58,25 +58,12 @@ RUN touch src/main.rs src/lib.rs build.rs \
 #    So: the dynamically linked glibc binary plus exactly the shared
 #    libraries `ldd` lists (libc, libm, libgcc_s, the loader: about 3 MB),
 #    taken from this very builder so they match what we linked against, at
-#    the paths the loader looks in. glibc >= 2.34 has the `files` and `dns`
-#    lookups built into libc, so no libnss_* modules are needed. Using ldd
-#    rather than a fixed list keeps this right on arm64 (Graviton) and if a
-#    dependency ever links another system library.
-RUN install -D -m 0755 target/release/todo-app /rootfs/usr/local/bin/todo-app \
-    && ldd target/release/todo-app > /tmp/ldd.txt \
-    && grep -o '/[^ ]*' /tmp/ldd.txt | xargs -I{} cp --parents --dereference {} /rootfs/ \
-    # HTTPS to AWS (Secrets Manager) and to PostgreSQL with sslmode=require.
-    && install -D -m 0644 /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ca-certificates.crt \
-    # A named, non-root user with a fixed uid, so `USER 10001` is provably
-    # not root and files on volumes have a stable owner.
-    && printf 'root:x:0:0:root:/root:/sbin/nologin\napp:x:10001:10001:todo-app:/data:/sbin/nologin\n' > /rootfs/etc/passwd \
-    && printf 'root:x:0:\napp:x:10001:\n' > /rootfs/etc/group \
-    && printf 'hosts: files dns\n' > /rootfs/etc/nsswitch.conf \
-    # SQLite spills big sorts to a temp dir; give it the usual one.
-    && install -d -m 1777 /rootfs/tmp \
-    # The SQLite default lives here; the app user owns it. COPY --from keeps
-    # this ownership (BuildKit, buildah).
-    && install -d -m 0750 -o 10001 -g 10001 /rootfs/data
+#    the paths the loader looks in. Using ldd rather than a fixed list keeps
+#    this right on arm64 (Graviton) and if a dependency ever links another
+#    system library. container/rootfs.sh does it, with the CA certificates,
+#    the non-root user 10001 and its /data; CI runs the same script on the
+#    release binary it has already built (ci/container.sh).
+RUN bash container/rootfs.sh target/release/todo-app /rootfs
 
 # ---------------------------------------------------------------------------
 # Runtime: scratch, so there is no base image to pin or patch; everything in

@@ -29,8 +29,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 need_packages node:nodejs npm:npm curl:curl
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+    # --prefer-offline: a fresh clone installs from npm's cache, not the network.
     log "installing playwright-core (no browser download)"
-    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 fi
 
 log "building the binary"

@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Builds the root Dockerfile for real and checks the image, on a Debian 12
-# machine with neither a Docker engine nor a reachable container registry.
+# Builds the container image and checks it, on a Debian 12 machine with
+# neither a Docker engine nor a reachable container registry.
 #
-#   bash ci/container.sh            # as root, from anywhere in a checkout
+#   bash ci/container.sh                          # as root, from anywhere in a checkout
+#   CONTAINER_BUILD=dockerfile bash ci/container.sh   # the users' Dockerfile, whole
 #
-# How (the recipe is shared/containers.md): the two images the Dockerfile
-# names are recreated locally under their exact names (a minbase debootstrap
-# for debian:bookworm-slim, then this machine's own Rust toolchain on top for
-# rust:<x.y>-slim-bookworm); buildah builds the unchanged Dockerfile against
-# them with --pull=never; podman runs the result; a local docker-registry
-# (the registry API that ECR also speaks) receives it and skopeo reads it
-# back; hadolint lints the Dockerfile.
+# Two ways to build, one image:
 #
-# Everything slow is cached under ${XDG_CACHE_HOME:-~/.cache}/todo-app-ci/
-# containers (container storage with the base images and the build's layer
-# cache, the hadolint venv), so a second run skips the base images and, with
-# unchanged Cargo.toml/Cargo.lock, the dependency build. Delete that folder to
-# start cold. Each step's full output goes to $CACHE/logs/; its tail is shown
-# when it fails.
+# - CONTAINER_BUILD=release-binary (the default, what .ci/run does): the
+#   release binary CI has already built (cargo build --release, a no-op after
+#   ci/rehearsal.sh) goes through container/rootfs.sh, the very script the
+#   Dockerfile's builder runs, on this machine (Debian 12, the builder
+#   image's release), and buildah builds the Dockerfile's own runtime stage,
+#   taken from the Dockerfile with only its `COPY --from=builder` pointed at
+#   that filesystem. Same user, health check, labels, environment; no second
+#   release build of the whole dependency tree inside buildah (which took
+#   most of a cold CI run: 19-21 minutes).
+# - CONTAINER_BUILD=dockerfile: the unchanged multi-stage Dockerfile, built
+#   the way shared/containers.md describes: the two images it names are
+#   recreated locally under their exact names (a minbase debootstrap for
+#   debian:bookworm-slim, then this machine's own Rust toolchain on top for
+#   rust:<x.y>-slim-bookworm) and buildah builds against them with
+#   --pull=never. For a change to the Dockerfile's builder stage.
+#
+# Either way the Dockerfile is checked statically (its Rust tag is this
+# machine's toolchain, hadolint); podman runs the image; a local
+# docker-registry (the registry API that ECR also speaks) receives it and
+# skopeo reads it back.
+#
+# Caches live under ${XDG_CACHE_HOME:-~/.cache}/todo-app-ci/containers
+# (container storage, for the Dockerfile build the base images and its layer
+# cache, the hadolint venv). Delete that folder to start cold. Each step's
+# full output goes to $CACHE/logs/; its tail is shown when it fails.
 #
 # Environment: TODO_APP_IMAGE_MAX_BYTES (default 30000000) is the size limit.
 set -Eeuo pipefail
@@ -100,17 +114,67 @@ trap cleanup EXIT
 
 image_exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
-# --- Base images under the names the Dockerfile uses -------------------------
+# --- The Dockerfile, statically ----------------------------------------------
 # rustup's usual place, in case CI's PATH lacks it.
 command -v rustc >/dev/null || export PATH=$HOME/.cargo/bin:$PATH
 RUST_TAG=$(sed -n 's|^FROM \(docker\.io/library/\)\{0,1\}rust:\([0-9.]*\)-slim-bookworm.*|\2|p' Dockerfile | head -n1)
 [[ -n $RUST_TAG ]] || fatal "no 'FROM rust:<x.y>-slim-bookworm' line in Dockerfile"
 RUST_VERSION=$(rustc --version | awk '{print $2}')
 [[ $RUST_VERSION == "$RUST_TAG" || $RUST_VERSION == "$RUST_TAG".* ]] ||
-    fatal "Dockerfile wants rust:$RUST_TAG but this machine has rustc $RUST_VERSION; the local stand-in image must be the same toolchain"
+    fatal "Dockerfile wants rust:$RUST_TAG but this machine has rustc $RUST_VERSION; the image must be built with the toolchain CI tests"
+pass "the Dockerfile's builder is rust:$RUST_TAG, the toolchain CI uses ($RUST_VERSION)"
 DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
 RUST_IMAGE=docker.io/library/rust:$RUST_VERSION-slim-bookworm
+REVISION=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
+# --- Build from the release binary ----------------------------------------------
+ROOTFS_IMAGE=localhost/todo-app-rootfs:ci
+RUNTIME_CONTAINERFILE=$CACHE/runtime.Containerfile
+
+# The Dockerfile's runtime stage (from its `FROM scratch` to the end), its
+# one `COPY --from=builder /rootfs/ /` reading ROOTFS_IMAGE instead.
+runtime_stage() {
+    local copies
+    copies=$(sed -n '/^FROM scratch$/,$p' Dockerfile | grep -c '^COPY --from=builder /rootfs/ /$' || true)
+    [[ $copies == 1 ]] || {
+        echo "the Dockerfile's runtime stage must start at 'FROM scratch' and copy 'COPY --from=builder /rootfs/ /' once (found $copies)" >&2
+        return 1
+    }
+    sed -n '/^FROM scratch$/,$p' Dockerfile |
+        sed "s|^COPY --from=builder /rootfs/ /$|COPY --from=$ROOTFS_IMAGE /rootfs/ /|"
+}
+
+build_from_release_binary() {
+    local codename binary rootfs=$CACHE/runtime-rootfs c m
+    codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+    [[ $codename == bookworm ]] ||
+        fatal "the image's libraries come from this machine, which is '$codename', not bookworm like the Dockerfile's builder; run with CONTAINER_BUILD=dockerfile"
+    log "release binary (cargo build --release; built already by ci/rehearsal.sh in .ci/run)"
+    cargo build --release --locked --quiet || fatal "cargo build --release"
+    binary=${CARGO_TARGET_DIR:-target}/release/todo-app
+    rm -rf "$rootfs"
+    logged_step rootfs bash container/rootfs.sh "$binary" "$rootfs/rootfs" || fatal "container/rootfs.sh"
+    runtime_stage >"$RUNTIME_CONTAINERFILE" || fatal "the Dockerfile's runtime stage"
+    # The filesystem as an image, so that COPY --from keeps its owners
+    # (/data belongs to 10001), as it does from the builder stage.
+    c=$(buildah from scratch)
+    m=$(buildah mount "$c")
+    cp -a "$rootfs/rootfs" "$m/"
+    buildah umount "$c" >/dev/null
+    buildah commit --rm --quiet "$c" "$ROOTFS_IMAGE" >/dev/null
+    rm -rf "$rootfs"
+    # --format docker: the OCI image format has no HEALTHCHECK field (buildah
+    # would drop it). The context is empty: everything comes from ROOTFS_IMAGE.
+    mkdir -p "$CACHE/empty-context"
+    logged_step build buildah bud --isolation chroot --pull=never --format docker \
+        --build-arg GIT_REVISION="$REVISION" -f "$RUNTIME_CONTAINERFILE" -t "$IMAGE" "$CACHE/empty-context" ||
+        fatal "buildah bud of the runtime stage (see $LOGS/build.log)"
+    pass "image builds from the release binary with the Dockerfile's runtime stage (revision $REVISION)"
+    # Earlier runs' images, now untagged.
+    logged_step prune buildah rmi --prune || true
+}
+
+# --- Build the whole Dockerfile ---------------------------------------------------
 make_debian() {
     local rootfs=$CACHE/rootfs mirror c m
     # The mirror apt already uses here (deb822 or one-line sources).
@@ -161,39 +225,45 @@ make_rust() {
     buildah commit --rm "$c" "$RUST_IMAGE"
 }
 
-if image_exists "$DEBIAN_IMAGE"; then
-    log "reusing $DEBIAN_IMAGE from the cache"
-else
-    logged_step base-debian make_debian || fatal "create $DEBIAN_IMAGE"
-fi
-if image_exists "$RUST_IMAGE"; then
-    log "reusing $RUST_IMAGE from the cache"
-else
-    logged_step base-rust make_rust || fatal "create $RUST_IMAGE"
-fi
-buildah tag "$RUST_IMAGE" "docker.io/library/rust:$RUST_TAG-slim-bookworm"
+build_dockerfile() {
+    if image_exists "$DEBIAN_IMAGE"; then
+        log "reusing $DEBIAN_IMAGE from the cache"
+    else
+        logged_step base-debian make_debian || fatal "create $DEBIAN_IMAGE"
+    fi
+    if image_exists "$RUST_IMAGE"; then
+        log "reusing $RUST_IMAGE from the cache"
+    else
+        logged_step base-rust make_rust || fatal "create $RUST_IMAGE"
+    fi
+    buildah tag "$RUST_IMAGE" "docker.io/library/rust:$RUST_TAG-slim-bookworm"
 
-# --- Build --------------------------------------------------------------------
-REVISION=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-# --format docker: the OCI image format has no HEALTHCHECK field (buildah
-# would drop it). --layers: cache each step, above all the dependency build.
-logged_step build buildah bud --isolation chroot --pull=never --layers --format docker \
-    --build-arg GIT_REVISION="$REVISION" -t "$IMAGE" . || fatal "buildah bud (see $LOGS/build.log)"
-pass "image builds from the unchanged Dockerfile (revision $REVISION)"
-# vfs keeps a full copy of every layer (about 2 GB each in the builder), so
-# the previous runs' layers must go; but the builder stage's cached layers
-# are not parents of the final image and would be pruned too. Name the
-# builder stage's last layer (the last "--> ID" before the final stage
-# starts) so that its chain survives, then prune the rest.
-BUILDER_ID=$(awk '$1 ~ /^\[[0-9]+\/[0-9]+\]$/ { split(substr($1, 2, length($1) - 2), s, "/"); if (s[1] == s[2]) exit }
-    /^--> / { id = $NF } END { print id }' "$LOGS/build.log")
-FINAL_ID=$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
-if [[ -n $BUILDER_ID && $FINAL_ID != "$BUILDER_ID"* ]] &&
-    buildah tag "$BUILDER_ID" localhost/todo-app-builder:ci 2>/dev/null; then
-    logged_step prune buildah rmi --prune || true
-else
-    log "could not find the builder stage's image in the build log; not pruning"
-fi
+    # --format docker: the OCI image format has no HEALTHCHECK field (buildah
+    # would drop it). --layers: cache each step, above all the dependency build.
+    logged_step build buildah bud --isolation chroot --pull=never --layers --format docker \
+        --build-arg GIT_REVISION="$REVISION" -t "$IMAGE" . || fatal "buildah bud (see $LOGS/build.log)"
+    pass "image builds from the unchanged Dockerfile (revision $REVISION)"
+    # vfs keeps a full copy of every layer (about 2 GB each in the builder), so
+    # the previous runs' layers must go; but the builder stage's cached layers
+    # are not parents of the final image and would be pruned too. Name the
+    # builder stage's last layer (the last "--> ID" before the final stage
+    # starts) so that its chain survives, then prune the rest.
+    BUILDER_ID=$(awk '$1 ~ /^\[[0-9]+\/[0-9]+\]$/ { split(substr($1, 2, length($1) - 2), s, "/"); if (s[1] == s[2]) exit }
+        /^--> / { id = $NF } END { print id }' "$LOGS/build.log")
+    FINAL_ID=$(buildah inspect --type image --format '{{.FromImageID}}' "$IMAGE" 2>/dev/null || true)
+    if [[ -n $BUILDER_ID && $FINAL_ID != "$BUILDER_ID"* ]] &&
+        buildah tag "$BUILDER_ID" localhost/todo-app-builder:ci 2>/dev/null; then
+        logged_step prune buildah rmi --prune || true
+    else
+        log "could not find the builder stage's image in the build log; not pruning"
+    fi
+}
+
+case ${CONTAINER_BUILD:-release-binary} in
+    release-binary) build_from_release_binary ;;
+    dockerfile) build_dockerfile ;;
+    *) fatal "CONTAINER_BUILD is release-binary or dockerfile, not '$CONTAINER_BUILD'" ;;
+esac
 
 # --- The image's configuration -----------------------------------------------
 inspect() { podman image inspect --format "$1" "$IMAGE"; }
@@ -207,6 +277,8 @@ HEALTH_CFG=$(podman image inspect --format '{{json .HealthCheck}}' "$IMAGE" 2>/d
 [[ $HEALTH_CFG == *healthcheck* ]] || HEALTH_CFG=$(inspect '{{json .Config.Healthcheck}}' 2>/dev/null || true)
 check "HEALTHCHECK runs the binary's healthcheck subcommand ($HEALTH_CFG)" \
     grep -q '"/usr/local/bin/todo-app","healthcheck"' <<<"$HEALTH_CFG"
+LABEL_REVISION=$(inspect '{{index .Labels "org.opencontainers.image.revision"}}')
+check "label org.opencontainers.image.revision is $REVISION ($LABEL_REVISION)" test "$LABEL_REVISION" = "$REVISION"
 
 # --- Run it -------------------------------------------------------------------
 PORT=$(free_port)
