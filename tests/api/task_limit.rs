@@ -27,9 +27,9 @@ fn document(titles: &[&str]) -> Value {
 async fn creates_and_imports_stop_at_the_task_limit(backend: Backend) {
     let mut config = accounts_config();
     config.limits.max_tasks_per_account = 3;
-    let Some(app) = TestApp::spawn_with(backend, config).await else {
-        return;
-    };
+    let app = TestApp::spawn_with(backend, config)
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
     let token = app.sign_up_with_token("ada", "ada's passphrase").await;
     let ada = token_client(&token);
     let titles = |app: &TestApp, ada: &reqwest::Client| {
