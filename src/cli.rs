@@ -204,16 +204,16 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
     let password = NewPassword::parse(line.trim_end_matches(['\r', '\n']), "password")
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let location = DatabaseTarget::from_config(&args.database)?.location();
-    with_store(&args.database, async |store| {
-        let hasher = crate::http::auth::password::PasswordHasher::new(1);
-        match crate::http::auth::pages::register(store, &hasher, &username, &password).await {
+    with_store(
+        &args.database,
+        async |store| match crate::accounts::add_user(store, &username, &password).await {
             Ok(_) => Ok(()),
-            Err(crate::http::error::ApiError::Conflict(_)) => {
+            Err(crate::accounts::AccountError::UsernameTaken) => {
                 bail!("{location} already has an account named {username} (names ignore case)")
             }
             Err(err) => Err(anyhow::anyhow!("{err}")),
-        }
-    })
+        },
+    )
     .await?;
     eprintln!("created the account {username} in {location}");
     Ok(())

@@ -32,6 +32,9 @@
 
 /// The one-shot subcommands: `migrate`, `export`, `import`, `user add`,
 /// `healthcheck`.
+/// Sign-up, login, sessions, API tokens and the login throttle: the rules
+/// every front end calls.
+pub mod accounts;
 pub mod cli;
 /// Flags and environment variables, with their defaults.
 pub mod config;

@@ -18,18 +18,21 @@ const STARTUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60)
 /// The app's router over an already migrated store, without a listener:
 /// the in-process tests drive it with `tower::ServiceExt::oneshot`.
 /// `Application` serves the same router on a port.
-pub fn router(server: &ServerConfig, store: Store) -> axum::Router {
-    http::router(app_state(server, store), server)
+pub async fn router(server: &ServerConfig, store: Store) -> anyhow::Result<axum::Router> {
+    Ok(http::router(app_state(server, store).await?, server))
 }
 
-fn app_state(server: &ServerConfig, store: Store) -> AppState {
-    AppState {
+async fn app_state(server: &ServerConfig, store: Store) -> anyhow::Result<AppState> {
+    let accounts = crate::accounts::Accounts::open(store.clone(), server.auth.clone())
+        .await
+        .context("failed to read the server's keys")?;
+    Ok(AppState {
         store: store.with_task_limit(Some(server.limits.max_tasks_per_account)),
         lifecycle: Lifecycle::default(),
         list_cache: crate::http::ListCache::new(server.list_cache),
-        auth: crate::http::auth::Auth::new(server.auth.clone(), server.body_limit),
+        accounts,
         moves: crate::http::turns::Turns::default(),
-    }
+    })
 }
 
 pub struct Application {
@@ -59,7 +62,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("failed to listen on {addr}"))?;
-        let state = app_state(&server, store);
+        let state = app_state(&server, store).await?;
         let router = http::router(state.clone(), &server);
         let behind_proxy = server.auth.trusted_proxy_hops > 0;
         let limits = crate::http::serve::Limits {

@@ -63,6 +63,8 @@ pub struct ThrottleRecord {
     pub failures: i32,
     pub last_failure: DateTime<Utc>,
     pub blocked_until: DateTime<Utc>,
+    /// Moves on with every change (compare-and-swap).
+    pub version: i64,
 }
 
 #[derive(FromRow)]
@@ -181,7 +183,9 @@ impl Store {
         })
     }
 
-    /// Sets a new password hash and ends every other session of the account.
+    /// Sets a new password hash, ends every other session of the account
+    /// and revokes its API tokens: whoever held the old password may have
+    /// made them.
     pub async fn set_password(
         &self,
         user: UserId,
@@ -208,6 +212,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(ctx("failed to end the other sessions"))?;
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to revoke the API tokens"))?;
             tx.commit()
                 .await
                 .map_err(ctx("failed to commit a password change"))
@@ -322,15 +331,32 @@ impl Store {
         })
     }
 
-    /// Ends every session of an account ("log out everywhere").
-    pub async fn delete_sessions(&self, user: UserId) -> StoreResult<u64> {
+    /// Ends every session of an account and revokes its API tokens ("log
+    /// out everywhere"). Returns how many sessions and tokens ended.
+    pub async fn end_all_credentials(&self, user: UserId) -> StoreResult<(u64, u64)> {
         let _write = self.write_guard().await;
-        run!(self, "failed to delete sessions", |pool| async {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.0)
-                .execute(pool)
+        let ctx = StoreError::db;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
                 .await
-                .map(|r| r.rows_affected())
+                .map_err(ctx("failed to start logging out everywhere"))?;
+            let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to delete sessions"))?
+                .rows_affected();
+            let tokens = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to revoke API tokens"))?
+                .rows_affected();
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit logging out everywhere"))?;
+            Ok((sessions, tokens))
         })
     }
 
@@ -437,7 +463,7 @@ impl Store {
     pub async fn throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
         run!(self, "failed to read the login throttle", |pool| async {
             sqlx::query_as(
-                "SELECT failures, last_failure, blocked_until FROM auth_throttle WHERE key = $1",
+                "SELECT failures, last_failure, blocked_until, version FROM auth_throttle WHERE key = $1",
             )
             .bind(key)
             .fetch_optional(pool)
@@ -445,20 +471,37 @@ impl Store {
         })
     }
 
-    pub async fn set_throttle(&self, key: &str, record: &ThrottleRecord) -> StoreResult<()> {
+    /// Writes `next` for `key` only if the entry is still the one read
+    /// (`seen`, or no entry at all): false when another request changed it
+    /// first, and the caller must read again. `next.version` is ignored; the
+    /// stored one moves on by one.
+    pub async fn swap_throttle(
+        &self,
+        key: &str,
+        seen: Option<&ThrottleRecord>,
+        next: &ThrottleRecord,
+    ) -> StoreResult<bool> {
         let _write = self.write_guard().await;
         run!(self, "failed to update the login throttle", |pool| async {
-            sqlx::query(
-                "INSERT INTO auth_throttle (key, failures, last_failure, blocked_until) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure = $3, blocked_until = $4",
-            )
-            .bind(key)
-            .bind(record.failures)
-            .bind(record.last_failure)
-            .bind(record.blocked_until)
-            .execute(pool)
-            .await
-            .map(|_| ())
+            let query = match seen {
+                None => sqlx::query(
+                    "INSERT INTO auth_throttle (key, failures, last_failure, blocked_until, version) \
+                     VALUES ($1, $2, $3, $4, 1) ON CONFLICT (key) DO NOTHING",
+                ),
+                Some(_) => sqlx::query(
+                    "UPDATE auth_throttle SET failures = $2, last_failure = $3, blocked_until = $4, \
+                     version = version + 1 WHERE key = $1 AND version = $5",
+                ),
+            };
+            query
+                .bind(key)
+                .bind(next.failures)
+                .bind(next.last_failure)
+                .bind(next.blocked_until)
+                .bind(seen.map_or(0, |s| s.version))
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected() == 1)
         })
     }
 
@@ -470,6 +513,47 @@ impl Store {
                 .execute(pool)
                 .await
                 .map(|_| ())
+        })
+    }
+
+    /// Deletes entries nobody is blocked by that were last counted before
+    /// `quiet_since`: they would start over anyway.
+    pub async fn sweep_throttle(&self, quiet_since: DateTime<Utc>) -> StoreResult<u64> {
+        let _write = self.write_guard().await;
+        run!(self, "failed to sweep the login throttle", |pool| async {
+            sqlx::query("DELETE FROM auth_throttle WHERE last_failure < $1 AND blocked_until < $2")
+                .bind(quiet_since)
+                .bind(now())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+    }
+
+    pub async fn count_throttle_entries(&self) -> StoreResult<i64> {
+        run!(self, "failed to count throttle entries", |pool| async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM auth_throttle")
+                .fetch_one(pool)
+                .await
+        })
+    }
+
+    // ---- Server keys --------------------------------------------------
+
+    /// The shared key called `name`: the stored one, or `fresh` stored now
+    /// if this is the first instance to ask.
+    pub async fn server_key(&self, name: &str, fresh: &[u8]) -> StoreResult<Vec<u8>> {
+        let _write = self.write_guard().await;
+        run!(self, "failed to read a server key", |pool| async {
+            sqlx::query("INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(fresh)
+                .execute(pool)
+                .await?;
+            sqlx::query_scalar("SELECT value FROM server_keys WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await
         })
     }
 }

@@ -201,6 +201,31 @@ impl ApiError {
 
 /// Maps each store error to what the client is told; the prose is written
 /// here, not in the store.
+/// How the JSON API tells a refusal of the accounts core.
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(err: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        match err {
+            E::WrongCredentials => {
+                Self::Unauthorized(crate::http::ui::sentence(&E::WrongCredentials.to_string()))
+            }
+            E::Throttled(wait) => Self::TooManyRequests {
+                message: crate::http::ui::sentence(&E::Throttled(wait).to_string()),
+                retry_after: wait,
+            },
+            E::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
+            E::SignupClosed => Self::Forbidden("sign-up is closed on this server".to_owned()),
+            E::Invalid(field) => Self::Validation(field),
+            E::NoSuchToken => Self::NotFound(E::NoSuchToken.to_string()),
+            E::Busy => Self::Unavailable(E::Busy.to_string()),
+            E::Store(err) => err.into(),
+            E::Hashing(message) => {
+                Self::Internal(anyhow::anyhow!("password hashing failed: {message}"))
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per concern, merged here under shared layers.
 
 pub mod api;
+mod audience;
 pub mod auth;
 /// CORS for the API, for the requests that can be cross-origin.
 mod cors;
@@ -38,7 +39,7 @@ pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
     pub list_cache: ListCache,
-    pub auth: auth::Auth,
+    pub accounts: crate::accounts::Accounts,
     /// Moves take turns per list (see `ui`'s `move_task`).
     pub moves: turns::Turns,
 }
@@ -121,9 +122,10 @@ async fn deadline(
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::NotFound(format!("no API route matches {}", uri.path())).into_response()
-    } else {
-        ui::not_found_page().into_response()
+    match audience::Audience::of(&uri) {
+        audience::Audience::Api => {
+            ApiError::NotFound(format!("no API route matches {}", uri.path())).into_response()
+        }
+        audience::Audience::Page => ui::not_found_page(),
     }
 }

@@ -207,7 +207,7 @@ fn hex_literal(app: &TestApp, bytes: &[u8]) -> String {
     }
 }
 
-async fn count_sql(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count_sql(app: &TestApp, sql: &str) -> i64 {
     use sqlx::Connection;
     match app.backend() {
         Backend::Sqlite => {
@@ -950,6 +950,7 @@ async fn deleting_the_account_deletes_its_tasks_and_credentials(app: TestApp) {
     // The API way, for scripts.
     assert_eq!(
         bob.delete(app.url("/api/account"))
+            .json(&json!({"password": PASSWORD}))
             .send()
             .await
             .unwrap()

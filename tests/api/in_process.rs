@@ -69,7 +69,9 @@ impl InProcessApp {
         let store = database.store();
         store.migrate().await.expect("migrations failed");
         Self {
-            router: todo_app::startup::router(&server_config(), store),
+            router: todo_app::startup::router(&server_config(), store)
+                .await
+                .expect("the router could not be built"),
             _database: database,
         }
     }

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod abuse;
+mod account_abuse;
 mod accounts;
 mod api_errors;
 mod api_todos;

@@ -844,8 +844,36 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         &app.sign_up_with_token("throwaway", "throwaway passphrase")
             .await,
     );
-    api.expect(204, "/api/account", throwaway.delete(url("/api/account")))
+    // Deleting an account asks for its password, on the API too.
+    let account = "/api/account";
+    api.expect(415, account, throwaway.delete(url(account)))
         .await;
+    api.expect(
+        400,
+        account,
+        throwaway.delete(url(account)).json(&json!([])),
+    )
+    .await;
+    api.expect(
+        401,
+        account,
+        throwaway
+            .delete(url(account))
+            .json(&json!({"password": "not the password"})),
+    )
+    .await;
+    api.expect(
+        204,
+        account,
+        throwaway
+            .delete(url(account))
+            .json(&json!({"password": "throwaway passphrase"})),
+    )
+    .await;
+    let second_throwaway = crate::helpers::token_client(
+        &app.sign_up_with_token("throwaway2", "throwaway passphrase")
+            .await,
+    );
 
     // Without credentials every route but the public ones answers 401.
     let doc = document();
@@ -874,6 +902,15 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         }
     }
     assert!(throttled.is_some(), "no 429 after eight wrong passwords");
+    // The password a deletion asks for is throttled like a login.
+    api.expect(
+        429,
+        account,
+        second_throwaway
+            .delete(url(account))
+            .json(&json!({"password": "throwaway passphrase"})),
+    )
+    .await;
 
     // With the database gone, every operation that needs it says 503 with
     // Retry-After, and readiness says so too.

@@ -10,18 +10,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::pages::{
-    LoginError, WRONG_LOGIN, check_password, delete_user, issue_token, token_request,
-};
 use super::{Caller, Client, SignedIn, Via};
+use crate::accounts::{AccountError, TokenRequest};
 use crate::db::accounts::TokenInfo;
+use crate::domain::FieldError;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::JsonObject;
+use crate::http::extract::JsonValue;
 use crate::http::openapi::responses::*;
 
 pub fn router() -> Router<AppState> {
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn accounts_on(state: &AppState) -> ApiResult<()> {
-    if state.auth.accounts() {
+    if state.accounts.enabled() {
         Ok(())
     } else {
         Err(ApiError::NotFound(
@@ -41,24 +41,49 @@ fn accounts_on(state: &AppState) -> ApiResult<()> {
     }
 }
 
-fn signed_in(caller: &Caller) -> ApiResult<&SignedIn> {
-    match caller {
-        Caller::SignedIn(s) => Ok(s),
-        other => Err(other.refusal()),
+/// A JSON body read into `T`; a field of the wrong type is named.
+fn body<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "the request body must be a JSON object".to_owned(),
+        ));
     }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = FIELDS
+            .iter()
+            .find(|f| **f == path)
+            .copied()
+            .unwrap_or("body");
+        FieldError::new(field, format!("{path}: {}", err.inner())).into()
+    })
 }
 
-fn text<'a>(
-    body: &'a serde_json::Map<String, Value>,
-    field: &'static str,
-) -> ApiResult<Option<&'a str>> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => {
-            Err(crate::domain::FieldError::new(field, format!("{field} must be a string")).into())
-        }
-    }
+/// The fields the account routes read, to name them in errors.
+const FIELDS: [&str; 4] = ["name", "username", "password", "expires_in_days"];
+
+/// What a new API token is called and how long it lives. Without a browser
+/// session, `username` and `password` say whose it is.
+#[derive(Deserialize, ToSchema)]
+pub struct NewTokenBody {
+    /// What the token is for, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, example = "backup script")]
+    #[serde(default)]
+    name: String,
+    username: Option<String>,
+    #[schema(format = Password)]
+    password: Option<String>,
+    /// Days until the token stops working; absent or null for never.
+    #[schema(minimum = 1, maximum = 3650)]
+    expires_in_days: Option<u32>,
+}
+
+/// The password of the account, to confirm a deletion.
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordConfirmation {
+    #[schema(format = Password)]
+    #[serde(default)]
+    password: String,
 }
 
 #[utoipa::path(
@@ -70,7 +95,7 @@ fn text<'a>(
     description = "With `username` and `password` in the body (rate-limited like a login), or \
                    from a signed-in browser page with its session cookie and the `X-CSRF-Token` \
                    header. The token is in the answer once.",
-    request_body(content = TokenRequest),
+    request_body(content = NewTokenBody),
     responses(
         (status = 201, description = "The new token.", body = NewToken),
         (status = 400, response = BadRequest),
@@ -85,21 +110,10 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
-    JsonObject(body): JsonObject,
+    JsonValue(value): JsonValue,
 ) -> ApiResult<Response> {
     accounts_on(&state)?;
-    let name = text(&body, "name")?.unwrap_or_default();
-    let days = match body.get("expires_in_days") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(_) => {
-            return Err(crate::domain::FieldError::new(
-                "expires_in_days",
-                "expires_in_days must be a whole number of days",
-            )
-            .into());
-        }
-    };
+    let request: NewTokenBody = body(value)?;
     // A browser session may create tokens for itself; anyone else proves
     // who they are with the password.
     let user = match &caller {
@@ -108,62 +122,27 @@ pub async fn create_token(
             via: Via::Session { .. },
         }) => user.clone(),
         _ => {
-            let (Some(username), Some(password)) =
-                (text(&body, "username")?, text(&body, "password")?)
-            else {
+            let (Some(username), Some(password)) = (&request.username, &request.password) else {
                 return Err(ApiError::Unauthorized(
                     "send \"username\" and \"password\" to create a token".to_owned(),
                 ));
             };
-            match check_password(&state, &client, username, password).await {
-                Ok(user) => user,
-                Err(LoginError::Wrong) => {
-                    return Err(ApiError::Unauthorized(WRONG_LOGIN.to_owned()));
-                }
-                Err(LoginError::Throttled(wait)) => {
-                    return Err(ApiError::TooManyRequests {
-                        message: super::pages::too_many(wait),
-                        retry_after: wait,
-                    });
-                }
-                Err(LoginError::Other(err)) => return Err(err),
-            }
+            state.accounts.log_in(client.ip, username, password).await?
         }
     };
-    let (name, expires_at) = token_request(name, days.as_deref())
-        .map_err(|message| crate::domain::FieldError::new("name", message))?;
-    let (token, info) = issue_token(&state.store, &user, &name, expires_at).await?;
+    let token = TokenRequest::parse(&request.name, request.expires_in_days)?;
+    let token = state.accounts.issue_token(&user, token).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewToken {
-            id: info.id,
-            name: info.name,
-            token,
-            created_at: info.created_at,
-            expires_at: info.expires_at,
+            id: token.info.id,
+            name: token.info.name,
+            token: token.secret,
+            created_at: token.info.created_at,
+            expires_at: token.info.expires_at,
         }),
     )
         .into_response())
-}
-
-/// What a new API token is called and how long it lives. Without a browser
-/// session, `username` and `password` say whose it is.
-///
-/// Only its schema is used: `create_token` reads the body field by field.
-/// The numbers are literals, as derive attributes need; a test below holds
-/// them to `TOKEN_NAME_MAX_CHARS` and `TOKEN_MAX_DAYS`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TokenRequest {
-    #[schema(min_length = 1, max_length = 100, examples("backup script"))]
-    name: String,
-    #[schema(nullable = false)]
-    username: Option<String>,
-    #[schema(nullable = false, format = Password)]
-    password: Option<String>,
-    /// Days until the token stops working; absent or null for never.
-    #[schema(minimum = 1, maximum = 3650)]
-    expires_in_days: Option<u32>,
 }
 
 /// A new API token. `token` is shown only here: the server keeps only its
@@ -174,9 +153,7 @@ pub struct NewToken {
     #[schema(minimum = 1)]
     id: i64,
     name: String,
-    /// `todo_pat_` and 64 hexadecimal digits (`secrets::TOKEN_PREFIX` and
-    /// `SECRET_BYTES`; a test holds the pattern to them).
-    #[schema(pattern = "^todo_pat_[0-9a-f]{64}$")]
+    #[schema(pattern = r"^todo_pat_[0-9a-f]{64}$")]
     token: String,
     created_at: DateTime<Utc>,
     #[schema(required = true)]
@@ -189,8 +166,7 @@ pub struct NewToken {
 pub struct Account {
     #[schema(minimum = 1)]
     id: i64,
-    /// `domain::Username`: 3 to 40 letters, digits, `.`, `_` or `-`.
-    #[schema(pattern = "^[A-Za-z0-9._-]{3,40}$")]
+    #[schema(pattern = r"^[A-Za-z0-9._-]{3,40}$")]
     username: String,
 }
 
@@ -208,8 +184,8 @@ pub struct Account {
 )]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     accounts_on(&state)?;
-    let user = &signed_in(&caller)?.user;
-    let tokens = state.store.list_tokens(user.id).await?;
+    let user = &caller.signed_in()?.user;
+    let tokens = state.accounts.tokens(user).await?;
     Ok(Json(tokens).into_response())
 }
 
@@ -233,19 +209,9 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     accounts_on(&state)?;
-    let user = &signed_in(&caller)?.user;
-    let id = id.parse::<i64>().ok();
-    let revoked = match id {
-        Some(id) => state.store.delete_token(user.id, id).await?,
-        None => false,
-    };
-    if !revoked {
-        return Err(ApiError::NotFound(
-            "you have no API token with this id".to_owned(),
-        ));
-    }
-    state.auth.tokens.clear();
-    tracing::info!(username = %user.username, token_id = id, "API token revoked");
+    let user = &caller.signed_in()?.user;
+    let id = id.parse::<i64>().map_err(|_| AccountError::NoSuchToken)?;
+    state.accounts.revoke_token(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -266,7 +232,7 @@ pub async fn show_account(
     caller: Caller,
 ) -> ApiResult<Json<Account>> {
     accounts_on(&state)?;
-    let user = &signed_in(&caller)?.user;
+    let user = &caller.signed_in()?.user;
     Ok(Json(Account {
         id: user.id.0,
         username: user.username.to_string(),
@@ -279,50 +245,73 @@ pub async fn show_account(
     operation_id = "deleteAccount",
     tag = "Accounts",
     summary = "Delete your account",
-    description = "Deletes the account with all its tasks, sessions and tokens, for good.",
+    description = "Deletes the account with all its tasks, sessions and tokens, for good. \
+                   The account's password is asked for on every path, so a leaked token or \
+                   session alone cannot delete it; wrong passwords count against the login limit.",
+    request_body(content = PasswordConfirmation),
     responses(
         (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
     )
 )]
 pub async fn delete_account(
     State(state): State<AppState>,
     caller: Caller,
+    client: Client,
+    JsonValue(value): JsonValue,
 ) -> ApiResult<StatusCode> {
     accounts_on(&state)?;
-    let user = signed_in(&caller)?.user.clone();
-    delete_user(&state, &user).await?;
+    let user = caller.signed_in()?.user.clone();
+    let confirmation: PasswordConfirmation = body(value)?;
+    state
+        .accounts
+        .delete_account(client.ip, &user, &confirmation.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
-mod schema_tests {
-    use serde_json::{Value, json};
+mod tests {
     use utoipa::PartialSchema;
 
-    use super::super::pages::{TOKEN_MAX_DAYS, TOKEN_NAME_MAX_CHARS};
-    use super::super::secrets::{SECRET_BYTES, TOKEN_PREFIX};
     use super::*;
+    use crate::accounts::secrets::{SECRET_BYTES, TOKEN_PREFIX};
     use crate::domain::Username;
 
-    fn schema<T: PartialSchema>() -> Value {
-        serde_json::to_value(T::schema()).unwrap()
+    fn schema_text<T: PartialSchema>() -> String {
+        serde_json::to_string(&T::schema()).unwrap()
     }
 
+    /// The limits written in the schema attributes are the core's.
     #[test]
-    fn the_schemas_hold_the_rules_numbers() {
-        let request = &schema::<TokenRequest>()["properties"];
-        assert_eq!(request["name"]["maxLength"], json!(TOKEN_NAME_MAX_CHARS));
-        assert_eq!(request["expires_in_days"]["maximum"], json!(TOKEN_MAX_DAYS));
-        let token = &schema::<NewToken>()["properties"]["token"]["pattern"];
-        let expected = format!("^{TOKEN_PREFIX}[0-9a-f]{{{}}}$", 2 * SECRET_BYTES);
-        assert_eq!(token, &json!(expected));
-        let username = &schema::<Account>()["properties"]["username"]["pattern"];
-        let expected = format!(
+    fn schema_limits_are_the_cores() {
+        let token = schema_text::<NewToken>();
+        let pattern = format!("^{TOKEN_PREFIX}[0-9a-f]{{{}}}$", 2 * SECRET_BYTES);
+        assert!(
+            token.contains(&serde_json::to_string(&pattern).unwrap()),
+            "{token}"
+        );
+        let account = schema_text::<Account>();
+        let pattern = format!(
             "^[A-Za-z0-9._-]{{{},{}}}$",
             Username::MIN_CHARS,
             Username::MAX_CHARS
         );
-        assert_eq!(username, &json!(expected));
+        assert!(
+            account.contains(&serde_json::to_string(&pattern).unwrap()),
+            "{account}"
+        );
+        let request = schema_text::<NewTokenBody>();
+        assert!(
+            request.contains(&format!("\"maxLength\":{}", TokenRequest::NAME_MAX_CHARS)),
+            "{request}"
+        );
+        assert!(
+            request.contains(&format!("\"maximum\":{}", TokenRequest::MAX_DAYS)),
+            "{request}"
+        );
     }
 }

@@ -24,8 +24,8 @@ mod view;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::parse_bool;
-use super::auth::Caller;
+use super::auth::{Caller, PageCsrfToken, PageForm};
 use super::error::ApiError;
 use crate::db::StoreError;
 use crate::domain::{
@@ -126,6 +126,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("application/json"));
         let Ok(caller) = Caller::from_request_parts(parts, state).await;
+        let csrf_token = parts
+            .extensions
+            .get::<PageCsrfToken>()
+            .and_then(|t| t.0.clone());
         let Some(owner) = caller.owner() else {
             return Err(match caller {
                 _ if script => caller.refusal().into_response(),
@@ -137,7 +141,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
             clock: Clock::from_headers(&parts.headers),
             script,
             owner,
-            csrf_token: caller.csrf_token(),
+            csrf_token,
             username: caller.username().map(str::to_owned),
         })
     }
@@ -330,14 +334,11 @@ impl Fields {
     }
 }
 
-type FieldsResult = Result<Form<Fields>, FormRejection>;
+/// Every action's form: read once, its CSRF token checked (`PageForm`).
+type FieldsResult = PageForm<Fields>;
 
-fn fields(form: FieldsResult) -> UiResult<Fields> {
-    form.map(|Form(f)| f).map_err(|e| {
-        UiError(ApiError::BadRequest(format!(
-            "could not read the form: {e}"
-        )))
-    })
+fn fields(PageForm(form): FieldsResult) -> UiResult<Fields> {
+    Ok(form)
 }
 
 fn back_to(view: &View) -> Response {

@@ -4,6 +4,7 @@
 //! is enough to store them: there is nothing to brute-force. Passwords are
 //! another matter and go through Argon2id (`password.rs`).
 
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -31,13 +32,43 @@ pub fn storage_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-/// The CSRF token bound to a cookie's secret: only someone who holds the
-/// cookie can know it, and nothing needs storing.
-pub fn csrf_token(cookie_secret: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"todo-app csrf\0");
-    hasher.update(cookie_secret.as_bytes());
-    hex::encode(hasher.finalize())
+/// The server's key for CSRF tokens, shared by every instance through the
+/// database (`Store::server_key`), so a page served by one instance posts
+/// to another behind the load balancer.
+#[derive(Clone)]
+pub struct CsrfKey(Vec<u8>);
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
+}
+
+impl CsrfKey {
+    /// The name it is stored under.
+    pub const NAME: &str = "csrf";
+
+    pub fn new(key: Vec<u8>) -> Self {
+        Self(key)
+    }
+
+    /// Random bytes for a key nobody has stored yet.
+    pub fn fresh_bytes() -> Vec<u8> {
+        let mut bytes = vec![0u8; SECRET_BYTES];
+        getrandom::fill(&mut bytes).expect("the operating system has no randomness to give");
+        bytes
+    }
+
+    /// The CSRF token bound to a cookie's secret: an HMAC under the server's
+    /// key (OWASP's signed double-submit cookie), so only someone who holds
+    /// the cookie can know it, a token leaked without the key cannot be made
+    /// for another cookie, and nothing per session needs storing.
+    pub fn token(&self, cookie_secret: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any size");
+        mac.update(b"todo-app csrf\0");
+        mac.update(cookie_secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 /// Compares without leaking, through timing, how much of a guess was right.
@@ -62,7 +93,11 @@ mod tests {
         assert_ne!(a, new_api_token());
         assert_ne!(storage_hash(&a), storage_hash(&new_api_token()));
         let s = random_secret();
-        assert!(same_secret(&csrf_token(&s), &csrf_token(&s)));
-        assert!(!same_secret(&csrf_token(&s), &csrf_token(&random_secret())));
+        let key = CsrfKey::new(CsrfKey::fresh_bytes());
+        assert!(same_secret(&key.token(&s), &key.token(&s)));
+        assert!(!same_secret(&key.token(&s), &key.token(&random_secret())));
+        // Another server's key makes another token for the same cookie.
+        let other = CsrfKey::new(CsrfKey::fresh_bytes());
+        assert!(!same_secret(&key.token(&s), &other.token(&s)));
     }
 }
