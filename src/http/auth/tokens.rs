@@ -10,18 +10,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{Caller, Client, SignedIn, Via};
 use crate::accounts::{AccountError, TokenRequest};
 use crate::db::accounts::TokenInfo;
-use crate::domain::FieldError;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::JsonValue;
+use crate::http::extract::{Body, JsonBody};
 use crate::http::openapi::responses::*;
 
 pub fn router() -> Router<AppState> {
@@ -41,27 +38,6 @@ fn accounts_on(state: &AppState) -> ApiResult<()> {
     }
 }
 
-/// A JSON body read into `T`; a field of the wrong type is named.
-fn body<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
-    if !value.is_object() {
-        return Err(ApiError::BadRequest(
-            "the request body must be a JSON object".to_owned(),
-        ));
-    }
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = FIELDS
-            .iter()
-            .find(|f| **f == path)
-            .copied()
-            .unwrap_or("body");
-        FieldError::new(field, format!("{path}: {}", err.inner())).into()
-    })
-}
-
-/// The fields the account routes read, to name them in errors.
-const FIELDS: [&str; 4] = ["name", "username", "password", "expires_in_days"];
-
 /// What a new API token is called and how long it lives. Without a browser
 /// session, `username` and `password` say whose it is.
 #[derive(Deserialize, ToSchema)]
@@ -78,12 +54,20 @@ pub struct NewTokenBody {
     expires_in_days: Option<u32>,
 }
 
+impl Body for NewTokenBody {
+    const FIELDS: &'static [&'static str] = &["name", "username", "password", "expires_in_days"];
+}
+
 /// The password of the account, to confirm a deletion.
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordConfirmation {
     #[schema(format = Password)]
     #[serde(default)]
     password: String,
+}
+
+impl Body for PasswordConfirmation {
+    const FIELDS: &'static [&'static str] = &["password"];
 }
 
 #[utoipa::path(
@@ -110,10 +94,9 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
-    JsonValue(value): JsonValue,
+    JsonBody(request): JsonBody<NewTokenBody>,
 ) -> ApiResult<Response> {
     accounts_on(&state)?;
-    let request: NewTokenBody = body(value)?;
     // A browser session may create tokens for itself; anyone else proves
     // who they are with the password.
     let user = match &caller {
@@ -261,11 +244,12 @@ pub async fn delete_account(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
-    JsonValue(value): JsonValue,
+    body: ApiResult<JsonBody<PasswordConfirmation>>,
 ) -> ApiResult<StatusCode> {
     accounts_on(&state)?;
+    // Who is asking comes first: without credentials, a 401 whatever the body.
     let user = caller.signed_in()?.user.clone();
-    let confirmation: PasswordConfirmation = body(value)?;
+    let JsonBody(confirmation) = body?;
     state
         .accounts
         .delete_account(client.ip, &user, &confirmation.password)
