@@ -13,6 +13,7 @@
 //! - `task`: [`Task`] as stored, [`NewTask`], [`TaskChanges`] and
 //!   [`ImportedTask`], what the store is asked to write;
 //! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
+//! - `reorder`: which tasks get which `order` when one moves;
 //! - `account`: users and whose tasks are whose.
 //!
 //! [`FieldError`]: crate::domain::FieldError
@@ -29,6 +30,7 @@ mod field_error;
 mod limits;
 mod listing;
 mod priority;
+mod reorder;
 mod task;
 mod title;
 
@@ -40,5 +42,6 @@ pub use limits::{
 };
 pub use listing::{SortOrder, TaskFilter};
 pub use priority::Priority;
+pub use reorder::{MoveTarget, reorder};
 pub use task::{ImportedTask, NewTask, Task, TaskChanges};
 pub use title::Title;

@@ -1,0 +1,58 @@
+//! `Reader`: who is asking, in what language, and whose list it is.
+use super::*;
+
+/// Who is asking: a browser following a form (HTML pages and redirects), or
+/// the script, which asks for JSON and gets only what changed; and whose
+/// list it is. Visitors who are not signed in are sent to the login page
+/// (the script gets the API's 401).
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub clock: Clock,
+    pub script: bool,
+    pub owner: Owner,
+    /// What the page's forms carry to prove they are ours (accounts mode).
+    pub csrf_token: Option<String>,
+    pub username: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Reader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let script = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+        let Ok(caller) = Caller::from_request_parts(parts, state).await;
+        let csrf_token = parts
+            .extensions
+            .get::<PageCsrfToken>()
+            .and_then(|t| t.0.clone());
+        let Some(owner) = caller.owner() else {
+            return Err(match caller {
+                _ if script => caller.refusal().into_response(),
+                Caller::Unverified(_) => UiError(caller.refusal()).into_response(),
+                _ => Redirect::to("/login").into_response(),
+            });
+        };
+        Ok(Self {
+            clock: Clock::from_headers(&parts.headers),
+            script,
+            owner,
+            csrf_token,
+            username: caller.username().map(str::to_owned),
+        })
+    }
+}
+
+impl Reader {
+    /// The script reads errors as the API's JSON; a browser gets a page.
+    pub(super) fn finish(&self, result: UiResult) -> Response {
+        match result {
+            Ok(response) => response,
+            Err(UiError(err)) if self.script => err.into_response(),
+            Err(err) => err.into_response(),
+        }
+    }
+}
