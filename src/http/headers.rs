@@ -84,7 +84,7 @@ fn is_html<B>(response: &Response<B>) -> bool {
 /// `Cache-Control: no-store` on every answer under `/api/`, the one header
 /// here that depends on the request rather than the response.
 async fn api_answers_are_not_stored(req: Request, next: Next) -> axum::response::Response {
-    let is_api = req.uri().path().starts_with("/api/");
+    let is_api = super::audience::Audience::of(req.uri()) == super::audience::Audience::Api;
     let mut response = next.run(req).await;
     if is_api {
         response

@@ -25,11 +25,12 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http_body_util::BodyExt;
 
+use super::audience::Audience;
 use super::error::ApiError;
 use crate::config::AuthConfig;
 
@@ -45,7 +46,7 @@ pub struct BodyReading {
 /// Reads the request body whole (see the module documentation), refusing
 /// a body announced too large before waiting for any of it.
 pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
+    let audience = Audience::of(req.uri());
     let limit = if req.uri().path() == "/api/import" {
         reading.import_limit
     } else {
@@ -58,7 +59,7 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit as u64) {
-        return refuse(is_api, ApiError::PayloadTooLarge(too_large()));
+        return refuse(audience, ApiError::PayloadTooLarge(too_large()));
     }
     // One import at a time per process, taken before its body is read:
     // each holds its file (up to `IMPORT_BODY_LIMIT`) and what is parsed
@@ -87,7 +88,7 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
             // The client closed or broke the connection: nobody reads this.
             Ok(Some(Err(err))) => {
                 return refuse(
-                    is_api,
+                    audience,
                     ApiError::BadRequest(format!("the request body could not be read: {err}")),
                 );
             }
@@ -97,7 +98,7 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
                     "the client stopped sending its request body"
                 );
                 return refuse(
-                    is_api,
+                    audience,
                     ApiError::RequestTimeout(format!(
                         "the request body stopped arriving for {} s; send it whole and promptly",
                         reading.pause.as_secs_f64()
@@ -107,7 +108,7 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
         };
         if let Ok(data) = frame.into_data() {
             if bytes.len() + data.len() > limit {
-                return refuse(is_api, ApiError::PayloadTooLarge(too_large()));
+                return refuse(audience, ApiError::PayloadTooLarge(too_large()));
             }
             bytes.extend_from_slice(&data);
         }
@@ -119,17 +120,8 @@ pub async fn read_body(State(reading): State<BodyReading>, req: Request, next: N
 /// The refusal of a body, as JSON for the API and as a page elsewhere. The
 /// body is left unread, so the connection cannot carry another request:
 /// say so, or a client's pool reuses it and finds it closed under it.
-fn refuse(is_api: bool, error: ApiError) -> Response {
-    let mut response = if is_api {
-        error.into_response()
-    } else {
-        let status = error.status();
-        super::ui::message_page(
-            status,
-            status.canonical_reason().unwrap_or("Error"),
-            &super::ui::sentence(&error.public_message()),
-        )
-    };
+fn refuse(audience: Audience, error: ApiError) -> Response {
+    let mut response = audience.answer(error);
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -160,22 +152,11 @@ pub async fn in_flight_per_client(
             ),
             retry_after: Duration::from_secs(1),
         };
-        let is_api = req.uri().path().starts_with("/api/");
-        let mut response = if is_api {
-            error.into_response()
-        } else {
-            let mut page = super::ui::message_page(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too Many Requests",
-                &super::ui::sentence(&error.public_message()),
-            );
-            page.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            page
-        };
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        let mut response = Audience::of(req.uri()).answer(error);
+        let headers = response.headers_mut();
+        // The API's answer says so already; the page's must too.
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         return response;
     };
     next.run(req).await

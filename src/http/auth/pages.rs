@@ -120,7 +120,8 @@ fn with_form_cookie(mut response: Response, client: &Client, secret: &str, new: 
     response
 }
 
-fn accounts_off(state: &AppState) -> Option<Response> {
+/// Without accounts (`AUTH_MODE=none`) the account pages do not exist.
+pub(super) fn accounts_off(state: &AppState) -> Option<Response> {
     (!state.accounts.enabled()).then(crate::http::ui::not_found_page)
 }
 

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::pages::{
-    NoFields, PageResult, account_deleted, clear_session_cookie, internal, redirect_with_cookie,
-    refusal, render,
+    NoFields, PageResult, account_deleted, accounts_off, clear_session_cookie, internal,
+    redirect_with_cookie, refusal, render,
 };
 use super::{Caller, Client, PageForm, SignedIn, Via};
 use crate::accounts::{AccountError, TokenRequest};
@@ -70,10 +70,6 @@ struct NewTokenForm {
 struct Confirmation {
     #[serde(default)]
     password: String,
-}
-
-fn accounts_off(state: &AppState) -> Option<Response> {
-    (!state.accounts.enabled()).then(crate::http::ui::not_found_page)
 }
 
 /// The signed-in user of a settings request and their session's secret.
