@@ -2,7 +2,7 @@
 //! tokens, the login throttle, password hashing and account deletion.
 //!
 //! Every front end (the HTML pages, the JSON API, the CLI) calls these
-//! functions with typed input and gets a typed [`AccountError`] back; none
+//! functions with typed input and gets a typed [`AccountError`](crate::accounts::AccountError) back; none
 //! of them hashes a password, counts a failure or decides who may do what
 //! on its own. Nothing here knows HTTP: the address a request came from is
 //! passed in as the throttle's key, and secrets leave as plain strings for

@@ -4,7 +4,7 @@
 //!
 //! - `X-Content-Type-Options: nosniff` on everything: a browser never
 //!   guesses a type we did not say (a JSON error rendered as HTML).
-//! - Every HTML page gets [`CONTENT_SECURITY_POLICY`] unless it brings a
+//! - Every HTML page gets [`CONTENT_SECURITY_POLICY`](crate::http::headers::CONTENT_SECURITY_POLICY) unless it brings a
 //!   policy of its own (the API reference allows its one inline style), and
 //!   may not be framed.
 //! - Every answer under `/api/` is `Cache-Control: no-store`: it is one
