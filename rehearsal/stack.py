@@ -471,6 +471,10 @@ class Stack:
             LOG_FORMAT="json", RUST_LOG=c.log_level,
             # The shared list unless a scenario turns accounts on (extra_env).
             AUTH_MODE="none",
+            # Every load generator and haproxy connect from 127.0.0.1: the
+            # per-address cap, meant for one greedy client among many, would
+            # refuse the whole rehearsal's load as one client.
+            MAX_CONNECTIONS_PER_CLIENT="100000",
         )
         env.update(c.extra_env)
         return env
