@@ -35,8 +35,12 @@ if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/n
 fi
 
 log "building the binary"
-cargo build --locked --quiet
-binary="${CARGO_TARGET_DIR:-target}/debug/todo-app"
+# The release binary: the one users run, and the one the rehearsal and the
+# image use, so CI compiles the dependency tree once more, not twice (a
+# debug `cargo build` after `cargo test` rebuilds ~70 crates without the
+# dev-dependencies' features).
+cargo build --release --locked --quiet
+binary="${CARGO_TARGET_DIR:-target}/release/todo-app"
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/todo-browser.XXXXXX")"
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$workdir/screenshots}"

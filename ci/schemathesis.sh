@@ -47,8 +47,12 @@ if [[ ! -x $VENV/bin/schemathesis ]]; then
 fi
 
 log "building the binary"
-cargo build --locked --quiet
-binary=${CARGO_TARGET_DIR:-target}/debug/todo-app
+# The release binary: the one users run, and the one the rehearsal and the
+# image use, so CI compiles the dependency tree once more, not twice (a
+# debug `cargo build` after `cargo test` rebuilds ~70 crates without the
+# dev-dependencies' features).
+cargo build --release --locked --quiet
+binary=${CARGO_TARGET_DIR:-target}/release/todo-app
 
 # --- the server --------------------------------------------------------------------------
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/todo-schemathesis.XXXXXX")
