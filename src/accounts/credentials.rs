@@ -15,9 +15,10 @@ use crate::db::{Store, StoreError};
 
 const CHECK_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
-/// `last_seen_at` / `last_used_at` are written at most this often, and
-/// often enough that a session in use never looks idle: a quarter of the
-/// idle timeout when that is shorter.
+/// `last_seen_at` / `last_used_at` are written at most this often. Tokens
+/// always wait this long: they never end for being idle, so `last_used_at`
+/// only tells people when a token was last used. A session waits a quarter
+/// of the idle timeout when that is shorter, so one in use never looks idle.
 const TOUCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 
 /// A caller whose credentials checked out.
@@ -43,17 +44,19 @@ pub(super) struct Credentials {
     sessions: FreshCache<Option<SessionRecord>>,
     tokens: FreshCache<Option<TokenRecord>>,
     idle_timeout: chrono::Duration,
-    touch_every: chrono::Duration,
+    session_touch_every: chrono::Duration,
+    token_touch_every: chrono::Duration,
 }
 
 impl Credentials {
     pub fn new(idle_timeout: Duration) -> Self {
-        let touch_every = TOUCH_AT_MOST_EVERY.min(idle_timeout / 4);
+        let to_chrono = |d| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
         Self {
             sessions: FreshCache::new(CHECK_AGAIN_AFTER),
             tokens: FreshCache::new(CHECK_AGAIN_AFTER),
-            idle_timeout: chrono::Duration::from_std(idle_timeout).unwrap_or(chrono::Duration::MAX),
-            touch_every: chrono::Duration::from_std(touch_every).unwrap_or(chrono::Duration::MAX),
+            idle_timeout: to_chrono(idle_timeout),
+            session_touch_every: to_chrono(TOUCH_AT_MOST_EVERY.min(idle_timeout / 4)),
+            token_touch_every: to_chrono(TOUCH_AT_MOST_EVERY),
         }
     }
 
@@ -94,7 +97,7 @@ impl Credentials {
             store.delete_session(&hash).await?;
             return Ok(None);
         }
-        if now - record.last_seen_at > self.touch_every {
+        if now - record.last_seen_at > self.session_touch_every {
             self.sessions.forget(&hash);
             store.touch_session(&hash, now).await?;
         }
@@ -127,7 +130,7 @@ impl Credentials {
         }
         if record
             .last_used_at
-            .is_none_or(|at| now - at > self.touch_every)
+            .is_none_or(|at| now - at > self.token_touch_every)
         {
             self.tokens.forget(&hash);
             store.touch_token(record.token_id, now).await?;
@@ -138,5 +141,21 @@ impl Credentials {
                 id: record.token_id,
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sessions_are_touched_more_often_for_a_short_idle_timeout() {
+        let seconds = chrono::Duration::seconds;
+        let short = Credentials::new(Duration::from_secs(20));
+        assert_eq!(short.session_touch_every, seconds(5));
+        assert_eq!(short.token_touch_every, seconds(60));
+        let long = Credentials::new(Duration::from_secs(7 * 86_400));
+        assert_eq!(long.session_touch_every, seconds(60));
+        assert_eq!(long.token_touch_every, seconds(60));
     }
 }
