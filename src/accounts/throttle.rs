@@ -154,7 +154,7 @@ impl Admission {
             let Some(mine) = store.throttle(&key).await? else {
                 continue;
             };
-            if mine.version != previous.map_or(1, |p| p.version + 1) {
+            if !wrote_by_this_attempt(&mine, previous.as_ref()) {
                 continue;
             }
             let now = Utc::now();
@@ -184,9 +184,7 @@ async fn give_back_one(
     let Some(mine) = store.throttle(key).await? else {
         return Ok(());
     };
-    // Only the entry this attempt wrote (one version past the one it read)
-    // is put back; a later writer's count is theirs.
-    if mine.version != previous.map_or(1, |p| p.version + 1) {
+    if !wrote_by_this_attempt(&mine, previous) {
         return Ok(());
     }
     match previous {
@@ -196,6 +194,19 @@ async fn give_back_one(
         None => store.clear_throttle(key).await?,
     }
     Ok(())
+}
+
+/// Whether `current` is still the entry this attempt wrote: one version
+/// past `previous`, the one it read. Once a later attempt has counted
+/// against the key, the entry carries that attempt's count and wait, so it
+/// is theirs: neither restamped nor given back.
+fn wrote_by_this_attempt(current: &ThrottleRecord, previous: Option<&ThrottleRecord>) -> bool {
+    current.version == next_version(previous)
+}
+
+/// The version the entry after `previous` carries.
+fn next_version(previous: Option<&ThrottleRecord>) -> i64 {
+    previous.map_or(1, |p| p.version + 1)
 }
 
 /// How long a key waits after its `failures`-th failure.
@@ -217,7 +228,7 @@ fn next_record(previous: Option<&ThrottleRecord>, now: DateTime<Utc>) -> Throttl
         failures,
         last_failure: now,
         blocked_until: now + block_after(failures),
-        version: previous.map_or(1, |p| p.version + 1),
+        version: next_version(previous),
     }
 }
 
@@ -241,6 +252,18 @@ mod tests {
         // Quiet for an hour: the count starts over.
         let later = now + FORGET_AFTER + Duration::seconds(1);
         assert_eq!(next_record(record.as_ref(), later).failures, 1);
+    }
+
+    #[test]
+    fn an_entry_is_this_attempts_until_another_attempt_writes() {
+        let now = Utc::now();
+        let first = next_record(None, now);
+        assert!(wrote_by_this_attempt(&first, None));
+        let second = next_record(Some(&first), now);
+        assert!(wrote_by_this_attempt(&second, Some(&first)));
+        let third = next_record(Some(&second), now);
+        assert!(!wrote_by_this_attempt(&third, Some(&first)));
+        assert!(!wrote_by_this_attempt(&third, None));
     }
 
     #[test]
