@@ -5,8 +5,9 @@ use super::*;
 
 use crate::domain::{MoveTarget, reorder};
 
-/// The fields of every form, as strings: each action parses what it needs,
-/// so a bad value gets our own message next to the form, not a bare 400.
+/// The fields of every form (read through `PageForm`, which checks its CSRF
+/// token), as strings: each action parses what it needs, so a bad value gets
+/// our own message next to the form, not a bare 400.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct Fields {
     title: Option<String>,
@@ -66,13 +67,6 @@ impl Fields {
     }
 }
 
-/// Every action's form: read once, its CSRF token checked (`PageForm`).
-pub(super) type FieldsResult = PageForm<Fields>;
-
-pub(super) fn fields(PageForm(form): FieldsResult) -> UiResult<Fields> {
-    Ok(form)
-}
-
 pub(super) fn back_to(view: &View) -> Response {
     Redirect::to(&view.url()).into_response()
 }
@@ -112,10 +106,9 @@ pub(super) fn joined(errors: Vec<FieldError>) -> UiError {
 pub(super) async fn create(
     State(state): State<AppState>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
-        let form = fields(form)?;
         let view = form.view();
         let parsed = collect(
             Title::parse(form.title.as_deref().unwrap_or_default()),
@@ -161,11 +154,10 @@ pub(super) async fn edit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
-        let form = fields(form)?;
         let view = form.view();
         let title = form.title.as_deref().unwrap_or_default();
         if title.trim().is_empty() {
@@ -218,11 +210,10 @@ pub(super) async fn toggle(
     State(state): State<AppState>,
     Path(id): Path<String>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
-        let form = fields(form)?;
         let completed = match form.completed()? {
             Some(completed) => completed,
             None => !state.store.get_task(reader.owner, id).await?.completed,
@@ -257,11 +248,10 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
-        let form = fields(form)?;
         remove(&state, &reader, id, &form).await
     };
     reader.finish(result.await)
@@ -334,10 +324,9 @@ pub(super) async fn gone(state: &AppState, reader: &Reader, view: &View) -> UiRe
 pub(super) async fn toggle_all(
     State(state): State<AppState>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
-        let form = fields(form)?;
         let completed = match form.completed()? {
             Some(completed) => completed,
             None => state.store.count_tasks(reader.owner, None).await?.active > 0,
@@ -367,10 +356,9 @@ pub(super) async fn toggle_all(
 pub(super) async fn clear_completed(
     State(state): State<AppState>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
-        let form = fields(form)?;
         let view = form.view();
         let done = TaskFilter {
             completed: Some(true),
@@ -429,10 +417,9 @@ pub(super) async fn clear_completed(
 pub(super) async fn restore(
     State(state): State<AppState>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
-        let form = fields(form)?;
         let view = form.view();
         let tasks = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
         // The creates run in tasks of their own: this request is writing.
@@ -474,11 +461,10 @@ pub(super) async fn move_task(
     State(state): State<AppState>,
     Path(id): Path<String>,
     reader: Reader,
-    form: FieldsResult,
+    PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
-        let form = fields(form)?;
         let view = form.view();
         if view.sort != SortOrder::Order {
             return Err(UiError(ApiError::Validation(FieldError::new(
