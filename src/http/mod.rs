@@ -50,10 +50,17 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors::layer(config));
 
+    // Without accounts (`AUTH_MODE=none`) the account pages do not exist:
+    // their paths get the 404 page of any unknown address.
+    let account_pages = if state.accounts.enabled() {
+        auth::pages::router()
+    } else {
+        Router::new()
+    };
     let app = Router::new()
         .merge(api)
         .merge(ui::router())
-        .merge(auth::pages::router())
+        .merge(account_pages)
         .merge(ops::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -1314,6 +1314,31 @@ async fn accounts_routes_are_absent_without_accounts(app: TestApp) {
     for path in ["/signup", "/login", "/settings"] {
         assert_eq!(open.get(path).await.status(), 404, "{path}");
     }
+    // Every form of the account pages is absent too, not only the pages.
+    for path in [
+        "/signup",
+        "/login",
+        "/logout",
+        "/settings/password",
+        "/settings/tokens",
+        "/settings/tokens/1/delete",
+        "/settings/logout-everywhere",
+        "/settings/delete-account",
+    ] {
+        let response = open
+            .client
+            .post(open.url(path))
+            .header("origin", open.address.as_str())
+            .form(&[("username", "ada"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "POST {path}");
+        assert!(
+            response.text().await.unwrap().contains("Not found"),
+            "{path}"
+        );
+    }
     let tokens = open.get("/api/tokens").await;
     assert_eq!(tokens.status(), 404);
     assert!(tokens.text().await.unwrap().contains("AUTH_MODE=none"));

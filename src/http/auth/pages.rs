@@ -1,7 +1,8 @@
 //! The sign-up, login and logout pages: plain HTML forms that work without
 //! JavaScript, in the look of the list page. Every decision is the
 //! accounts core's; this module turns forms into its calls and its answers
-//! into pages.
+//! into pages. Without accounts (`AUTH_MODE=none`) none of these routes is
+//! mounted (see `http::router`).
 
 use askama::Template;
 use axum::Router;
@@ -120,11 +121,6 @@ fn with_form_cookie(mut response: Response, client: &Client, secret: &str, new: 
     response
 }
 
-/// Without accounts (`AUTH_MODE=none`) the account pages do not exist.
-pub(super) fn accounts_off(state: &AppState) -> Option<Response> {
-    (!state.accounts.enabled()).then(crate::http::ui::not_found_page)
-}
-
 struct FormView<'a> {
     username: &'a str,
     error: Option<String>,
@@ -167,9 +163,6 @@ fn signup_form(state: &AppState, caller: &Caller, client: &Client, view: FormVie
 }
 
 async fn signup_page(State(state): State<AppState>, caller: Caller, client: Client) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     if matches!(caller, Caller::SignedIn(_)) {
         return Redirect::to("/").into_response();
     }
@@ -187,9 +180,6 @@ async fn signup(
     client: Client,
     PageForm(form): PageForm<Credentials>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let signed_up = async {
         let user = state
             .accounts
@@ -261,9 +251,6 @@ fn login_form(state: &AppState, caller: &Caller, client: &Client, view: FormView
 }
 
 async fn login_page(State(state): State<AppState>, caller: Caller, client: Client) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     if matches!(caller, Caller::SignedIn(_)) {
         return Redirect::to("/").into_response();
     }
@@ -276,9 +263,6 @@ async fn login(
     client: Client,
     PageForm(form): PageForm<Credentials>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let username = form.username.trim();
     let logged_in = async {
         let user = state
@@ -313,9 +297,6 @@ async fn logout(
     client: Client,
     PageForm(NoFields {}): PageForm<NoFields>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     if let Caller::SignedIn(SignedIn {
         via: Via::Session { secret },
         ..

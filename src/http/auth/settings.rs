@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::pages::{
-    NoFields, PageResult, account_deleted, accounts_off, clear_session_cookie, internal,
-    redirect_with_cookie, refusal, render,
+    NoFields, PageResult, account_deleted, clear_session_cookie, internal, redirect_with_cookie,
+    refusal, render,
 };
 use super::{Caller, Client, PageForm, SignedIn, Via};
 use crate::accounts::{AccountError, TokenRequest};
@@ -156,9 +156,6 @@ async fn settings(state: &AppState, caller: &Caller, view: SettingsView<'_>) -> 
 }
 
 async fn settings_page(State(state): State<AppState>, caller: Caller) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     settings(&state, &caller, plain(StatusCode::OK))
         .await
         .unwrap_or_else(|r| r)
@@ -170,9 +167,6 @@ async fn change_password(
     client: Client,
     PageForm(form): PageForm<PasswordChange>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let result = async {
         let (user, secret) = session_user(&caller)?;
         let changed = state
@@ -222,9 +216,6 @@ async fn create_token(
     caller: Caller,
     PageForm(form): PageForm<NewTokenForm>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let result = async {
         let (user, _) = session_user(&caller)?;
         let made = async {
@@ -250,9 +241,6 @@ async fn revoke_token(
     Path(id): Path<String>,
     PageForm(NoFields {}): PageForm<NoFields>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let result = async {
         let (user, _) = session_user(&caller)?;
         let revoked = match id.parse::<i64>() {
@@ -277,9 +265,6 @@ async fn logout_everywhere(
     client: Client,
     PageForm(NoFields {}): PageForm<NoFields>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let Ok((user, _)) = session_user(&caller) else {
         return Redirect::to("/login").into_response();
     };
@@ -295,9 +280,6 @@ async fn delete_account(
     client: Client,
     PageForm(form): PageForm<Confirmation>,
 ) -> Response {
-    if let Some(off) = accounts_off(&state) {
-        return off;
-    }
     let result = async {
         let (user, _) = session_user(&caller)?;
         let view = match state
