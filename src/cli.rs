@@ -85,7 +85,8 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let location = existing_database(&args.database, "nothing to export; check DATABASE_URL")?;
     let tasks = with_store(&args.database, async |store| {
         let owner = owner(store, args.user.as_deref(), &location).await?;
-        Ok(store.all_tasks(owner).await?)
+        let list = store.default_list(owner).await?;
+        Ok(store.all_tasks(list).await?)
     })
     .await?;
     let count = tasks.len();
@@ -145,17 +146,19 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     };
     let imported = with_store(&database, async |store| {
         let owner = owner(store, user.as_deref(), &location).await?;
+        let list = store.default_list(owner).await?;
         let store = store
             .clone()
             .with_task_limit(Some(limits.max_tasks_per_account));
-        match store.import_tasks(owner, &tasks, replace).await {
+        match store.import_tasks(list, owner, &tasks, replace).await {
             Ok(imported) => Ok(imported),
             Err(StoreError::TaskLimit { limit, .. }) => bail!(
-                "{source} holds {}, more than a list may hold                  (MAX_TASKS_PER_ACCOUNT, {limit}); nothing was imported",
+                "{source} holds {}, more than a list may hold \
+                 (MAX_TASKS_PER_ACCOUNT, {limit}); nothing was imported",
                 tasks_word(tasks.len())
             ),
             Err(StoreError::ListNotEmpty { .. }) => {
-                let (held, them) = match store.count_tasks(owner, None).await {
+                let (held, them) = match store.count_tasks(list, None).await {
                     Ok(counts) if counts.total == 1 => ("1 task".to_owned(), "it"),
                     Ok(counts) if counts.total > 1 => (tasks_word(counts.total as usize), "them"),
                     _ => ("tasks".to_owned(), "them"),

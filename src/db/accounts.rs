@@ -7,7 +7,7 @@ use sqlx::FromRow;
 use super::pool::{BackendConnection, run};
 use super::tasks::now;
 use super::{Store, StoreError, StoreResult};
-use crate::domain::{Owner, UserId, Username};
+use crate::domain::{ListName, Owner, UserId, Username};
 
 /// An account as the rest of the app sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,15 +138,29 @@ impl Store {
                     ctx("failed to create an account")(err)
                 }
             })?;
+            let list: i64 = sqlx::query_scalar(
+                "INSERT INTO lists (owner, name, position, is_default, created_at, updated_at) \
+                 VALUES ($1, $2, 1, TRUE, $3, $3) RETURNING id",
+            )
+            .bind(id)
+            .bind(ListName::DEFAULT)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(ctx("failed to create the account's list"))?;
             let claimed_tasks = if existing == 0 {
-                sqlx::query("UPDATE tasks SET owner = $1 WHERE owner = 0")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(ctx(
-                        "failed to give the existing tasks to the first account",
-                    ))?
-                    .rows_affected()
+                sqlx::query(
+                    "UPDATE tasks SET list_id = $1, created_by = $2 WHERE list_id = \
+                     (SELECT id FROM lists WHERE owner = 0 AND is_default)",
+                )
+                .bind(list)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx(
+                    "failed to give the existing tasks to the first account",
+                ))?
+                .rows_affected()
             } else {
                 0
             };
@@ -227,18 +241,26 @@ impl Store {
     pub async fn delete_user(&self, user: UserId) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        run!(self, |pool| async {
+        let tasks = run!(self, |pool| async {
             let mut tx = pool
                 .begin()
                 .await
                 .map_err(ctx("failed to start deleting an account"))?;
-            let tasks = sqlx::query("DELETE FROM tasks WHERE owner = $1")
+            let tasks = sqlx::query(
+                "DELETE FROM tasks WHERE list_id IN (SELECT id FROM lists WHERE owner = $1)",
+            )
+            .bind(Owner::user(user).value())
+            .execute(&mut *tx)
+            .await
+            .map_err(ctx("failed to delete an account's tasks"))?
+            .rows_affected();
+            sqlx::query("DELETE FROM lists WHERE owner = $1")
                 .bind(Owner::user(user).value())
                 .execute(&mut *tx)
                 .await
-                .map_err(ctx("failed to delete an account's tasks"))?
-                .rows_affected();
-            // Sessions and tokens go with the row (ON DELETE CASCADE).
+                .map_err(ctx("failed to delete an account's lists"))?;
+            // Sessions, tokens and memberships go with the row (ON DELETE
+            // CASCADE); tasks it made in others' lists keep no creator.
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -248,7 +270,9 @@ impl Store {
                 .await
                 .map_err(ctx("failed to commit deleting an account"))?;
             Ok(tasks)
-        })
+        })?;
+        self.default_lists.forget(Owner::user(user));
+        Ok(tasks)
     }
 
     /// How many accounts exist.

@@ -2,7 +2,9 @@
 //! made. The messages are for logs; what a client reads is written by the
 //! HTTP layer (`http::error`).
 
+use super::lists::Need;
 use super::postgres;
+use crate::domain::Role;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +23,28 @@ pub enum StoreError {
     /// task limit; nothing was written.
     #[error("the list would hold more than {limit} tasks")]
     TaskLimit { limit: u64, importing: Option<u64> },
+    /// No list with this id that the actor can see.
+    #[error("list {0} not found")]
+    ListNotFound(i64),
+    /// The actor can see the list but its role does not allow the change.
+    #[error("a {role} of list {list} may not do this")]
+    NotAllowed { list: i64, role: Role, needed: Need },
+    /// The default list is never deleted.
+    #[error("the default list cannot be deleted")]
+    DefaultList,
+    /// A task moved to a list the actor cannot add tasks to.
+    #[error("list {0} does not take tasks from this actor")]
+    TargetList(i64),
+    /// Sharing with an account that does not exist.
+    #[error("no account is named {0:?}")]
+    UnknownUser(String),
+    /// Sharing a list with its own owner.
+    #[error("a list cannot be shared with its owner")]
+    ShareWithSelf,
+    #[error("{0:?} is already a member")]
+    AlreadyMember(String),
+    #[error("{0:?} is not a member")]
+    MemberNotFound(String),
     /// A username already taken (regardless of case).
     #[error("the username is taken")]
     UsernameTaken,

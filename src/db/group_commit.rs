@@ -23,14 +23,15 @@ use tokio::sync::{mpsc, oneshot};
 use super::pool::dispatch;
 use super::tasks::TaskRow;
 use super::{Pool, StoreError, StoreResult, is_connection_error};
-use crate::domain::{NewTask, Owner};
+use crate::domain::{ListId, NewTask, Owner};
 
 /// Enough to absorb a burst from many connections, small enough that a
 /// batch (and SQLite's write lock) is over in a few milliseconds.
 const MAX_BATCH: usize = 64;
 
 struct Job {
-    owner: Owner,
+    list: ListId,
+    by: Owner,
     task: NewTask,
     reply: oneshot::Sender<StoreResult<TaskRow>>,
 }
@@ -49,11 +50,21 @@ impl CreateQueue {
         Self { jobs }
     }
 
-    pub(super) async fn create(&self, owner: Owner, task: NewTask) -> StoreResult<TaskRow> {
+    pub(super) async fn create(
+        &self,
+        list: ListId,
+        by: Owner,
+        task: NewTask,
+    ) -> StoreResult<TaskRow> {
         let (reply, answer) = oneshot::channel();
         let gone = || StoreError::db("the task writer has stopped")(sqlx::Error::PoolClosed);
         self.jobs
-            .send(Job { owner, task, reply })
+            .send(Job {
+                list,
+                by,
+                task,
+                reply,
+            })
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
@@ -89,7 +100,10 @@ async fn write_batches(pool: Pool, mut receiver: mpsc::UnboundedReceiver<Job>) {
 macro_rules! insert_tasks {
     ($jobs:expr) => {{
         let jobs: &[Job] = $jobs;
-        super::tasks::insert_tasks!(jobs.len(), jobs.iter().map(|job| (job.owner, &job.task)))
+        super::tasks::insert_tasks!(
+            jobs.len(),
+            jobs.iter().map(|job| (job.list, job.by, &job.task))
+        )
     }};
 }
 

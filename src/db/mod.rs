@@ -6,7 +6,7 @@
 //!
 //! # Where things live
 //!
-//! - `tasks`, `accounts`: the queries, each written once for both backends
+//! - `tasks`, `lists`, `accounts`: the queries, each written once for both backends
 //!   inside `run!`, with no branch on the backend.
 //! - `pool`: the `Pool` enum and the only `match` on the backend. `run!`
 //!   binds the concrete pool (the body is compiled once per backend: no
@@ -43,6 +43,8 @@ pub mod credentials;
 mod error;
 /// Creates committed in batches by one writer task.
 mod group_commit;
+/// Lists, their members, and who may do what.
+mod lists;
 /// The one place that branches on the backend; `run!`, the one way to query.
 mod pool;
 /// PostgreSQL's own ways.
@@ -61,7 +63,10 @@ use std::time::SystemTime;
 
 pub use connect::{Backend, DatabaseTarget, open_store};
 pub use error::{StoreError, StoreResult, is_connection_error};
+pub use lists::Need;
 pub use tasks::TaskCounts;
+#[doc(hidden)] // for the tests of PostgreSQL's plans
+pub use tasks::{GET_TASK_SQL, list_sql};
 
 pub(crate) use pool::WriteGuard;
 use pool::{Pool, run};
@@ -77,6 +82,8 @@ pub struct Store {
     /// The most tasks one list may hold (`MAX_TASKS_PER_ACCOUNT`); `None`
     /// for no limit ([`Store::with_task_limit`]).
     task_limit: Option<u64>,
+    /// Each owner's default list, looked up once.
+    default_lists: Arc<lists::DefaultLists>,
 }
 
 /// Identifies the state of the data a read saw; equal versions mean no
@@ -107,6 +114,7 @@ impl Store {
             pool,
             create_queue: Some(Arc::default()),
             task_limit: None,
+            default_lists: Arc::default(),
         }
     }
 

@@ -4,10 +4,11 @@
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
+use super::lists::Need;
 use super::pool::{BackendConnection, run};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    ImportedTask, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
+    ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
     TaskFilter, Title,
 };
 
@@ -22,6 +23,9 @@ pub(super) struct TaskRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    list_id: i64,
+    created_by: Option<String>,
+    completed_by: Option<String>,
 }
 
 impl From<TaskRow> for Task {
@@ -37,8 +41,82 @@ impl From<TaskRow> for Task {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            list: ListId(row.list_id),
+            created_by: row.created_by,
+            completed_by: row.completed_by,
         }
     }
+}
+
+/// The columns of a `TaskRow`, of the tasks table named `$t` (`"t"` in a
+/// SELECT, `"tasks"` in a RETURNING). Who created and completed a task are
+/// stored as account ids and read as usernames.
+macro_rules! task_columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".id, ",
+            $t,
+            ".title, ",
+            $t,
+            ".priority, ",
+            $t,
+            ".completed, ",
+            $t,
+            ".position, ",
+            $t,
+            ".due, ",
+            $t,
+            ".version, ",
+            $t,
+            ".created_at, ",
+            $t,
+            ".updated_at, ",
+            $t,
+            ".list_id, ",
+            "(SELECT u.username FROM users u WHERE u.id = ",
+            $t,
+            ".created_by) AS created_by, ",
+            "(SELECT u.username FROM users u WHERE u.id = ",
+            $t,
+            ".completed_by) AS completed_by"
+        )
+    };
+}
+
+/// `MAX_SAFE_INTEGER` as a literal, for SQL built with `concat!`.
+macro_rules! stringify_max {
+    () => {
+        "9007199254740991"
+    };
+}
+
+/// The lists the actor bound as `$p` may read: its own and those shared
+/// with it.
+macro_rules! readable_lists {
+    ($p:literal) => {
+        concat!(
+            "(SELECT id FROM lists WHERE owner = ",
+            $p,
+            " UNION ALL SELECT list_id FROM list_members WHERE user_id = ",
+            $p,
+            ")"
+        )
+    };
+}
+
+/// The lists the actor bound as `$p` may change tasks in: its own and
+/// those it edits.
+macro_rules! writable_lists {
+    ($p:literal) => {
+        concat!(
+            "(SELECT id FROM lists WHERE owner = ",
+            $p,
+            " UNION ALL SELECT list_id FROM list_members WHERE user_id = ",
+            $p,
+            " AND role = 'editor')"
+        )
+    };
 }
 
 /// The list query for one sort order. Filters are written so that a NULL
@@ -46,9 +124,10 @@ impl From<TaskRow> for Task {
 macro_rules! list_sql {
     ($order_by:literal) => {
         concat!(
-            "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-             FROM tasks \
-             WHERE owner = $5 \
+            "SELECT ",
+            task_columns!("t"),
+            " FROM tasks t \
+             WHERE list_id = $5 \
                AND ($1 IS NULL OR completed = $1) \
                AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\') \
              ORDER BY ",
@@ -58,7 +137,9 @@ macro_rules! list_sql {
     };
 }
 
-fn list_sql(sort: SortOrder) -> &'static str {
+/// The statement of `Store::list_tasks` for `sort` (public for the tests
+/// of PostgreSQL's plans).
+pub fn list_sql(sort: SortOrder) -> &'static str {
     match sort {
         SortOrder::Order => list_sql!("position, id"),
         SortOrder::Priority => list_sql!("priority DESC, position, id"),
@@ -66,6 +147,14 @@ fn list_sql(sort: SortOrder) -> &'static str {
         SortOrder::Created => list_sql!("created_at DESC, id DESC"),
     }
 }
+
+/// The statement of `Store::get_task`: binds the task id and the actor.
+pub const GET_TASK_SQL: &str = concat!(
+    "SELECT ",
+    task_columns!("t"),
+    " FROM tasks t WHERE t.id = $1 AND t.list_id IN ",
+    readable_lists!("$2")
+);
 
 /// `%needle%` for LIKE, with the wildcards of the needle escaped.
 fn like_pattern(needle: &str) -> String {
@@ -87,56 +176,61 @@ pub(super) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Inserts `rows` tasks, each by default after the last one of its owner,
-/// and returns them. Binds per row: owner, title, priority, completed, order
-/// (or NULL), due, now. Automatic positions stop at `MAX_SAFE_INTEGER` (ties
+/// Inserts `rows` tasks, each by default after the last one of its list,
+/// and returns them. Binds per row: list, creator (or NULL), title,
+/// priority, completed, order (or NULL), due, now. Automatic positions stop at `MAX_SAFE_INTEGER` (ties
 /// are broken by id), so every position stays one a client can hold.
 pub(super) fn insert_sql(rows: usize) -> String {
     use std::fmt::Write;
     let mut sql = String::from(
-        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
+        "INSERT INTO tasks (list_id, created_by, completed_by, title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let p = row * 7;
+        let p = row * 8;
         let last = format!(
-            "(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})",
-            owner = p + 1
+            "(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE list_id = ${list})",
+            list = p + 1
         );
         // Row k of a batch goes (at least) k places after the last task.
         let k = row + 1;
         let _ = write!(
             sql,
-            "{comma}(${owner}, ${title}, ${priority}, ${completed}, \
+            "{comma}(${list}, ${by}, CASE WHEN ${completed} THEN ${by} END, ${title}, ${priority}, ${completed}, \
              COALESCE(${order}, CASE WHEN {last} > {max} - {k} THEN {max} ELSE {last} + {k} END), \
              ${due}, 1, ${now}, ${now})",
             comma = if row == 0 { "" } else { ", " },
-            owner = p + 1,
-            title = p + 2,
-            priority = p + 3,
-            completed = p + 4,
-            order = p + 5,
-            due = p + 6,
-            now = p + 7,
+            list = p + 1,
+            by = p + 2,
+            title = p + 3,
+            priority = p + 4,
+            completed = p + 5,
+            order = p + 6,
+            due = p + 7,
+            now = p + 8,
             max = MAX_SAFE_INTEGER,
         );
     }
-    sql.push_str(
-        " RETURNING id, title, priority, completed, position, due, version, created_at, updated_at",
-    );
+    sql.push_str(concat!(" RETURNING ", task_columns!("tasks")));
     sql
 }
 
-/// The INSERT of `$rows`, `$count` pairs of an owner and a `&NewTask`,
-/// all created now: what both the create queue and a lone create run.
+/// The INSERT of `$rows`, `$count` triples of a list, who creates (an
+/// `Owner`) and a `&NewTask`, all created now: what both the create queue
+/// and a lone create run.
 macro_rules! insert_tasks {
     ($count:expr, $rows:expr) => {{
         let now = $crate::db::tasks::now();
         let sql = $crate::db::tasks::insert_sql($count);
         let mut query = sqlx::query_as::<_, $crate::db::tasks::TaskRow>(sqlx::AssertSqlSafe(sql));
-        for (owner, task) in $rows {
-            let (owner, task): ($crate::domain::Owner, &$crate::domain::NewTask) = (owner, task);
+        for (list, by, task) in $rows {
+            let (list, by, task): (
+                $crate::domain::ListId,
+                $crate::domain::Owner,
+                &$crate::domain::NewTask,
+            ) = (list, by, task);
             query = query
-                .bind(owner.value())
+                .bind(list.0)
+                .bind(by.account())
                 .bind(task.title.as_str())
                 .bind(task.priority.value())
                 .bind(task.completed)
@@ -163,10 +257,11 @@ impl TaskCounts {
 }
 
 impl Store {
-    /// Lists `owner`'s tasks; the second value says whether more follow the page.
+    /// Lists the tasks of `list` (the caller has checked the actor may
+    /// read it); the second value says whether more follow the page.
     pub async fn list_tasks(
         &self,
-        owner: Owner,
+        list: ListId,
         filter: &TaskFilter,
     ) -> StoreResult<(Vec<Task>, bool)> {
         let limit = i64::from(filter.limit.min(TaskFilter::MAX_LIMIT));
@@ -179,7 +274,7 @@ impl Store {
                 // One extra row tells whether there is a next page.
                 .bind(limit + 1)
                 .bind(offset)
-                .bind(owner.value())
+                .bind(list.0)
                 .fetch_all(pool)
         })?;
         let has_more = rows.len() as i64 > limit;
@@ -191,47 +286,45 @@ impl Store {
         Ok((tasks, has_more))
     }
 
-    /// Counts `owner`'s tasks; with `query`, only those whose title holds it.
-    pub async fn count_tasks(&self, owner: Owner, query: Option<&str>) -> StoreResult<TaskCounts> {
+    /// Counts the tasks of `list`; with `query`, only those whose title
+    /// holds it.
+    pub async fn count_tasks(&self, list: ListId, query: Option<&str>) -> StoreResult<TaskCounts> {
         let pattern = query.map(like_pattern);
         let (total, active): (i64, i64) = run!(self, "failed to count tasks", |pool| {
             sqlx::query_as(
                 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN completed THEN 0 ELSE 1 END), 0) FROM tasks \
-                 WHERE owner = $1 AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\')",
+                 WHERE list_id = $1 AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\')",
             )
-            .bind(owner.value())
+            .bind(list.0)
             .bind(pattern.as_deref())
             .fetch_one(pool)
         })?;
         Ok(TaskCounts { total, active })
     }
 
-    /// One of `owner`'s tasks. Another owner's task is `NotFound`, as if it
-    /// did not exist.
-    pub async fn get_task(&self, owner: Owner, id: i64) -> StoreResult<Task> {
+    /// A task in a list `actor` can read. Any other task is `NotFound`, as
+    /// if it did not exist.
+    pub async fn get_task(&self, actor: Owner, id: i64) -> StoreResult<Task> {
         let row: Option<TaskRow> = run!(self, "failed to read task", |pool| {
-            sqlx::query_as(
-                "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-                 FROM tasks WHERE id = $1 AND owner = $2",
-            )
-            .bind(id)
-            .bind(owner.value())
-            .fetch_optional(pool)
+            sqlx::query_as(GET_TASK_SQL)
+                .bind(id)
+                .bind(actor.value())
+                .fetch_optional(pool)
         })?;
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
-    /// Adds a task at the end of `owner`'s list (unless it names its
-    /// `order`).
-    pub async fn create_task(&self, owner: Owner, new: NewTask) -> StoreResult<Task> {
-        self.check_room(owner).await?;
+    /// Adds a task at the end of `list` (unless it names its `order`),
+    /// created by `by`. The caller has checked `by` may change the list.
+    pub async fn create_task(&self, list: ListId, by: Owner, new: NewTask) -> StoreResult<Task> {
+        self.check_room(list).await?;
         let Some(queue) = self.create_queue() else {
-            return self.insert_task(owner, &new).await.map(Task::from);
+            return self.insert_task(list, by, &new).await.map(Task::from);
         };
         // Concurrent creates are committed together (see `group_commit`).
         // Once queued, the task may be committed with the next batch.
         super::note_write();
-        let row = queue.create(owner, new).await;
+        let row = queue.create(list, by, new).await;
         Ok(self.settle(row).await?.into())
     }
 
@@ -240,15 +333,15 @@ impl Store {
     /// index scan. Creates that race past the check together can take the
     /// list a few over (at most one per concurrent request): a limit
     /// against runaway growth, not a quota to the task.
-    async fn check_room(&self, owner: Owner) -> StoreResult<()> {
+    async fn check_room(&self, list: ListId) -> StoreResult<()> {
         let Some(limit) = self.task_limit else {
             return Ok(());
         };
         let held: i64 = run!(self, "failed to count tasks", |pool| {
             sqlx::query_scalar(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE owner = $1 LIMIT $2) AS held",
+                "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE list_id = $1 LIMIT $2) AS held",
             )
-            .bind(owner.value())
+            .bind(list.0)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_one(pool)
         })?;
@@ -263,44 +356,61 @@ impl Store {
 
     /// A create on its own: one INSERT, one commit. What the create queue
     /// does for many tasks at once.
-    async fn insert_task(&self, owner: Owner, new: &NewTask) -> StoreResult<TaskRow> {
+    async fn insert_task(&self, list: ListId, by: Owner, new: &NewTask) -> StoreResult<TaskRow> {
         let row = {
             let _write = self.write_guard().await;
             run!(self, "failed to insert task", |pool| {
-                insert_tasks!(1, std::iter::once((owner, new))).fetch_one(pool)
+                insert_tasks!(1, std::iter::once((list, by, new))).fetch_one(pool)
             })?
         };
         self.pool.note_created(1).await;
         Ok(row)
     }
 
-    /// Applies `changes`. With `expected_version`, only if the task is still
-    /// at that version (optimistic locking), checked in the same statement.
+    /// Applies `changes` to a task in a list `actor` may change (and, for
+    /// a move, into another such list). With `expected_version`, only if
+    /// the task is still at that version (optimistic locking), checked in
+    /// the same statement.
     pub async fn update_task(
         &self,
-        owner: Owner,
+        actor: Owner,
         id: i64,
         changes: &TaskChanges,
         expected_version: Option<i64>,
     ) -> StoreResult<Task> {
+        if let Some(target) = changes.list {
+            self.check_room(target).await?;
+        }
         let _write = self.write_guard().await;
         if changes.is_empty() {
-            let task = self.get_task(owner, id).await?;
+            let task = self.get_task(actor, id).await?;
             return check_version(task, expected_version);
         }
         let row: Option<TaskRow> = run!(self, "failed to update task", |pool| {
-            sqlx::query_as(
+            sqlx::query_as(concat!(
                 "UPDATE tasks SET \
                     title = COALESCE($2, title), \
                     priority = COALESCE($3, priority), \
+                    completed_by = CASE WHEN $4 IS NULL THEN completed_by \
+                                        WHEN $4 THEN CASE WHEN completed THEN completed_by ELSE $11 END \
+                                        ELSE NULL END, \
                     completed = COALESCE($4, completed), \
-                    position = COALESCE($5, position), \
+                    position = CASE WHEN $5 IS NOT NULL THEN $5 \
+                                    WHEN $12 IS NOT NULL AND $12 <> list_id THEN \
+                                        (SELECT CASE WHEN MAX(x.position) >= ", stringify_max!(), " THEN ", stringify_max!(), " \
+                                                     ELSE COALESCE(MAX(x.position), 0) + 1 END \
+                                           FROM tasks x WHERE x.list_id = $12) \
+                                    ELSE position END, \
+                    list_id = COALESCE($12, list_id), \
                     due = CASE WHEN $6 THEN $7 ELSE due END, \
                     version = version + 1, \
                     updated_at = $8 \
-                 WHERE id = $1 AND owner = $10 AND ($9 IS NULL OR version = $9) \
-                 RETURNING id, title, priority, completed, position, due, version, created_at, updated_at",
-            )
+                 WHERE id = $1 AND ($9 IS NULL OR version = $9) \
+                   AND list_id IN ", writable_lists!("$10"), " \
+                   AND ($12 IS NULL OR $12 IN ", writable_lists!("$10"), ") \
+                 RETURNING ",
+                task_columns!("tasks")
+            ))
             .bind(id)
             .bind(changes.title.as_ref().map(Title::as_str))
             .bind(changes.priority.map(Priority::value))
@@ -310,113 +420,146 @@ impl Store {
             .bind(changes.due.flatten())
             .bind(now())
             .bind(expected_version)
-            .bind(owner.value())
+            .bind(actor.value())
+            .bind(actor.account())
+            .bind(changes.list.map(|list| list.0))
             .fetch_optional(pool)
         })?;
         match row {
             Some(row) => Ok(row.into()),
-            // Either gone or changed by someone else: tell which.
-            None => Err(self.missing_or_stale(owner, id).await),
+            // Gone, not the actor's to change, or changed by someone else:
+            // tell which.
+            None => Err(self.why_unchanged(actor, id, changes.list).await),
         }
     }
 
+    /// Deletes a task in a list `actor` may change.
     pub async fn delete_task(
         &self,
-        owner: Owner,
+        actor: Owner,
         id: i64,
         expected_version: Option<i64>,
     ) -> StoreResult<()> {
         let _write = self.write_guard().await;
         let deleted = run!(self, "failed to delete task", |pool| async {
-            sqlx::query(
-                "DELETE FROM tasks WHERE id = $1 AND owner = $3 AND ($2 IS NULL OR version = $2)",
-            )
+            sqlx::query(concat!(
+                "DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2) AND list_id IN ",
+                writable_lists!("$3")
+            ))
             .bind(id)
             .bind(expected_version)
-            .bind(owner.value())
+            .bind(actor.value())
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
         })?;
         if deleted == 0 {
-            return Err(self.missing_or_stale(owner, id).await);
+            return Err(self.why_unchanged(actor, id, None).await);
         }
         Ok(())
     }
 
-    async fn missing_or_stale(&self, owner: Owner, id: i64) -> StoreError {
-        match self.get_task(owner, id).await {
-            Ok(task) => StoreError::VersionMismatch {
-                id,
-                current: task.version,
-            },
-            Err(err) => err,
+    /// Why a change to task `id` by `actor` touched no row: the task is
+    /// not there for the actor (404), the actor may only read its list
+    /// (403), may not add to the `target` list (422), or the version moved
+    /// on (412).
+    async fn why_unchanged(&self, actor: Owner, id: i64, target: Option<ListId>) -> StoreError {
+        let task = match self.get_task(actor, id).await {
+            Ok(task) => task,
+            Err(err) => return err,
+        };
+        match self.require(actor, task.list, Need::ChangeTasks).await {
+            Ok(_) => {}
+            Err(err) => return err,
+        }
+        if let Some(target) = target
+            && self
+                .require(actor, target, Need::ChangeTasks)
+                .await
+                .is_err()
+        {
+            return StoreError::TargetList(target.0);
+        }
+        StoreError::VersionMismatch {
+            id,
+            current: task.version,
         }
     }
 
-    /// Marks every task of `owner` completed (or active); returns how many changed.
-    pub async fn set_all_completed(&self, owner: Owner, completed: bool) -> StoreResult<u64> {
+    /// Marks every task of `list` completed (or active), by `by`; returns
+    /// how many changed.
+    pub async fn set_all_completed(
+        &self,
+        list: ListId,
+        by: Owner,
+        completed: bool,
+    ) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         run!(self, "failed to update all tasks", |pool| async {
             sqlx::query(
-                "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2 \
-                 WHERE owner = $3 AND completed <> $1",
+                "UPDATE tasks SET completed = $1, version = version + 1, updated_at = $2, \
+                 completed_by = CASE WHEN $1 THEN $4 END \
+                 WHERE list_id = $3 AND completed <> $1",
             )
             .bind(completed)
             .bind(now())
-            .bind(owner.value())
+            .bind(list.0)
+            .bind(by.account())
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
         })
     }
 
-    pub async fn clear_completed(&self, owner: Owner) -> StoreResult<u64> {
+    pub async fn clear_completed(&self, list: ListId) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         run!(self, "failed to delete completed tasks", |pool| async {
-            sqlx::query("DELETE FROM tasks WHERE owner = $1 AND completed")
-                .bind(owner.value())
+            sqlx::query("DELETE FROM tasks WHERE list_id = $1 AND completed")
+                .bind(list.0)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
         })
     }
 
-    pub async fn delete_all_tasks(&self, owner: Owner) -> StoreResult<u64> {
+    pub async fn delete_all_tasks(&self, list: ListId) -> StoreResult<u64> {
         let _write = self.write_guard().await;
         run!(self, "failed to delete all tasks", |pool| async {
-            sqlx::query("DELETE FROM tasks WHERE owner = $1")
-                .bind(owner.value())
+            sqlx::query("DELETE FROM tasks WHERE list_id = $1")
+                .bind(list.0)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
         })
     }
 
-    /// Every task of `owner`, in id order, for export.
-    pub async fn all_tasks(&self, owner: Owner) -> StoreResult<Vec<Task>> {
+    /// Every task of `list`, in id order, for export.
+    pub async fn all_tasks(&self, list: ListId) -> StoreResult<Vec<Task>> {
         let rows: Vec<TaskRow> = run!(self, "failed to read tasks for export", |pool| {
-            sqlx::query_as(
-                "SELECT id, title, priority, completed, position, due, version, created_at, updated_at \
-                 FROM tasks WHERE owner = $1 ORDER BY id",
-            )
-            .bind(owner.value())
+            sqlx::query_as(concat!(
+                "SELECT ",
+                task_columns!("t"),
+                " FROM tasks t WHERE t.list_id = $1 ORDER BY t.id"
+            ))
+            .bind(list.0)
             .fetch_all(pool)
         })?;
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
-    /// Stores `tasks` in `owner`'s list in one transaction: all or nothing.
-    /// Refuses when the list has tasks, unless `replace` deletes them first.
+    /// Stores `tasks` in `list` in one transaction, added by `by`: all or
+    /// nothing. Refuses when the list has tasks, unless `replace` deletes
+    /// them first.
     ///
-    /// The shared list keeps the ids of the file (moving a database keeps
+    /// The shared list (`by` is `Owner::SHARED`) keeps the ids of the file (moving a database keeps
     /// every URL); an account's tasks get new ids, since ids are unique
     /// across all accounts. Kept ids start at a version no earlier
     /// incarnation of that id had (see the `import_epoch` table), so a stale
     /// `If-Match` or `If-None-Match` never matches the imported task.
     pub async fn import_tasks(
         &self,
-        owner: Owner,
+        list: ListId,
+        by: Owner,
         tasks: &[ImportedTask],
         replace: bool,
     ) -> StoreResult<u64> {
@@ -432,22 +575,22 @@ impl Store {
         }
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        let keep_ids = owner == Owner::SHARED;
+        let keep_ids = by == Owner::SHARED;
         let imported = run!(self, |pool| async {
             let mut tx = pool
                 .begin()
                 .await
                 .map_err(ctx("failed to start the import"))?;
             if replace {
-                sqlx::query("DELETE FROM tasks WHERE owner = $1")
-                    .bind(owner.value())
+                sqlx::query("DELETE FROM tasks WHERE list_id = $1")
+                    .bind(list.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(ctx("failed to clear tasks before import"))?;
             } else {
                 let existing: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE owner = $1")
-                        .bind(owner.value())
+                    sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE list_id = $1")
+                        .bind(list.0)
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(ctx("failed to count tasks before import"))?;
@@ -472,11 +615,11 @@ impl Store {
                     let placeholders: Vec<String> =
                         (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
                     let sql = format!(
-                        "SELECT MIN(id) FROM tasks WHERE owner <> $1 AND id IN ({})",
+                        "SELECT MIN(id) FROM tasks WHERE list_id <> $1 AND id IN ({})",
                         placeholders.join(", ")
                     );
-                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql))
-                        .bind(owner.value());
+                    let mut query =
+                        sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql)).bind(list.0);
                     for id in chunk {
                         query = query.bind(*id);
                     }
@@ -504,7 +647,8 @@ impl Store {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for task in chunk {
                     query = query
-                        .bind(owner.value())
+                        .bind(list.0)
+                        .bind(by.account())
                         .bind(task.title.as_str())
                         .bind(task.priority.value())
                         .bind(task.completed)
@@ -539,15 +683,15 @@ impl Store {
     }
 }
 
-/// Imported tasks per INSERT: 9 or 10 parameters each, well inside the
+/// Imported tasks per INSERT: 10 or 11 parameters each, well inside the
 /// limits of both databases (SQLite 32,766, PostgreSQL 65,535).
 const IMPORT_ROWS_PER_INSERT: usize = 500;
 
 /// The INSERT of `rows` imported tasks; with `keep_ids`, each with its id.
 fn import_sql(rows: usize, keep_ids: bool) -> String {
-    let columns = if keep_ids { 10 } else { 9 };
+    let columns = if keep_ids { 11 } else { 10 };
     let mut sql = String::from(
-        "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at",
+        "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at",
     );
     sql.push_str(if keep_ids {
         ", id) VALUES "
@@ -583,25 +727,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sql_literal_of_the_largest_position_is_right() {
+        assert_eq!(stringify_max!(), MAX_SAFE_INTEGER.to_string());
+    }
+
+    #[test]
     fn batch_inserts_number_their_parameters_per_row() {
         let sql = insert_sql(2);
-        let last = |owner| {
-            format!("(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE owner = ${owner})")
+        let last = |list| {
+            format!("(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE list_id = ${list})")
         };
-        assert!(sql.starts_with("INSERT INTO tasks (owner, title,"), "{sql}");
-        assert!(sql.contains(&format!("($1, $2, $3, $4, COALESCE($5, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $6, 1, $7, $7)", last(1))), "{sql}");
-        assert!(sql.contains(&format!(", ($8, $9, $10, $11, COALESCE($12, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $13, 1, $14, $14) RETURNING", last(8))), "{sql}");
+        assert!(
+            sql.starts_with("INSERT INTO tasks (list_id, created_by, completed_by, title,"),
+            "{sql}"
+        );
+        assert!(sql.contains(&format!("($1, $2, CASE WHEN $5 THEN $2 END, $3, $4, $5, COALESCE($6, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $7, 1, $8, $8)", last(1))), "{sql}");
+        assert!(sql.contains(&format!(", ($9, $10, CASE WHEN $13 THEN $10 END, $11, $12, $13, COALESCE($14, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $15, 1, $16, $16) RETURNING", last(9))), "{sql}");
     }
 
     #[test]
     fn imports_insert_many_rows_per_statement() {
         assert_eq!(
             import_sql(2, false),
-            "INSERT INTO tasks (owner, title, priority, completed, position, due, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         );
         assert!(
-            import_sql(1, true).ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            import_sql(1, true)
+                .ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
         );
     }
 

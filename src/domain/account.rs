@@ -4,9 +4,10 @@ use std::fmt;
 
 use super::FieldError;
 
-/// The list a task belongs to: an account's, or the one shared list of
-/// `AUTH_MODE=none` (stored as owner 0, where tasks from before accounts
-/// also wait for the first account to claim them).
+/// Who acts on lists and tasks, and owns lists: an account, or everyone
+/// under `AUTH_MODE=none` (stored as owner 0, whose default list is the one
+/// shared list, where tasks from before accounts also wait for the first
+/// account to claim them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Owner(i64);
 
@@ -20,6 +21,12 @@ impl Owner {
     /// The value of the `owner` column.
     pub fn value(self) -> i64 {
         self.0
+    }
+
+    /// The account, for `created_by` and `completed_by`; `None` for the
+    /// shared list's anonymous users.
+    pub fn account(self) -> Option<i64> {
+        (self != Self::SHARED).then_some(self.0)
     }
 }
 

@@ -14,7 +14,8 @@
 //!   [`ImportedTask`], what the store is asked to write;
 //! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
 //! - `reorder`: which tasks get which `order` when one moves;
-//! - `account`: users and whose tasks are whose.
+//! - `list`: [`List`], its [`Role`]s and what each may do;
+//! - `account`: users and who acts.
 //!
 //! [`FieldError`]: crate::domain::FieldError
 //! [`Task`]: crate::domain::Task
@@ -23,11 +24,14 @@
 //! [`ImportedTask`]: crate::domain::ImportedTask
 //! [`TaskFilter`]: crate::domain::TaskFilter
 //! [`SortOrder`]: crate::domain::SortOrder
+//! [`List`]: crate::domain::List
+//! [`Role`]: crate::domain::Role
 
 mod account;
 mod due;
 mod field_error;
 mod limits;
+mod list;
 mod listing;
 mod priority;
 mod reorder;
@@ -40,6 +44,7 @@ pub use field_error::FieldError;
 pub use limits::{
     MAX_IMPORTED, MAX_SAFE_INTEGER, TIMESTAMP_YEARS, check_range, check_timestamp_year,
 };
+pub use list::{List, ListId, ListName, Member, Role};
 pub use listing::{SortOrder, TaskFilter};
 pub use priority::Priority;
 pub use reorder::{MoveTarget, reorder};

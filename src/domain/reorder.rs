@@ -60,6 +60,9 @@ mod tests {
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                list: crate::domain::ListId(1),
+                created_by: None,
+                completed_by: None,
             })
             .collect()
     }

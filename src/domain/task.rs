@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{FieldError, Priority, Title};
+use super::{FieldError, ListId, Priority, Title};
 
 /// A stored task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,6 +16,11 @@ pub struct Task {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The list it is in.
+    pub list: ListId,
+    /// Who added it and who completed it (usernames), where known.
+    pub created_by: Option<String>,
+    pub completed_by: Option<String>,
 }
 
 /// A task to create.
@@ -69,6 +74,8 @@ pub struct TaskChanges {
     pub order: Option<i64>,
     /// `Some(None)` clears the due date.
     pub due: Option<Option<NaiveDate>>,
+    /// Moves the task to this list (at its end, unless `order` is given).
+    pub list: Option<ListId>,
 }
 
 impl TaskChanges {

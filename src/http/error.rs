@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::StoreError;
+use crate::db::{Need, StoreError};
 use crate::domain::FieldError;
 
 #[derive(Debug, thiserror::Error)]
@@ -225,15 +225,47 @@ impl From<StoreError> for ApiError {
                 limit,
                 importing: None,
             } => Self::Conflict(format!(
-                "this account holds its limit of {limit} tasks; delete some before adding more"
+                "this list holds its limit of {limit} tasks; delete some before adding more"
             )),
             StoreError::TaskLimit {
                 limit,
                 importing: Some(count),
             } => Self::Conflict(format!(
-                "the import holds {count} tasks, more than an account's limit of {limit}; nothing was imported"
+                "the import holds {count} tasks, more than a list's limit of {limit}; nothing was imported"
             )),
             StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
+            StoreError::ListNotFound(id) => Self::NotFound(format!("list {id} not found")),
+            StoreError::NotAllowed { list, role, needed } => Self::Forbidden(match needed {
+                Need::Manage => format!(
+                    "you are {} of list {list}; only its owner may rename, delete or share it",
+                    role.with_article()
+                ),
+                Need::ChangeTasks | Need::Read => format!(
+                    "you are {} of list {list}: you may read its tasks but not change them",
+                    role.with_article()
+                ),
+            }),
+            StoreError::DefaultList => Self::Conflict(
+                "the default list cannot be deleted; delete its tasks instead".to_owned(),
+            ),
+            StoreError::TargetList(id) => Self::Validation(FieldError::new(
+                "list_id",
+                format!("list {id} is not a list you may add tasks to"),
+            )),
+            StoreError::UnknownUser(name) => Self::Validation(FieldError::new(
+                "username",
+                format!("no account is named {name:?}"),
+            )),
+            StoreError::ShareWithSelf => Self::Validation(FieldError::new(
+                "username",
+                "that is the list's owner; share it with someone else",
+            )),
+            StoreError::AlreadyMember(name) => Self::Conflict(format!(
+                "the list is already shared with {name:?}; change their role with PATCH"
+            )),
+            StoreError::MemberNotFound(name) => {
+                Self::NotFound(format!("{name:?} is not a member of this list"))
+            }
             err if err.is_transient() => Self::DatabaseUnavailable(err),
             err => Self::Internal(err.into()),
         }

@@ -169,6 +169,10 @@ impl BaseUrl {
     pub fn task_url(&self, id: i64) -> String {
         format!("{}/api/todos/{id}", self.0)
     }
+
+    pub fn list_url(&self, id: crate::domain::ListId) -> String {
+        format!("{}/api/lists/{}", self.0, id.0)
+    }
 }
 
 /// The version an `If-Match` header names, if any: a write then applies

@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 
 use crate::db::DataVersion;
-use crate::domain::{Owner, TaskFilter};
+use crate::domain::{ListId, TaskFilter};
 
 /// Different filters and base URLs each keep their own entry; this bounds
 /// the memory a client cycling through query strings can pin.
@@ -41,8 +41,9 @@ struct Shared {
     hasher: std::collections::hash_map::RandomState,
 }
 
-/// One list: whose, under which base URL, with which filters.
-pub type ListKey = (Owner, String, TaskFilter);
+/// One list: which, under which base URL, with which filters. Who may read
+/// it is checked before the cache is asked.
+pub type ListKey = (ListId, String, TaskFilter);
 
 #[derive(Default)]
 struct Entries {

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OwnedMutexGuard;
 
-use crate::domain::Owner;
+use crate::domain::ListId;
 
 /// One lock per owner, made when first needed and forgotten when nobody
 /// holds or waits for it, so the map stays as small as the lists in use.
 #[derive(Clone, Debug, Default)]
 pub struct Turns {
-    locks: Arc<Mutex<HashMap<Owner, Arc<tokio::sync::Mutex<()>>>>>,
+    locks: Arc<Mutex<HashMap<ListId, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// A turn on one owner's list, until dropped.
@@ -22,21 +22,21 @@ pub struct Turn {
 }
 
 impl Turns {
-    /// Waits for `owner`'s list to be free, then holds it.
-    pub async fn take(&self, owner: Owner) -> Turn {
+    /// Waits for `list` to be free, then holds it.
+    pub async fn take(&self, list: ListId) -> Turn {
         let lock = {
             let mut locks = self.map();
             // Forget the locks that nobody holds or waits for: the map
             // keeps the only reference to those.
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-            locks.entry(owner).or_default().clone()
+            locks.entry(list).or_default().clone()
         };
         Turn {
             _guard: lock.lock_owned().await,
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, Arc<tokio::sync::Mutex<()>>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<ListId, Arc<tokio::sync::Mutex<()>>>> {
         // Every statement leaves the map whole, so a poisoned lock is safe.
         self.locks
             .lock()
@@ -47,13 +47,12 @@ impl Turns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::UserId;
 
     #[tokio::test]
     async fn lists_take_turns_alone() {
         let turns = Turns::default();
-        let ada = Owner::user(UserId(1));
-        let bob = Owner::user(UserId(2));
+        let ada = ListId(1);
+        let bob = ListId(2);
         let first = turns.take(ada).await;
         // Bob does not wait for Ada.
         let _bob = tokio::time::timeout(std::time::Duration::from_secs(1), turns.take(bob))

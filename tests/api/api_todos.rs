@@ -497,8 +497,13 @@ async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
     let other_instance = DatabaseTarget::from_config(&db_config)
         .unwrap()
         .connect(2, db_config.acquire_timeout);
+    let shared = other_instance
+        .default_list(todo_app::domain::Owner::SHARED)
+        .await
+        .unwrap();
     other_instance
         .create_task(
+            shared,
             todo_app::domain::Owner::SHARED,
             NewTask::try_from(json!({"title": "theirs"}).as_object().unwrap()).unwrap(),
         )

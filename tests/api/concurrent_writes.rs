@@ -312,9 +312,12 @@ async fn run_creates(store: &Store) -> Outcome {
         },
         NewTask::new(title("after the placed one")),
     ];
+    let shared = store.default_list(Owner::SHARED).await.unwrap();
     let mut one_by_one = Vec::new();
     for new in series {
-        one_by_one.push(seen(&store.create_task(Owner::SHARED, new).await.unwrap()));
+        one_by_one.push(seen(
+            &store.create_task(shared, Owner::SHARED, new).await.unwrap(),
+        ));
     }
 
     let mut creates = tokio::task::JoinSet::new();
@@ -327,7 +330,7 @@ async fn run_creates(store: &Store) -> Outcome {
         };
         creates.spawn(async move {
             let created = store
-                .create_task(Owner::SHARED, NewTask::new(title(&name)))
+                .create_task(shared, Owner::SHARED, NewTask::new(title(&name)))
                 .await;
             (name, created)
         });
@@ -342,7 +345,7 @@ async fn run_creates(store: &Store) -> Outcome {
     }
 
     let stored: Vec<Seen> = store
-        .all_tasks(Owner::SHARED)
+        .all_tasks(shared)
         .await
         .unwrap()
         .iter()

@@ -255,7 +255,7 @@ fn bad_inputs() -> Vec<BadInput> {
             422,
             "validation_failed",
             Some("body"),
-            "unknown field \"colour\"; expected title, priority, completed, order or due",
+            "unknown field \"colour\"; expected title, priority, completed, order, due or list_id",
         ),
         create(
             &json!({"title": "x".repeat(100 * 1024)}).to_string(),

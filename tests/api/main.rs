@@ -22,6 +22,7 @@ mod openapi;
 mod ops;
 mod refusals;
 mod rotation;
+mod sharing;
 mod shutdown;
 mod table_growth;
 mod task_limit;

@@ -437,6 +437,30 @@ fn every_route_in_the_source_is_documented() {
 }
 
 /// The string literals passed to `.route(` in Rust source.
+/// The account lists are shared with in the routing test, made once.
+async fn routed_member(app: &TestApp) -> String {
+    let name = "routed-member";
+    let probe = app
+        .client
+        .get(app.url("/api/account"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 200);
+    let exists = reqwest::Client::new()
+        .post(app.url("/api/tokens"))
+        .json(&json!({"username": name, "password": "member passphrase", "name": "x"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        == 201;
+    if !exists {
+        app.sign_up(name, "member passphrase").await;
+    }
+    name.to_owned()
+}
+
 fn route_literals(text: &str) -> Vec<String> {
     text.match_indices(".route(")
         .filter_map(|(at, call)| {
@@ -495,7 +519,31 @@ async fn documented_operations_are_routed_and_nothing_else(app: TestApp) {
                     &app.sign_up_with_token(&name, "probe passphrase").await,
                 );
             }
-            let path = template.replace("{id}", &id);
+            // A fresh list of the caller's, shared with a member, so a 404
+            // on a list route can only mean "no route" too.
+            let list: Value = app
+                .client
+                .post(app.url("/api/lists"))
+                .json(&json!({"name": "probe"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let member = routed_member(&app).await;
+            let shared = app
+                .client
+                .post(app.url(&format!("/api/lists/{}/members", list["id"])))
+                .json(&json!({"username": member, "role": "editor"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(shared.status(), 201);
+            let path = template
+                .replace("{id}", &id)
+                .replace("{list_id}", &list["id"].to_string())
+                .replace("{username}", &member);
             let response = client
                 .request(method.parse().unwrap(), app.url(&path))
                 .header(CONTENT_TYPE, "application/json")
@@ -796,6 +844,328 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         .await;
     api.expect(204, TODOS, c.delete(url(TODOS))).await;
 
+    // Lists, their tasks and their members.
+    const LISTS: &str = "/api/lists";
+    const LIST: &str = "/api/lists/{list_id}";
+    const LIST_TODOS: &str = "/api/lists/{list_id}/todos";
+    const MEMBERS: &str = "/api/lists/{list_id}/members";
+    const MEMBER: &str = "/api/lists/{list_id}/members/{username}";
+    for example in examples("NewList") {
+        api.expect(201, LISTS, c.post(url(LISTS)).json(&example))
+            .await;
+    }
+    let groceries = api
+        .expect(
+            201,
+            LISTS,
+            c.post(url(LISTS)).json(&json!({"name": "Shop"})),
+        )
+        .await;
+    assert_eq!(
+        groceries.headers["location"],
+        groceries.body["url"].as_str().unwrap()
+    );
+    api.expect(400, LISTS, json_text(c.post(url(LISTS)), "{"))
+        .await;
+    api.expect(413, LISTS, c.post(url(LISTS)).json(&huge)).await;
+    api.expect(415, LISTS, c.post(url(LISTS)).body("{}")).await;
+    api.expect(422, LISTS, c.post(url(LISTS)).json(&json!({"name": ""})))
+        .await;
+    let lists = api.expect(200, LISTS, c.get(url(LISTS))).await;
+    assert!(
+        lists
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["default"] == true)
+    );
+    let list_id = groceries.body["id"].as_i64().unwrap();
+    let list_path = format!("/api/lists/{list_id}");
+    api.expect(200, LIST, c.get(url(&list_path))).await;
+    api.expect(404, LIST, c.get(url("/api/lists/999999"))).await;
+    for example in examples("ListChanges") {
+        api.expect(200, LIST, c.patch(url(&list_path)).json(&example))
+            .await;
+    }
+    api.expect(400, LIST, json_text(c.patch(url(&list_path)), "["))
+        .await;
+    api.expect(413, LIST, c.patch(url(&list_path)).json(&huge))
+        .await;
+    api.expect(415, LIST, c.patch(url(&list_path)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        LIST,
+        c.patch(url(&list_path)).json(&json!({"name": 3})),
+    )
+    .await;
+    api.expect(
+        404,
+        LIST,
+        c.patch(url("/api/lists/999999"))
+            .json(&json!({"name": "x"})),
+    )
+    .await;
+    let default_id = lists
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["default"] == true)
+        .unwrap()["id"]
+        .clone();
+    api.expect(
+        409,
+        LIST,
+        c.delete(url(&format!("/api/lists/{default_id}"))),
+    )
+    .await;
+
+    // Its tasks, as /api/todos.
+    let todos_path = format!("/api/lists/{list_id}/todos");
+    let in_list = api
+        .expect(
+            201,
+            LIST_TODOS,
+            c.post(url(&todos_path)).json(&json!({"title": "Milk"})),
+        )
+        .await;
+    assert_eq!(in_list.body["list_id"], list_id);
+    api.expect(400, LIST_TODOS, json_text(c.post(url(&todos_path)), "{"))
+        .await;
+    api.expect(413, LIST_TODOS, c.post(url(&todos_path)).json(&huge))
+        .await;
+    api.expect(415, LIST_TODOS, c.post(url(&todos_path)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        LIST_TODOS,
+        c.post(url(&todos_path)).json(&json!({"title": ""})),
+    )
+    .await;
+    api.expect(
+        404,
+        LIST_TODOS,
+        c.post(url("/api/lists/999999/todos"))
+            .json(&json!({"title": "x"})),
+    )
+    .await;
+    api.expect(200, LIST_TODOS, c.get(url(&todos_path))).await;
+    api.expect(
+        400,
+        LIST_TODOS,
+        c.get(url(&format!("{todos_path}?limit=1&limit=2"))),
+    )
+    .await;
+    api.expect(
+        422,
+        LIST_TODOS,
+        c.get(url(&format!("{todos_path}?limit=0"))),
+    )
+    .await;
+    api.expect(404, LIST_TODOS, c.get(url("/api/lists/999999/todos")))
+        .await;
+    api.expect(
+        200,
+        LIST_TODOS,
+        c.patch(url(&todos_path)).json(&json!({"completed": true})),
+    )
+    .await;
+    api.expect(400, LIST_TODOS, json_text(c.patch(url(&todos_path)), "x"))
+        .await;
+    api.expect(413, LIST_TODOS, c.patch(url(&todos_path)).json(&huge))
+        .await;
+    api.expect(415, LIST_TODOS, c.patch(url(&todos_path)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        LIST_TODOS,
+        c.patch(url(&todos_path)).json(&json!({"completed": 1})),
+    )
+    .await;
+    api.expect(
+        404,
+        LIST_TODOS,
+        c.patch(url("/api/lists/999999/todos"))
+            .json(&json!({"completed": true})),
+    )
+    .await;
+
+    // Members: a viewer reads, and is refused every change.
+    let viewer_name = "list-viewer";
+    let viewer = crate::helpers::token_client(
+        &app.sign_up_with_token(viewer_name, "viewer passphrase")
+            .await,
+    );
+    let members_path = format!("/api/lists/{list_id}/members");
+    for example in examples("NewMember") {
+        let name = example["username"].as_str().unwrap().to_owned();
+        app.sign_up(&name, "member passphrase").await;
+        api.expect(201, MEMBERS, c.post(url(&members_path)).json(&example))
+            .await;
+    }
+    api.expect(
+        201,
+        MEMBERS,
+        c.post(url(&members_path))
+            .json(&json!({"username": viewer_name, "role": "viewer"})),
+    )
+    .await;
+    api.expect(
+        409,
+        MEMBERS,
+        c.post(url(&members_path))
+            .json(&json!({"username": viewer_name, "role": "editor"})),
+    )
+    .await;
+    api.expect(400, MEMBERS, json_text(c.post(url(&members_path)), "{"))
+        .await;
+    api.expect(413, MEMBERS, c.post(url(&members_path)).json(&huge))
+        .await;
+    api.expect(415, MEMBERS, c.post(url(&members_path)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        MEMBERS,
+        c.post(url(&members_path))
+            .json(&json!({"username": "nobody-here", "role": "viewer"})),
+    )
+    .await;
+    api.expect(
+        403,
+        MEMBERS,
+        viewer
+            .post(url(&members_path))
+            .json(&json!({"username": "owner", "role": "viewer"})),
+    )
+    .await;
+    api.expect(
+        404,
+        MEMBERS,
+        c.post(url("/api/lists/999999/members"))
+            .json(&json!({"username": viewer_name, "role": "viewer"})),
+    )
+    .await;
+    let members = api
+        .expect(200, MEMBERS, viewer.get(url(&members_path)))
+        .await;
+    assert!(
+        members
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["username"] == viewer_name)
+    );
+    api.expect(404, MEMBERS, c.get(url("/api/lists/999999/members")))
+        .await;
+    let viewer_path = format!("{members_path}/{viewer_name}");
+    for example in examples("MemberChanges") {
+        api.expect(200, MEMBER, c.patch(url(&viewer_path)).json(&example))
+            .await;
+    }
+    api.expect(400, MEMBER, json_text(c.patch(url(&viewer_path)), "{"))
+        .await;
+    api.expect(413, MEMBER, c.patch(url(&viewer_path)).json(&huge))
+        .await;
+    api.expect(415, MEMBER, c.patch(url(&viewer_path)).body("{}"))
+        .await;
+    api.expect(
+        422,
+        MEMBER,
+        c.patch(url(&viewer_path)).json(&json!({"role": "owner"})),
+    )
+    .await;
+    api.expect(
+        403,
+        MEMBER,
+        viewer
+            .patch(url(&viewer_path))
+            .json(&json!({"role": "editor"})),
+    )
+    .await;
+    api.expect(
+        404,
+        MEMBER,
+        c.patch(url(&format!("{members_path}/nobody-here")))
+            .json(&json!({"role": "viewer"})),
+    )
+    .await;
+    // What a viewer may not do.
+    api.expect(
+        403,
+        LIST,
+        viewer.patch(url(&list_path)).json(&json!({"name": "mine"})),
+    )
+    .await;
+    api.expect(403, LIST, viewer.delete(url(&list_path))).await;
+    api.expect(
+        403,
+        LIST_TODOS,
+        viewer.post(url(&todos_path)).json(&json!({"title": "x"})),
+    )
+    .await;
+    api.expect(
+        403,
+        LIST_TODOS,
+        viewer
+            .patch(url(&todos_path))
+            .json(&json!({"completed": false})),
+    )
+    .await;
+    api.expect(403, LIST_TODOS, viewer.delete(url(&todos_path)))
+        .await;
+    let milk = url(&format!("/api/todos/{}", in_list.body["id"]));
+    api.expect(
+        403,
+        TASK,
+        viewer.patch(&milk).json(&json!({"completed": false})),
+    )
+    .await;
+    api.expect(403, TASK, viewer.delete(&milk)).await;
+    api.expect(200, TASK, viewer.get(&milk)).await;
+    // Moving a task into a list the caller may not add to.
+    api.expect(422, TASK, c.patch(&milk).json(&json!({"list_id": 999999})))
+        .await;
+    api.expect(
+        400,
+        LIST_TODOS,
+        c.delete(url(&format!("{todos_path}?completed=1&completed=1"))),
+    )
+    .await;
+    api.expect(
+        422,
+        LIST_TODOS,
+        c.delete(url(&format!("{todos_path}?completed=false"))),
+    )
+    .await;
+    api.expect(404, LIST_TODOS, c.delete(url("/api/lists/999999/todos")))
+        .await;
+    api.expect(
+        204,
+        LIST_TODOS,
+        c.delete(url(&format!("{todos_path}?completed=true"))),
+    )
+    .await;
+    // Removing members: the owner removes one, a member leaves.
+    api.expect(
+        403,
+        MEMBER,
+        viewer.delete(url(&format!("{members_path}/sam"))),
+    )
+    .await;
+    api.expect(204, MEMBER, c.delete(url(&format!("{members_path}/sam"))))
+        .await;
+    api.expect(204, MEMBER, viewer.delete(url(&viewer_path)))
+        .await;
+    api.expect(404, MEMBER, c.delete(url(&viewer_path))).await;
+    api.expect(404, LIST, viewer.get(url(&list_path))).await;
+    api.expect(204, LIST_TODOS, c.delete(url(&todos_path)))
+        .await;
+    api.expect(204, LIST, c.delete(url(&list_path))).await;
+    api.expect(404, LIST, c.delete(url(&list_path))).await;
+
     // The rest of the document's paths.
     api.expect(200, "/api/openapi.json", c.get(url("/api/openapi.json")))
         .await;
@@ -883,7 +1253,13 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
             continue;
         }
         let request = anon
-            .request(method.clone(), url(&path.replace("{id}", &id.to_string())))
+            .request(
+                method.clone(),
+                url(&path
+                    .replace("{id}", &id.to_string())
+                    .replace("{list_id}", "1")
+                    .replace("{username}", "someone")),
+            )
             .json(&json!({"name": "x"}));
         api.expect(401, &path, request).await;
     }
@@ -926,6 +1302,38 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         (TASK, c.delete(&gone)),
         ("/api/export", c.get(url("/api/export"))),
         (IMPORT, c.post(url(IMPORT)).json(&export.body)),
+        (LISTS, c.get(url(LISTS))),
+        (LISTS, c.post(url(LISTS)).json(&json!({"name": "x"}))),
+        (LIST, c.get(url("/api/lists/1"))),
+        (
+            LIST,
+            c.patch(url("/api/lists/1")).json(&json!({"name": "x"})),
+        ),
+        (LIST, c.delete(url("/api/lists/1"))),
+        (LIST_TODOS, c.get(url("/api/lists/1/todos"))),
+        (
+            LIST_TODOS,
+            c.post(url("/api/lists/1/todos"))
+                .json(&json!({"title": "x"})),
+        ),
+        (
+            LIST_TODOS,
+            c.patch(url("/api/lists/1/todos"))
+                .json(&json!({"completed": true})),
+        ),
+        (LIST_TODOS, c.delete(url("/api/lists/1/todos"))),
+        (MEMBERS, c.get(url("/api/lists/1/members"))),
+        (
+            MEMBERS,
+            c.post(url("/api/lists/1/members"))
+                .json(&json!({"username": "sam", "role": "viewer"})),
+        ),
+        (
+            MEMBER,
+            c.patch(url("/api/lists/1/members/sam"))
+                .json(&json!({"role": "viewer"})),
+        ),
+        (MEMBER, c.delete(url("/api/lists/1/members/sam"))),
         ("/readyz", c.get(url("/readyz"))),
     ] {
         api.expect(503, template, request).await;

@@ -59,10 +59,11 @@ async fn in_flight_request_finishes_during_shutdown(backend: Backend) {
     result.unwrap().expect("server stopped with an error");
     // The write that got a 201 is stored.
     let store = app.database.store();
-    let tasks = store
-        .all_tasks(todo_app::domain::Owner::SHARED)
+    let shared = store
+        .default_list(todo_app::domain::Owner::SHARED)
         .await
         .unwrap();
+    let tasks = store.all_tasks(shared).await.unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].title.as_str(), "sent during shutdown");
     store.close().await;

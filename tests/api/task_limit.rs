@@ -67,7 +67,7 @@ async fn creates_and_imports_stop_at_the_task_limit(backend: Backend) {
     assert_eq!(error["code"], "conflict");
     assert_eq!(
         error["message"],
-        "this account holds its limit of 3 tasks; delete some before adding more"
+        "this list holds its limit of 3 tasks; delete some before adding more"
     );
     // The page's form is refused the same way.
     let browser = app.log_in("ada", "ada's passphrase").await.unwrap();
@@ -88,7 +88,7 @@ async fn creates_and_imports_stop_at_the_task_limit(backend: Backend) {
     let error: Value = refused.json().await.unwrap();
     assert_eq!(
         error["message"],
-        "the import holds 4 tasks, more than an account's limit of 3; nothing was imported"
+        "the import holds 4 tasks, more than a list's limit of 3; nothing was imported"
     );
     assert_eq!(titles(&app, &ada).await, ["one", "two", "three"]);
     // One that fits is stored.

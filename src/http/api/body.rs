@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use self::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TitleText};
 use crate::domain::{
-    Due, FieldError, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title, check_range,
+    Due, FieldError, ListId, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title, check_range,
 };
 use crate::http::extract::{Body, from_json};
 use crate::json::{kind, whole_number};
@@ -51,6 +51,19 @@ macro_rules! task_body {
             #[serde(default, deserialize_with = "due")]
             #[schema(value_type = Option<CalendarDay>)]
             due: Option<Option<NaiveDate>>,
+            /// The list the task is in: on a create, the list to add it to
+            /// (instead of the one in the path, or the default list); on a
+            /// change, the list to move it to (at its end unless `order`
+            /// is given). Either way a list the caller may add tasks to.
+            #[serde(default, deserialize_with = "list_id")]
+            #[schema(value_type = i64, minimum = 1)]
+            list_id: Option<ListId>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            created_by: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            completed_by: Option<IgnoredAny>,
             #[serde(default)]
             #[schema(value_type = ReadOnly)]
             id: Option<IgnoredAny>,
@@ -73,7 +86,7 @@ macro_rules! task_body {
 
         impl Body for $name {
             const FIELDS: &'static [&'static str] =
-                &["title", "priority", "completed", "order", "due"];
+                &["title", "priority", "completed", "order", "due", "list_id"];
         }
 
         impl From<$name> for TaskChanges {
@@ -84,6 +97,7 @@ macro_rules! task_body {
                     completed: body.completed,
                     order: body.order,
                     due: body.due,
+                    list: body.list_id,
                 }
             }
         }
@@ -210,6 +224,20 @@ fn order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::E
         None => Err(FieldError::new(
             "order",
             format!("order must be an integer, not {}", kind(value)),
+        )),
+    })
+}
+
+/// A list id: a positive whole number.
+fn list_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ListId>, D::Error> {
+    field(deserializer, |value| match whole_number(value) {
+        Some(n) if n > 0 => Ok(ListId(n)),
+        _ => Err(FieldError::new(
+            "list_id",
+            format!(
+                "list_id must be the id of a list (a positive integer), not {}",
+                kind(value)
+            ),
         )),
     })
 }
@@ -350,7 +378,7 @@ mod tests {
         assert_eq!(err.field, "body");
         assert_eq!(
             err.message,
-            "unknown field \"titel\"; expected title, priority, completed, order or due"
+            "unknown field \"titel\"; expected title, priority, completed, order, due or list_id"
         );
         let ok = changes(json!({"id": 3, "url": "x", "completed": true})).unwrap();
         assert_eq!(ok.completed, Some(true));

@@ -3,8 +3,11 @@
 //!
 //! Where things are:
 //! - this file: the routes, and which handler answers each;
-//! - `tasks`: the handlers of `/api/todos` and `/api/todos/{id}`, and the
-//!   `{id}` path segment;
+//! - `tasks`: the handlers of `/api/todos`, `/api/lists/{list_id}/todos`
+//!   and `/api/todos/{id}`, and the `{id}` path segment;
+//! - `lists`: `/api/lists`, one list and its members;
+//! - `scope`: which list a collection route works on (the default one, or
+//!   the one in the path) and the caller's role there;
 //! - `transfer`: `GET /api/export` and `POST /api/import` (the file format
 //!   itself is `crate::export`, shared with the CLI);
 //! - `body`: JSON request bodies parsed into domain types, the only place
@@ -19,15 +22,17 @@
 //! to people by `http::reference` (`/api/docs`).
 
 pub(crate) mod body;
+pub(crate) mod lists;
 mod pagination;
 mod query;
+mod scope;
 pub(crate) mod tasks;
 pub(crate) mod transfer;
 mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 pub use query::parse_bool;
 pub use view::TaskView;
@@ -46,6 +51,26 @@ pub fn router(import_body_limit: usize) -> Router<AppState> {
         .route(
             "/api/todos/{id}",
             get(tasks::get).patch(tasks::update).delete(tasks::delete),
+        )
+        .route("/api/lists", get(lists::index).post(lists::create))
+        .route(
+            "/api/lists/{list_id}",
+            get(lists::show).patch(lists::update).delete(lists::delete),
+        )
+        .route(
+            "/api/lists/{list_id}/todos",
+            get(tasks::list_in)
+                .post(tasks::create_in)
+                .patch(tasks::update_all_in)
+                .delete(tasks::delete_many_in),
+        )
+        .route(
+            "/api/lists/{list_id}/members",
+            get(lists::members).post(lists::add_member),
+        )
+        .route(
+            "/api/lists/{list_id}/members/{username}",
+            patch(lists::update_member).delete(lists::remove_member),
         )
         .route("/api/export", get(transfer::export))
         .route(

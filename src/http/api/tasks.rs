@@ -1,4 +1,5 @@
-//! The handlers of `/api/todos` (the list) and `/api/todos/{id}` (one task).
+//! The handlers of `/api/todos` (the default list), `/api/lists/{list_id}/todos`
+//! (any list) and `/api/todos/{id}` (one task, in whichever list).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -13,8 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::body::{CompleteAll, NewTaskBody, TaskChangesBody};
 use super::pagination::next_page_link;
 use super::query::{self, DeleteParams, Deletion, ListParams};
+use super::scope::{ListIdParam, ListScope};
 use super::view::{TaskView, insert_etag, task_response};
-use crate::domain::{NewTask, Owner, TaskChanges, TaskFilter};
+use crate::db::{Need, StoreError};
+use crate::domain::{ListId, NewTask, TaskChanges, TaskFilter};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
@@ -41,18 +44,18 @@ use crate::http::openapi::responses::*;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    ApiOwner(owner): ApiOwner,
+    scope: ListScope,
     base: BaseUrl,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let filter = TaskFilter::try_from(query::accept(params)?)?;
-    let key = (owner, base.0.clone(), filter.clone());
+    let key = (scope.list, base.0.clone(), filter.clone());
     let list = state
         .list_cache
         .get_or_build(
             || state.store.data_version(),
             key,
-            || build_list(&state, owner, &base, &filter),
+            || build_list(&state, scope.list, &base, &filter),
         )
         .await?;
     let mut response = (
@@ -69,11 +72,11 @@ pub async fn list(
 /// The list as the database has it now, ready to send.
 async fn build_list(
     state: &AppState,
-    owner: Owner,
+    list: ListId,
     base: &BaseUrl,
     filter: &TaskFilter,
 ) -> ApiResult<CachedList> {
-    let (tasks, has_more) = state.store.list_tasks(owner, filter).await?;
+    let (tasks, has_more) = state.store.list_tasks(list, filter).await?;
     let views: Vec<TaskView> = tasks.iter().map(|t| TaskView::new(t, base)).collect();
     let body = serde_json::to_vec(&views).map_err(|e| {
         ApiError::Internal(anyhow::Error::new(e).context("failed to serialize tasks"))
@@ -107,12 +110,32 @@ async fn build_list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    ApiOwner(owner): ApiOwner,
+    scope: ListScope,
     base: BaseUrl,
     JsonBody(body): JsonBody<NewTaskBody>,
 ) -> ApiResult<Response> {
-    let new = NewTask::try_from(body)?;
-    let task = state.store.create_task(owner, new).await?;
+    let changes = TaskChanges::from(body);
+    let list = match changes.list {
+        Some(named) if named != scope.list => {
+            state
+                .store
+                .require(scope.actor, named, Need::ChangeTasks)
+                .await
+                .map_err(|err| match err {
+                    StoreError::ListNotFound(_) | StoreError::NotAllowed { .. } => {
+                        StoreError::TargetList(named.0)
+                    }
+                    other => other,
+                })?;
+            named
+        }
+        _ => {
+            scope.may_change_tasks()?;
+            scope.list
+        }
+    };
+    let new = NewTask::try_from(changes)?;
+    let task = state.store.create_task(list, scope.actor, new).await?;
     let mut response = task_response(StatusCode::CREATED, &task, &base);
     if let Ok(location) = HeaderValue::from_str(&base.task_url(task.id)) {
         response.headers_mut().insert(LOCATION, location);
@@ -227,12 +250,15 @@ pub async fn get(
     tag = "Tasks",
     summary = "Change a task",
     description = "Changes the fields given and returns the whole task with its new ETag. With \
-                   `If-Match`, only if the task is still at that version.",
+                   `If-Match`, only if the task is still at that version. Any task in a list \
+                   the caller owns or edits; `list_id` moves it to another such list. A \
+                   viewer of the task's list gets 403.",
     params(TaskId, IfMatch),
     request_body(content = TaskChangesBody, description = "The fields to change."),
     responses(
         (status = 200, response = inline(ChangedTask)),
         (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         (status = 413, response = PayloadTooLarge),
@@ -264,11 +290,13 @@ pub async fn update(
     operation_id = "deleteTask",
     tag = "Tasks",
     summary = "Delete a task",
-    description = "Deletes the task. With `If-Match`, only if the task is still at that version.",
+    description = "Deletes the task. With `If-Match`, only if the task is still at that version. \
+                   A viewer of the task's list gets 403.",
     params(TaskId, IfMatch),
     responses(
         (status = 204, description = "The task is gone."),
         (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         (status = 503, response = Unavailable),
@@ -305,12 +333,14 @@ pub async fn delete(
 )]
 pub async fn delete_many(
     State(state): State<AppState>,
-    ApiOwner(owner): ApiOwner,
+    scope: ListScope,
     params: Result<Query<DeleteParams>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
-    match Deletion::try_from(query::accept(params)?)? {
-        Deletion::All => state.store.delete_all_tasks(owner).await?,
-        Deletion::Completed => state.store.clear_completed(owner).await?,
+    let deletion = Deletion::try_from(query::accept(params)?)?;
+    scope.may_change_tasks()?;
+    match deletion {
+        Deletion::All => state.store.delete_all_tasks(scope.list).await?,
+        Deletion::Completed => state.store.clear_completed(scope.list).await?,
     };
     Ok(StatusCode::NO_CONTENT)
 }
@@ -338,10 +368,14 @@ pub async fn delete_many(
 )]
 pub async fn update_all(
     State(state): State<AppState>,
-    ApiOwner(owner): ApiOwner,
+    scope: ListScope,
     JsonBody(CompleteAll { completed }): JsonBody<CompleteAll>,
 ) -> ApiResult<Json<Updated>> {
-    let updated = state.store.set_all_completed(owner, completed).await?;
+    scope.may_change_tasks()?;
+    let updated = state
+        .store
+        .set_all_completed(scope.list, scope.actor, completed)
+        .await?;
     Ok(Json(Updated { updated }))
 }
 
@@ -353,4 +387,118 @@ pub struct Updated {
     /// counted.
     #[schema(minimum = 0)]
     updated: u64,
+}
+
+// The same collection routes on a list named in the path. Each is the
+// handler above; these exist to describe the routes in the document.
+
+#[utoipa::path(
+    get,
+    path = "/api/lists/{list_id}/todos",
+    operation_id = "listTasksInList",
+    tag = "Lists",
+    summary = "List the tasks of a list",
+    description = "As `GET /api/todos`, for a list the caller owns or is a member of.",
+    params(ListIdParam, ListParams),
+    responses(
+        (status = 200, response = inline(TaskPage)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn list_in(
+    state: State<AppState>,
+    scope: ListScope,
+    base: BaseUrl,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    list(state, scope, base, params).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/lists/{list_id}/todos",
+    operation_id = "createTaskInList",
+    tag = "Lists",
+    summary = "Create a task in a list",
+    description = "As `POST /api/todos`, in a list the caller owns or edits; a viewer gets 403.",
+    params(ListIdParam),
+    request_body(content = NewTaskBody, description = "The task to create."),
+    responses(
+        (status = 201, response = inline(TaskCreated)),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn create_in(
+    state: State<AppState>,
+    scope: ListScope,
+    base: BaseUrl,
+    body: JsonBody<NewTaskBody>,
+) -> ApiResult<Response> {
+    create(state, scope, base, body).await
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/lists/{list_id}/todos",
+    operation_id = "deleteTasksInList",
+    tag = "Lists",
+    summary = "Delete the tasks of a list, or its completed ones",
+    description = "As `DELETE /api/todos`, in a list the caller owns or edits; a viewer gets 403.",
+    params(ListIdParam, DeleteParams),
+    responses(
+        (status = 204, description = "The tasks are gone."),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn delete_many_in(
+    state: State<AppState>,
+    scope: ListScope,
+    params: Result<Query<DeleteParams>, QueryRejection>,
+) -> ApiResult<StatusCode> {
+    delete_many(state, scope, params).await
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/lists/{list_id}/todos",
+    operation_id = "completeAllTasksInList",
+    tag = "Lists",
+    summary = "Complete or reopen every task of a list",
+    description = "As `PATCH /api/todos`, in a list the caller owns or edits; a viewer gets 403.",
+    params(ListIdParam),
+    request_body(content = CompleteAll, description = "The state to give every task."),
+    responses(
+        (status = 200, description = "How many tasks changed.", body = Updated),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn update_all_in(
+    state: State<AppState>,
+    scope: ListScope,
+    body: JsonBody<CompleteAll>,
+) -> ApiResult<Json<Updated>> {
+    update_all(state, scope, body).await
 }

@@ -36,7 +36,8 @@ pub async fn export(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
 ) -> ApiResult<Response> {
-    let tasks = state.store.all_tasks(owner).await?;
+    let list = state.store.default_list(owner).await?;
+    let tasks = state.store.all_tasks(list).await?;
     let mut response = Json(export_document(tasks)).into_response();
     response.headers_mut().insert(
         CONTENT_DISPOSITION,
@@ -86,7 +87,11 @@ pub async fn import(
     })?;
     // The file can be large; what matters from here on is what was parsed.
     drop(body);
-    let imported = state.store.import_tasks(owner, &tasks, replace).await?;
+    let list = state.store.default_list(owner).await?;
+    let imported = state
+        .store
+        .import_tasks(list, owner, &tasks, replace)
+        .await?;
     Ok(Json(Imported { imported }))
 }
 

@@ -49,6 +49,18 @@ pub struct TaskView<'a> {
     pub created_at: DateTime<Utc>,
     /// When the task last changed (UTC).
     pub updated_at: DateTime<Utc>,
+    /// The list the task is in.
+    #[schema(minimum = 1)]
+    pub list_id: i64,
+    /// The username of who added the task, or null when unknown (tasks
+    /// from before lists, the shared list without accounts, or an account
+    /// since deleted).
+    #[schema(required = true)]
+    pub created_by: Option<&'a str>,
+    /// The username of who completed the task; null while it is open or
+    /// when unknown.
+    #[schema(required = true)]
+    pub completed_by: Option<&'a str>,
 }
 
 impl<'a> TaskView<'a> {
@@ -65,6 +77,9 @@ impl<'a> TaskView<'a> {
             version: task.version,
             created_at: task.created_at,
             updated_at: task.updated_at,
+            list_id: task.list.0,
+            created_by: task.created_by.as_deref(),
+            completed_by: task.completed_by.as_deref(),
         }
     }
 }

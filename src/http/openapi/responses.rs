@@ -115,7 +115,9 @@ error_responses! {
     BadRequest: "bad_request",
         "The request cannot be read: the body is not valid JSON or not a JSON object, the query string is malformed, or `If-Match` is not an ETag of this API.";
     NotFound: "not_found",
-        "No task has this id. Ids that are not positive whole numbers get this answer too.";
+        "No task (or list) has this id that the caller can see. Ids that are not positive whole numbers get this answer too.";
+    Forbidden: "forbidden",
+        "The caller can see the list but its role does not allow this: a viewer changing tasks, or a member renaming, deleting or sharing a list. Nothing was changed.";
     MethodNotAllowed: "method_not_allowed",
         "The path exists but does not accept this method.";
     Conflict: "conflict",

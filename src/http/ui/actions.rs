@@ -120,7 +120,10 @@ pub(super) async fn create(
                 let mut new = NewTask::new(title);
                 new.priority = priority.unwrap_or_default();
                 new.due = due.flatten();
-                let task = state.store.create_task(reader.owner, new).await?;
+                let task = state
+                    .store
+                    .create_task(reader.list, reader.owner, new)
+                    .await?;
                 if !reader.script {
                     return Ok(back_to(&view));
                 }
@@ -329,11 +332,11 @@ pub(super) async fn toggle_all(
     let result = async {
         let completed = match form.completed()? {
             Some(completed) => completed,
-            None => state.store.count_tasks(reader.owner, None).await?.active > 0,
+            None => state.store.count_tasks(reader.list, None).await?.active > 0,
         };
         state
             .store
-            .set_all_completed(reader.owner, completed)
+            .set_all_completed(reader.list, reader.owner, completed)
             .await?;
         let view = form.view();
         if !reader.script {
@@ -366,7 +369,7 @@ pub(super) async fn clear_completed(
         };
         // What Undo brings back. (A task completed elsewhere between this
         // read and the delete is cleared without an Undo of its own.)
-        let (tasks, _) = state.store.list_tasks(reader.owner, &done).await?;
+        let (tasks, _) = state.store.list_tasks(reader.list, &done).await?;
         if tasks.is_empty() {
             return if reader.script {
                 live::answer(&state, &reader, &view, Changed::None, Extras::default()).await
@@ -394,7 +397,7 @@ pub(super) async fn clear_completed(
                 },
             });
         }
-        state.store.clear_completed(reader.owner).await?;
+        state.store.clear_completed(reader.list).await?;
         if !reader.script {
             return Ok(back_to(&view));
         }
@@ -427,9 +430,9 @@ pub(super) async fn restore(
         let mut created = tokio::task::JoinSet::new();
         for new in tasks {
             let store = state.store.clone();
-            let owner = reader.owner;
+            let (list, owner) = (reader.list, reader.owner);
             // Concurrent creates share commits (see `group_commit`).
-            created.spawn(async move { store.create_task(owner, new).await });
+            created.spawn(async move { store.create_task(list, owner, new).await });
         }
         let mut ids = Vec::new();
         while let Some(joined) = created.join_next().await {
@@ -476,10 +479,10 @@ pub(super) async fn move_task(
         // moves in quick succession (arrow keys held down) must not both
         // start from the same reading, or one of them is lost. Within this
         // process the moves on one list take turns; other lists go on.
-        let _turn = state.moves.take(reader.owner).await;
+        let _turn = state.moves.take(reader.list).await;
         let (tasks, _) = state
             .store
-            .list_tasks(reader.owner, &view.task_filter())
+            .list_tasks(reader.list, &view.task_filter())
             .await?;
         let target = match (form.direction.as_deref(), form.before.as_deref()) {
             (Some("up"), _) => MoveTarget::Up,

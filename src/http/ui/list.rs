@@ -73,7 +73,7 @@ pub(super) async fn render(
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
-    let snapshot = live::snapshot(state, reader.owner, view).await?;
+    let snapshot = live::snapshot(state, reader.list, view).await?;
     let mut page = Page::new(
         &ASSETS,
         view,

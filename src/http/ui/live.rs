@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::page::{Item, RowPart, Summary, SummaryPart};
 use super::view::View;
 use super::{Reader, UiError, UiResult, render_error};
-use crate::domain::Owner;
+use crate::domain::ListId;
 use crate::domain::{FieldError, NewTask, Task, TaskFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -34,16 +34,16 @@ pub struct Snapshot {
 }
 
 /// Reads the view's tasks and the counts the page shows for it.
-pub async fn snapshot(state: &AppState, owner: Owner, view: &View) -> UiResult<Snapshot> {
+pub async fn snapshot(state: &AppState, list: ListId, view: &View) -> UiResult<Snapshot> {
     let filter = view.task_filter();
     let ((tasks, truncated), all) = tokio::try_join!(
-        state.store.list_tasks(owner, &filter),
-        state.store.count_tasks(owner, None)
+        state.store.list_tasks(list, &filter),
+        state.store.count_tasks(list, None)
     )?;
     // The counter counts what the search matches, under every filter.
     let matching = match &view.query {
         None => all,
-        Some(query) => state.store.count_tasks(owner, Some(query)).await?,
+        Some(query) => state.store.count_tasks(list, Some(query)).await?,
     };
     let summary = Summary::new(view, all, matching, tasks.len(), truncated);
     Ok(Snapshot { tasks, summary })
@@ -176,7 +176,7 @@ pub async fn answer(
     changed: Changed,
     extras: Extras,
 ) -> UiResult {
-    let snapshot = snapshot(state, reader.owner, view).await?;
+    let snapshot = snapshot(state, reader.list, view).await?;
     let rows = match &changed {
         Changed::None => BTreeMap::new(),
         Changed::All => render_rows(snapshot.tasks.iter(), reader, view)?,
@@ -230,7 +230,7 @@ pub async fn state(
 ) -> Response {
     let result = async {
         let view = View::from_return(params(query).view.as_deref());
-        let snapshot = snapshot(&state, reader.owner, &view).await?;
+        let snapshot = snapshot(&state, reader.list, &view).await?;
         let (view_ids, summary, tag) = state_parts(&snapshot, &reader)?;
         let etag = HeaderValue::from_str(&tag).map_err(|e| {
             ApiError::Internal(anyhow::Error::new(e).context("failed to build the ETag"))
@@ -280,7 +280,7 @@ pub async fn rows(State(state): State<AppState>, reader: Reader, query: StateQue
             .collect();
         let (tasks, _) = state
             .store
-            .list_tasks(reader.owner, &view.task_filter())
+            .list_tasks(reader.list, &view.task_filter())
             .await?;
         let rows = render_rows(
             tasks.iter().filter(|t| wanted.contains(&t.id)),

@@ -46,7 +46,7 @@ use super::auth::{Caller, PageCsrfToken, PageForm};
 use super::error::ApiError;
 use crate::db::StoreError;
 use crate::domain::{
-    Due, FieldError, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter, Title,
+    Due, FieldError, ListId, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter, Title,
 };
 pub(crate) use assets::{ASSETS, Assets};
 use clock::Clock;

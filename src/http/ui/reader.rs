@@ -9,16 +9,19 @@ use super::*;
 pub struct Reader {
     pub clock: Clock,
     pub script: bool,
+    /// Who acts.
     pub owner: Owner,
+    /// The list the page shows.
+    pub list: ListId,
     /// What the page's forms carry to prove they are ours (accounts mode).
     pub csrf_token: Option<String>,
     pub username: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Reader {
+impl FromRequestParts<AppState> for Reader {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let script = parts
             .headers
             .get(header::ACCEPT)
@@ -36,10 +39,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
                 _ => Redirect::to("/login").into_response(),
             });
         };
+        let list = match state.store.default_list(owner).await {
+            Ok(list) => list,
+            Err(err) if script => return Err(ApiError::from(err).into_response()),
+            Err(err) => return Err(UiError(err.into()).into_response()),
+        };
         Ok(Self {
             clock: Clock::from_headers(&parts.headers),
             script,
             owner,
+            list,
             csrf_token,
             username: caller.username().map(str::to_owned),
         })

@@ -1,0 +1,464 @@
+//! Lists and who they are shared with.
+//!
+//! Who may do what is decided here, in the statements themselves: every
+//! query names the acting account (`Owner`) and reads or changes a list
+//! only where that account owns it or is a member with the role the
+//! change needs ([`Role`]). A list the actor cannot see is `ListNotFound`,
+//! whether or not it exists.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::pool::run;
+use super::tasks::now;
+use super::{Store, StoreError, StoreResult};
+use crate::domain::{List, ListId, ListName, Member, Owner, Role, Username};
+
+/// The role of `$1` (the actor) on list `l`, NULL when it has none.
+const ROLE_OF_ACTOR: &str = "CASE WHEN l.owner = $1 THEN 'owner' \
+     ELSE (SELECT m.role FROM list_members m WHERE m.list_id = l.id AND m.user_id = $1) END";
+
+/// The lists `$1` can see, with the actor's role and the counts; `filter`
+/// narrows both halves (own lists, shared ones) by `l`.
+fn select_lists(filter: &str) -> String {
+    format!(
+        "SELECT l.id, l.name, l.owner, l.is_default, l.position, l.created_at, l.updated_at, \
+                l.role, o.username AS owner_name, \
+                (SELECT COUNT(*) FROM list_members x WHERE x.list_id = l.id) AS members, \
+                (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id) AS total, \
+                (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id AND NOT t.completed) AS active \
+         FROM (SELECT l.*, 'owner' AS role, 0 AS shared, l.created_at AS since \
+                 FROM lists l WHERE l.owner = $1 {filter} \
+               UNION ALL \
+               SELECT l.*, m.role, 1, m.added_at \
+                 FROM list_members m JOIN lists l ON l.id = m.list_id \
+                WHERE m.user_id = $1 AND l.owner <> $1 {filter}) l \
+         LEFT JOIN users o ON o.id = l.owner \
+         ORDER BY l.shared, CASE WHEN l.shared = 0 THEN l.position ELSE 0 END, l.since, l.id"
+    )
+}
+
+#[derive(FromRow)]
+struct ListRow {
+    id: i64,
+    name: String,
+    owner: i64,
+    is_default: bool,
+    position: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    role: String,
+    owner_name: Option<String>,
+    members: i64,
+    total: i64,
+    active: i64,
+}
+
+impl From<ListRow> for List {
+    fn from(row: ListRow) -> Self {
+        List {
+            id: ListId(row.id),
+            name: ListName::stored(row.name),
+            role: if row.role == "owner" {
+                Role::Owner
+            } else {
+                // The CHECK constraint keeps member roles to these two.
+                Role::member(&row.role).unwrap_or(Role::Viewer)
+            },
+            owner: row
+                .owner_name
+                .filter(|_| row.owner != Owner::SHARED.value()),
+            is_default: row.is_default,
+            position: row.position,
+            members: row.members,
+            total: row.total,
+            active: row.active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct MemberRow {
+    username: String,
+    role: String,
+    added_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// The list `owner`'s plain task routes (`/api/todos`, the first page)
+    /// work on. It never changes, so it is looked up once per process.
+    pub async fn default_list(&self, owner: Owner) -> StoreResult<ListId> {
+        if let Some(list) = self.default_lists.get(owner) {
+            return Ok(list);
+        }
+        let found: Option<i64> = run!(self, "failed to find the default list", |pool| {
+            sqlx::query_scalar("SELECT id FROM lists WHERE owner = $1 AND is_default")
+                .bind(owner.value())
+                .fetch_optional(pool)
+        })?;
+        let list = match found {
+            Some(id) => ListId(id),
+            None => self.create_default_list(owner).await?,
+        };
+        self.default_lists.put(owner, list);
+        Ok(list)
+    }
+
+    /// Makes `owner`'s default list; a concurrent maker wins harmlessly.
+    async fn create_default_list(&self, owner: Owner) -> StoreResult<ListId> {
+        let _write = self.write_guard().await;
+        let now = now();
+        run!(self, "failed to create the default list", |pool| async {
+            sqlx::query(
+                "INSERT INTO lists (owner, name, position, is_default, created_at, updated_at) \
+                 SELECT $1, $2, 0, TRUE, $3, $3 \
+                 WHERE NOT EXISTS (SELECT 1 FROM lists WHERE owner = $1 AND is_default)",
+            )
+            .bind(owner.value())
+            .bind(ListName::DEFAULT)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            sqlx::query_scalar("SELECT id FROM lists WHERE owner = $1 AND is_default")
+                .bind(owner.value())
+                .fetch_one(pool)
+                .await
+                .map(ListId)
+        })
+    }
+
+    /// Every list `actor` can see: its own in its order, then those shared
+    /// with it.
+    pub async fn lists(&self, actor: Owner) -> StoreResult<Vec<List>> {
+        let rows: Vec<ListRow> = run!(self, "failed to read lists", |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("")))
+                .bind(actor.value())
+                .fetch_all(pool)
+        })?;
+        Ok(rows.into_iter().map(List::from).collect())
+    }
+
+    /// One list as `actor` sees it; `ListNotFound` if it cannot.
+    pub async fn list(&self, actor: Owner, id: ListId) -> StoreResult<List> {
+        let row: Option<ListRow> = run!(self, "failed to read a list", |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("AND l.id = $2")))
+                .bind(actor.value())
+                .bind(id.0)
+                .fetch_optional(pool)
+        })?;
+        row.map(List::from).ok_or(StoreError::ListNotFound(id.0))
+    }
+
+    /// `actor`'s role on a list; `ListNotFound` if it has none. One
+    /// indexed lookup, for routes that check before they act.
+    pub async fn role(&self, actor: Owner, id: ListId) -> StoreResult<Role> {
+        let role: Option<Option<String>> =
+            run!(self, "failed to check access to a list", |pool| {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT {ROLE_OF_ACTOR} FROM lists l WHERE l.id = $2"
+                )))
+                .bind(actor.value())
+                .bind(id.0)
+                .fetch_optional(pool)
+            })?;
+        match role.flatten().as_deref() {
+            Some("owner") => Ok(Role::Owner),
+            Some(member) => Ok(Role::member(member).unwrap_or(Role::Viewer)),
+            None => Err(StoreError::ListNotFound(id.0)),
+        }
+    }
+
+    /// `actor`'s role on a list, refused unless it allows `needed`.
+    pub async fn require(&self, actor: Owner, id: ListId, needed: Need) -> StoreResult<Role> {
+        let role = self.role(actor, id).await?;
+        let allowed = match needed {
+            Need::Read => true,
+            Need::ChangeTasks => role.may_change_tasks(),
+            Need::Manage => role.may_manage(),
+        };
+        if allowed {
+            Ok(role)
+        } else {
+            Err(StoreError::NotAllowed {
+                list: id.0,
+                role,
+                needed,
+            })
+        }
+    }
+
+    /// A new list of `actor`'s, after its others.
+    pub async fn create_list(&self, actor: Owner, name: &ListName) -> StoreResult<List> {
+        let id: i64 = {
+            let _write = self.write_guard().await;
+            let now = now();
+            run!(self, "failed to create a list", |pool| {
+                sqlx::query_scalar(
+                    "INSERT INTO lists (owner, name, position, is_default, created_at, updated_at) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM lists WHERE owner = $1), \
+                             FALSE, $3, $3) RETURNING id",
+                )
+                .bind(actor.value())
+                .bind(name.as_str())
+                .bind(now)
+                .fetch_one(pool)
+            })?
+        };
+        self.list(actor, ListId(id)).await
+    }
+
+    /// Renames or moves one of `actor`'s own lists.
+    pub async fn update_list(
+        &self,
+        actor: Owner,
+        id: ListId,
+        name: Option<&ListName>,
+        position: Option<i64>,
+    ) -> StoreResult<List> {
+        self.require(actor, id, Need::Manage).await?;
+        {
+            let _write = self.write_guard().await;
+            run!(self, "failed to change a list", |pool| async {
+                sqlx::query(
+                    "UPDATE lists SET name = COALESCE($3, name), position = COALESCE($4, position), \
+                     updated_at = $5 WHERE id = $2 AND owner = $1",
+                )
+                .bind(actor.value())
+                .bind(id.0)
+                .bind(name.map(ListName::as_str))
+                .bind(position)
+                .bind(now())
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        self.list(actor, id).await
+    }
+
+    /// Deletes one of `actor`'s own lists with its tasks; returns how many
+    /// tasks went. The default list stays.
+    pub async fn delete_list(&self, actor: Owner, id: ListId) -> StoreResult<u64> {
+        let list = self.list(actor, id).await?;
+        if !list.role.may_manage() {
+            return Err(StoreError::NotAllowed {
+                list: id.0,
+                role: list.role,
+                needed: Need::Manage,
+            });
+        }
+        if list.is_default {
+            return Err(StoreError::DefaultList);
+        }
+        let _write = self.write_guard().await;
+        let ctx = StoreError::db;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start deleting a list"))?;
+            let tasks = sqlx::query("DELETE FROM tasks WHERE list_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to delete a list's tasks"))?
+                .rows_affected();
+            sqlx::query("DELETE FROM lists WHERE id = $1 AND owner = $2 AND NOT is_default")
+                .bind(id.0)
+                .bind(actor.value())
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to delete a list"))?;
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit deleting a list"))?;
+            Ok(tasks)
+        })
+    }
+
+    /// Who the list is shared with; any member may ask.
+    pub async fn members(&self, actor: Owner, id: ListId) -> StoreResult<Vec<Member>> {
+        self.require(actor, id, Need::Read).await?;
+        let rows: Vec<MemberRow> = run!(self, "failed to read list members", |pool| {
+            sqlx::query_as(
+                "SELECT u.username, m.role, m.added_at FROM list_members m \
+                 JOIN users u ON u.id = m.user_id WHERE m.list_id = $1 \
+                 ORDER BY m.added_at, u.username_key",
+            )
+            .bind(id.0)
+            .fetch_all(pool)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Member {
+                role: Role::member(&row.role).unwrap_or(Role::Viewer),
+                username: row.username,
+                added_at: row.added_at,
+            })
+            .collect())
+    }
+
+    /// Shares one of `actor`'s lists with the account named `username`.
+    pub async fn add_member(
+        &self,
+        actor: Owner,
+        id: ListId,
+        username: &Username,
+        role: Role,
+    ) -> StoreResult<Member> {
+        self.require(actor, id, Need::Manage).await?;
+        let user = self.member_account(username).await?;
+        if user == actor.value() {
+            return Err(StoreError::ShareWithSelf);
+        }
+        let added_at = now();
+        let _write = self.write_guard().await;
+        let inserted = run!(self, "failed to share a list", |pool| async {
+            sqlx::query(
+                "INSERT INTO list_members (list_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (list_id, user_id) DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(user)
+            .bind(role.as_str())
+            .bind(added_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyMember(username.as_str().to_owned()));
+        }
+        Ok(Member {
+            username: self.username_of(user).await?,
+            role,
+            added_at,
+        })
+    }
+
+    /// Changes a member's role on one of `actor`'s lists.
+    pub async fn set_member_role(
+        &self,
+        actor: Owner,
+        id: ListId,
+        username: &Username,
+        role: Role,
+    ) -> StoreResult<Member> {
+        self.require(actor, id, Need::Manage).await?;
+        let _write = self.write_guard().await;
+        let row: Option<MemberRow> = run!(self, "failed to change a member's role", |pool| {
+            sqlx::query_as(
+                "UPDATE list_members SET role = $3 WHERE list_id = $1 \
+                   AND user_id = (SELECT id FROM users WHERE username_key = $2) \
+                 RETURNING (SELECT username FROM users WHERE id = list_members.user_id) AS username, \
+                           role, added_at",
+            )
+            .bind(id.0)
+            .bind(username.key())
+            .bind(role.as_str())
+            .fetch_optional(pool)
+        })?;
+        let row = row.ok_or_else(|| StoreError::MemberNotFound(username.as_str().to_owned()))?;
+        Ok(Member {
+            username: row.username,
+            role,
+            added_at: row.added_at,
+        })
+    }
+
+    /// Takes a member off a list: the owner removing anyone, or a member
+    /// leaving.
+    pub async fn remove_member(
+        &self,
+        actor: Owner,
+        id: ListId,
+        username: &Username,
+    ) -> StoreResult<()> {
+        let role = self.role(actor, id).await?;
+        let leaving = self
+            .username_of(actor.value())
+            .await
+            .is_ok_and(|own| own.eq_ignore_ascii_case(username.as_str()));
+        if !role.may_manage() && !leaving {
+            return Err(StoreError::NotAllowed {
+                list: id.0,
+                role,
+                needed: Need::Manage,
+            });
+        }
+        let _write = self.write_guard().await;
+        let removed = run!(self, "failed to remove a member", |pool| async {
+            sqlx::query(
+                "DELETE FROM list_members WHERE list_id = $1 \
+                   AND user_id = (SELECT id FROM users WHERE username_key = $2)",
+            )
+            .bind(id.0)
+            .bind(username.key())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if removed == 0 {
+            return Err(StoreError::MemberNotFound(username.as_str().to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The id of the account a list is to be shared with.
+    async fn member_account(&self, username: &Username) -> StoreResult<i64> {
+        let id: Option<i64> = run!(self, "failed to look up an account", |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE username_key = $1")
+                .bind(username.key())
+                .fetch_optional(pool)
+        })?;
+        id.ok_or_else(|| StoreError::UnknownUser(username.as_str().to_owned()))
+    }
+
+    async fn username_of(&self, user: i64) -> StoreResult<String> {
+        let name: Option<String> = run!(self, "failed to look up an account", |pool| {
+            sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+                .bind(user)
+                .fetch_optional(pool)
+        })?;
+        name.ok_or_else(|| StoreError::UnknownUser(user.to_string()))
+    }
+}
+
+/// What an action needs of the actor's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    ChangeTasks,
+    Manage,
+}
+
+/// Default lists, remembered per owner: they are made with the account
+/// and never change or go while it exists.
+#[derive(Default)]
+pub(super) struct DefaultLists(std::sync::Mutex<std::collections::HashMap<Owner, ListId>>);
+
+impl DefaultLists {
+    /// Bounds the memory many accounts can take; a full map starts over.
+    const MAX_ENTRIES: usize = 100_000;
+
+    fn get(&self, owner: Owner) -> Option<ListId> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&owner).copied()
+    }
+
+    fn put(&self, owner: Owner, list: ListId) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(owner, list);
+    }
+
+    /// An account that is gone takes its entry with it.
+    pub(super) fn forget(&self, owner: Owner) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&owner);
+    }
+}
