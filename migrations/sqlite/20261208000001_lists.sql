@@ -29,10 +29,10 @@ VALUES (0, 'Tasks', 1, TRUE, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y
 INSERT INTO lists (owner, name, position, is_default, created_at, updated_at)
 SELECT id, 'Tasks', 1, TRUE, created_at, created_at FROM users ORDER BY id;
 
--- SQLite adds a column only without NOT NULL; the CHECK stands in for it
--- from here on (it is not tested against the rows the UPDATE then fills).
-ALTER TABLE tasks ADD COLUMN list_id INTEGER REFERENCES lists (id) ON DELETE CASCADE
-    CHECK (list_id IS NOT NULL);
+-- SQLite adds a column only without NOT NULL (and tests a CHECK against
+-- the rows already there, before the UPDATE below fills them): triggers
+-- stand in for NOT NULL from here on.
+ALTER TABLE tasks ADD COLUMN list_id INTEGER REFERENCES lists (id) ON DELETE CASCADE;
 -- Who added the task and who completed it, for shared lists. NULL when
 -- unknown (before this release, AUTH_MODE=none, or a deleted account).
 ALTER TABLE tasks ADD COLUMN created_by INTEGER REFERENCES users (id) ON DELETE SET NULL;
@@ -47,3 +47,10 @@ ALTER TABLE tasks DROP COLUMN owner;
 CREATE INDEX tasks_list_position ON tasks (list_id, position, id);
 CREATE INDEX tasks_created_by ON tasks (created_by);
 CREATE INDEX tasks_completed_by ON tasks (completed_by);
+
+CREATE TRIGGER tasks_list_id_on_insert BEFORE INSERT ON tasks
+    WHEN NEW.list_id IS NULL
+    BEGIN SELECT RAISE(ABORT, 'NOT NULL constraint failed: tasks.list_id'); END;
+CREATE TRIGGER tasks_list_id_on_update BEFORE UPDATE OF list_id ON tasks
+    WHEN NEW.list_id IS NULL
+    BEGIN SELECT RAISE(ABORT, 'NOT NULL constraint failed: tasks.list_id'); END;

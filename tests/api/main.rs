@@ -27,3 +27,4 @@ mod shutdown;
 mod table_growth;
 mod task_limit;
 mod ui;
+mod upgrade;
