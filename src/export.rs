@@ -24,7 +24,7 @@ use crate::domain::{
     Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
     check_range, check_timestamp_year,
 };
-use crate::http::api::body::schema::{CalendarDay, PriorityNumber, TitleText};
+use crate::json::schema::{CalendarDay, PriorityNumber, TitleText};
 use crate::json::whole_number;
 
 /// The value of `format` in every export file.

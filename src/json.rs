@@ -1,4 +1,7 @@
-//! How the app reads JSON values, the same in API bodies and export files.
+//! How the app reads JSON values, the same in API bodies and export files,
+//! and how the OpenAPI document describes them (`schema`).
+
+pub mod schema;
 
 use serde_json::Value;
 

@@ -46,7 +46,8 @@ pub mod domain;
 pub mod export;
 /// Routes: the web UI, the JSON API and the operational endpoints.
 pub mod http;
-/// How JSON numbers and kinds are read, in API bodies and export files.
+/// How JSON numbers and kinds are read, in API bodies and export files,
+/// and the schemas that describe them.
 pub mod json;
 /// Readiness and graceful shutdown on SIGTERM/SIGINT.
 pub mod lifecycle;
@@ -57,3 +58,41 @@ pub mod telemetry;
 
 /// The git revision this binary was built from (`unknown` outside a checkout).
 pub const GIT_REVISION: &str = env!("GIT_REVISION");
+
+#[cfg(test)]
+mod tests {
+    /// The map above says dependencies point inwards: only `http` itself
+    /// and `startup`, which mounts it, may reach into `http` (and this
+    /// file, which names every module).
+    #[test]
+    fn nothing_outside_the_http_layer_depends_on_it() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![src.clone()];
+        let mut offenders = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let inside = path.strip_prefix(&src).unwrap();
+                if ["http", "startup.rs", "lib.rs"]
+                    .iter()
+                    .any(|m| inside.starts_with(m))
+                {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && std::fs::read_to_string(&path)
+                        .unwrap()
+                        .contains("crate::http")
+                {
+                    offenders.push(inside.display().to_string());
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "these use `crate::http`: {offenders:?}"
+        );
+    }
+}

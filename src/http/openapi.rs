@@ -15,7 +15,7 @@
 //!   sent (`additionalProperties: false`);
 //! - request body schemas: `ToSchema` on the types serde reads the bodies
 //!   into (`api::body`), and the schemas their fields refer to
-//!   (`api::body::schema`);
+//!   (`crate::json::schema`, shared with the export file);
 //! - shared responses and headers: [`responses`];
 //! - [`reference()`], a `$ref` to a named schema: here, at the end of this
 //!   file;
@@ -40,11 +40,11 @@ use utoipa::{Modify, OpenApi};
 use self::responses::*;
 use crate::http::api::TaskView;
 use crate::http::api::body::CompleteAll;
-use crate::http::api::body::schema::{
-    CalendarDay, OrderInput, PriorityInput, PriorityName, PriorityNumber, TitleText,
-};
 use crate::http::error::ErrorBody;
 use crate::http::{api, auth, ops, reference};
+use crate::json::schema::{
+    CalendarDay, OrderInput, PriorityInput, PriorityName, PriorityNumber, TitleText,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -14,11 +14,11 @@ use serde::de::{Deserializer, Error as _, IgnoredAny};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use self::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TitleText};
 use crate::domain::{
     Due, FieldError, ListId, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title, check_range,
 };
 use crate::http::extract::{Body, from_json};
+use crate::json::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TitleText};
 use crate::json::{kind, whole_number};
 
 /// The fields of a task a client may write, and the read-only ones it may
@@ -258,84 +258,6 @@ fn due<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Naive
     })
 }
 
-/// Types that exist for their schema only: what the fields above accept,
-/// as the document shows it. Their numbers are literals, as derive
-/// attributes need; `tests/api/openapi.rs` holds them to the domain's
-/// constants.
-pub mod schema {
-    #![allow(dead_code)]
-
-    use chrono::NaiveDate;
-    use serde::Serialize;
-    use serde_json::Value;
-    use utoipa::ToSchema;
-
-    /// What is to be done. Leading and trailing whitespace is removed; what
-    /// remains must be 1 to 255 characters long and contain no control
-    /// characters.
-    #[derive(ToSchema)]
-    #[schema(as = Title, min_length = 1, max_length = 255, examples("Water the plants"))]
-    pub struct TitleText(String);
-
-    /// How urgent the task is, from 1 (low) to 5 (do now): 1 `low`, 2
-    /// `medium`, 3 `high`, 4 `urgent`, 5 `do-now`.
-    #[derive(Serialize, ToSchema)]
-    #[schema(as = PriorityNumber, minimum = 1, maximum = 5)]
-    pub struct PriorityNumber(i16);
-
-    /// The name of a priority: `low` is 1, `medium` 2, `high` 3, `urgent` 4
-    /// and `do-now` 5.
-    #[derive(Serialize, ToSchema)]
-    #[serde(rename_all = "kebab-case")]
-    pub enum PriorityName {
-        Low,
-        Medium,
-        High,
-        Urgent,
-        DoNow,
-    }
-
-    /// A priority as a request may give it: the number from 1 to 5, or its
-    /// name. Names are matched without regard to letter case, `_` or a space
-    /// may stand for the `-` of `do-now` (and `donow` is accepted), the number
-    /// may also be sent as a string such as `"3"`, and surrounding whitespace
-    /// is ignored.
-    #[derive(Serialize, ToSchema)]
-    #[serde(untagged)]
-    #[schema(as = Priority, examples(3, "high", "do-now"))]
-    pub enum PriorityInput {
-        Number(PriorityNumber),
-        Name(PriorityName),
-    }
-
-    /// A calendar day, `YYYY-MM-DD`, with a year from 1900 to 9999.
-    #[derive(ToSchema)]
-    #[schema(
-        as = Date,
-        value_type = String,
-        format = Date,
-        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-        examples("2026-12-24")
-    )]
-    pub struct CalendarDay(NaiveDate);
-
-    /// The task's place in the list. It must lie within JavaScript's safe
-    /// integers (plus or minus 2^53 - 1), so every client reads it exactly.
-    #[derive(ToSchema)]
-    #[schema(
-        as = OrderInput,
-        minimum = -9007199254740991i64,
-        maximum = 9007199254740991i64
-    )]
-    pub struct OrderInput(i64);
-
-    /// Read-only; accepted and ignored, so a task read from the API can be
-    /// sent back as it is.
-    #[derive(ToSchema)]
-    #[schema(value_type = Value)]
-    pub struct ReadOnly(Value);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,19 +310,5 @@ mod tests {
     fn new_task_needs_a_title() {
         let body = from_json::<NewTaskBody>(json!({"priority": 2})).unwrap();
         assert_eq!(NewTask::try_from(body).unwrap_err().field, "title");
-    }
-
-    #[test]
-    fn the_priority_names_are_the_domains() {
-        use schema::PriorityName;
-        let names = serde_json::to_value([
-            PriorityName::Low,
-            PriorityName::Medium,
-            PriorityName::High,
-            PriorityName::Urgent,
-            PriorityName::DoNow,
-        ])
-        .unwrap();
-        assert_eq!(names, json!(Priority::NAMES));
     }
 }

@@ -8,9 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::body::schema::{PriorityName, PriorityNumber, TitleText};
 use crate::domain::{Priority, Task};
 use crate::http::extract::{BaseUrl, etag};
+use crate::json::schema::{PriorityName, PriorityNumber, TitleText};
 
 /// A task as the API shows it. Every field is always present.
 #[derive(Serialize, ToSchema)]
