@@ -43,6 +43,8 @@ ALTER TABLE tasks ALTER COLUMN list_id SET NOT NULL;
 DROP INDEX tasks_owner_position;
 ALTER TABLE tasks DROP COLUMN owner;
 CREATE INDEX tasks_list_position ON tasks (list_id, position, id);
+-- Today and Upcoming: the tasks of a list by due date.
+CREATE INDEX tasks_list_due ON tasks (list_id, due) WHERE due IS NOT NULL;
 CREATE INDEX tasks_created_by ON tasks (created_by);
 CREATE INDEX tasks_completed_by ON tasks (completed_by);
 

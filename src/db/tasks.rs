@@ -8,8 +8,8 @@ use super::lists::Need;
 use super::pool::{BackendConnection, run};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
-    TaskFilter, Title,
+    Agenda, ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task,
+    TaskChanges, TaskFilter, Title,
 };
 
 #[derive(FromRow)]
@@ -284,6 +284,35 @@ impl Store {
             .map(Task::from)
             .collect();
         Ok((tasks, has_more))
+    }
+
+    /// The tasks of `agenda` for a reader whose day is `today`, in every
+    /// list `actor` can read, soonest due first, at most `limit`.
+    pub async fn agenda(
+        &self,
+        actor: Owner,
+        agenda: Agenda,
+        today: NaiveDate,
+        limit: u32,
+    ) -> StoreResult<Vec<Task>> {
+        let (first, last) = agenda.days(today);
+        let rows: Vec<TaskRow> = run!(self, "failed to read the agenda", |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                task_columns!("t"),
+                " FROM tasks t WHERE t.list_id IN ",
+                readable_lists!("$1"),
+                " AND t.due <= $3 AND ($2 IS NULL OR t.due >= $2) \
+                  AND ($2 IS NOT NULL OR NOT t.completed OR t.due = $3) \
+                 ORDER BY t.completed, t.due, t.priority DESC, t.position, t.id LIMIT $4"
+            ))
+            .bind(actor.value())
+            .bind(first)
+            .bind(last)
+            .bind(i64::from(limit.min(TaskFilter::MAX_LIMIT)))
+            .fetch_all(pool)
+        })?;
+        Ok(rows.into_iter().map(Task::from).collect())
     }
 
     /// Counts the tasks of `list`; with `query`, only those whose title

@@ -69,3 +69,32 @@ impl Default for TaskFilter {
         }
     }
 }
+
+/// The views people plan their day with, across every list the reader
+/// can see, for the reader's `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agenda {
+    /// Open tasks due today or earlier, and those completed that were due
+    /// today.
+    Today,
+    /// Tasks due in the next `UPCOMING_DAYS` days after today.
+    Upcoming,
+}
+
+impl Agenda {
+    pub const UPCOMING_DAYS: u64 = 7;
+
+    /// The days the view covers: `(first, last)`, `first` open-ended for
+    /// Today (every overdue task).
+    pub fn days(self, today: chrono::NaiveDate) -> (Option<chrono::NaiveDate>, chrono::NaiveDate) {
+        match self {
+            Self::Today => (None, today),
+            Self::Upcoming => (
+                today.succ_opt(),
+                today
+                    .checked_add_days(chrono::Days::new(Self::UPCOMING_DAYS))
+                    .unwrap_or(today),
+            ),
+        }
+    }
+}

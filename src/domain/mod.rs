@@ -45,7 +45,7 @@ pub use limits::{
     MAX_IMPORTED, MAX_SAFE_INTEGER, TIMESTAMP_YEARS, check_range, check_timestamp_year,
 };
 pub use list::{List, ListId, ListName, Member, Role};
-pub use listing::{SortOrder, TaskFilter};
+pub use listing::{Agenda, SortOrder, TaskFilter};
 pub use priority::Priority;
 pub use reorder::{MoveTarget, reorder};
 pub use task::{ImportedTask, NewTask, Task, TaskChanges};

@@ -86,6 +86,8 @@ use crate::json::schema::{
         api::lists::add_member,
         api::lists::update_member,
         api::lists::remove_member,
+        api::agenda::today,
+        api::agenda::upcoming,
         api::transfer::export,
         api::transfer::import,
         document,

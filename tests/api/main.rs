@@ -10,6 +10,7 @@ mod helpers;
 mod abuse;
 mod account_abuse;
 mod accounts;
+mod agenda;
 mod api_errors;
 mod api_todos;
 mod cli;

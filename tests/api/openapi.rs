@@ -1166,6 +1166,17 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     api.expect(204, LIST, c.delete(url(&list_path))).await;
     api.expect(404, LIST, c.delete(url(&list_path))).await;
 
+    // Today and Upcoming.
+    for view in ["/api/today", "/api/upcoming"] {
+        api.expect(200, view, c.get(url(&format!("{view}?date=2030-12-24"))))
+            .await;
+        api.expect(200, view, c.get(url(view))).await;
+        api.expect(400, view, c.get(url(&format!("{view}?date=1&date=2"))))
+            .await;
+        api.expect(422, view, c.get(url(&format!("{view}?date=24.12.2030"))))
+            .await;
+    }
+
     // The rest of the document's paths.
     api.expect(200, "/api/openapi.json", c.get(url("/api/openapi.json")))
         .await;
@@ -1334,6 +1345,8 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
                 .json(&json!({"role": "viewer"})),
         ),
         (MEMBER, c.delete(url("/api/lists/1/members/sam"))),
+        ("/api/today", c.get(url("/api/today"))),
+        ("/api/upcoming", c.get(url("/api/upcoming"))),
         ("/readyz", c.get(url("/readyz"))),
     ] {
         api.expect(503, template, request).await;

@@ -6,6 +6,7 @@
 //! - `tasks`: the handlers of `/api/todos`, `/api/lists/{list_id}/todos`
 //!   and `/api/todos/{id}`, and the `{id}` path segment;
 //! - `lists`: `/api/lists`, one list and its members;
+//! - `agenda`: `/api/today` and `/api/upcoming`, across lists;
 //! - `scope`: which list a collection route works on (the default one, or
 //!   the one in the path) and the caller's role there;
 //! - `transfer`: `GET /api/export` and `POST /api/import` (the file format
@@ -21,6 +22,7 @@
 //! The API's description is `http::openapi` (`/api/openapi.json`), shown
 //! to people by `http::reference` (`/api/docs`).
 
+pub(crate) mod agenda;
 pub(crate) mod body;
 pub(crate) mod lists;
 mod pagination;
@@ -72,6 +74,8 @@ pub fn router(import_body_limit: usize) -> Router<AppState> {
             "/api/lists/{list_id}/members/{username}",
             patch(lists::update_member).delete(lists::remove_member),
         )
+        .route("/api/today", get(agenda::today))
+        .route("/api/upcoming", get(agenda::upcoming))
         .route("/api/export", get(transfer::export))
         .route(
             "/api/import",
