@@ -189,7 +189,8 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
     assert!(!html.contains(" style="));
     assert!(!has_inline_handler(&html), "inline event handler");
     // Exactly one label per item: TodoMVC tooling relies on it.
-    let item = &html[html.find("<li data-id").unwrap()..html.find("</li>").unwrap()];
+    let start = html.find("<li data-id").unwrap();
+    let item = &html[start..start + html[start..].find("</li>").unwrap()];
     assert_eq!(item.matches("<label").count(), 1, "{item}");
 }
 
@@ -1085,4 +1086,572 @@ async fn icon_and_manifest_are_served(app: TestApp) {
     assert_eq!(favicon.status(), 200);
     assert_eq!(favicon.headers()["content-type"], "image/svg+xml");
     assert!(favicon.text().await.unwrap().starts_with("<svg"));
+}
+
+/// Lists and sharing in the pages (issue 15), with accounts on: every
+/// action through the forms a browser without JavaScript submits.
+mod lists {
+    use super::titles;
+    use crate::account_tests;
+    use crate::helpers::{Browser, TestApp};
+
+    account_tests!(
+        lists_are_switched_created_renamed_and_deleted_through_forms,
+        sharing_through_forms_shows_the_list_to_its_members,
+        a_viewer_sees_no_edit_forms_and_forged_posts_change_nothing,
+        a_stranger_gets_404_for_a_list_as_for_an_unknown_task,
+    );
+
+    async fn get(browser: &Browser, path: &str) -> reqwest::Response {
+        browser.client.get(browser.url(path)).send().await.unwrap()
+    }
+
+    async fn html(browser: &Browser, path: &str) -> String {
+        let response = get(browser, path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    /// Posts a form and checks it answers 303 to `to`.
+    async fn redirects(browser: &Browser, path: &str, fields: &[(&str, &str)], to: &str) {
+        let response = browser.post_form(path, fields).await;
+        assert_eq!(response.status(), 303, "POST {path} {fields:?}");
+        assert_eq!(response.headers()["location"], to, "POST {path} {fields:?}");
+    }
+
+    /// Creates a list through the navigation's form; its id.
+    async fn new_list(browser: &Browser, name: &str) -> i64 {
+        let response = browser.post_form("/lists", &[("name", name)]).await;
+        assert_eq!(response.status(), 303);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        location
+            .strip_prefix("/?list=")
+            .unwrap_or_else(|| panic!("{location}"))
+            .parse()
+            .unwrap()
+    }
+
+    /// The list's heading on a page.
+    fn list_name(html: &str) -> &str {
+        let start =
+            html.find("<h2 class=\"list-name\">").unwrap() + "<h2 class=\"list-name\">".len();
+        &html[start..start + html[start..].find("</h2>").unwrap()]
+    }
+
+    /// The navigation's entries: name, "shared by" note, count, current.
+    fn nav(html: &str) -> Vec<String> {
+        let start = html.find("<ul class=\"list-links\">").unwrap();
+        let end = start + html[start..].find("</ul>").unwrap();
+        html[start..end]
+            .split("<li>")
+            .skip(1)
+            .map(|entry| {
+                let text = |class: &str| {
+                    let marker = format!("<span class=\"{class}\"");
+                    entry.find(&marker).map(|at| {
+                        let rest = &entry[at..];
+                        let open = rest.find('>').unwrap() + 1;
+                        rest[open..open + rest[open..].find("</span>").unwrap()].to_owned()
+                    })
+                };
+                let mut line = format!(
+                    "{} ({})",
+                    text("list-link-name").unwrap(),
+                    text("list-link-count").unwrap()
+                );
+                if let Some(owner) = text("list-link-owner") {
+                    line.push_str(&format!(" {owner}"));
+                }
+                if entry.contains("aria-current=\"page\"") {
+                    line.push_str(" *");
+                }
+                line
+            })
+            .collect()
+    }
+
+    async fn lists_are_switched_created_renamed_and_deleted_through_forms(app: TestApp) {
+        let ada = app.sign_up("ada", "ada's passphrase").await;
+        redirects(
+            &ada,
+            "/todos",
+            &[("title", "Call mum"), ("return", "/")],
+            "/",
+        )
+        .await;
+        let page = html(&ada, "/").await;
+        assert_eq!(list_name(&page), "Tasks");
+        assert_eq!(nav(&page), ["Tasks (1) *"]);
+
+        let id = new_list(&ada, "Groceries").await;
+        let here = format!("/?list={id}");
+        let page = html(&ada, &here).await;
+        assert_eq!(list_name(&page), "Groceries");
+        assert_eq!(nav(&page), ["Tasks (1)", "Groceries (0) *"]);
+        assert!(titles(&page).is_empty());
+
+        // Every form on the list's page brings the user back to it, and
+        // acts on it: adding, toggling, the filters, search.
+        redirects(
+            &ada,
+            "/todos",
+            &[("title", "Milk"), ("return", &here)],
+            &here,
+        )
+        .await;
+        redirects(
+            &ada,
+            "/todos",
+            &[("title", "Eggs"), ("return", &here)],
+            &here,
+        )
+        .await;
+        let page = html(&ada, &here).await;
+        assert_eq!(titles(&page), ["Milk", "Eggs"]);
+        assert!(page.contains(&format!("name=\"return\" value=\"/?list={id}\"")));
+        assert!(page.contains(&format!("href=\"/active?list={id}\"")));
+        assert!(page.contains(&format!(
+            "<input type=\"hidden\" name=\"list\" value=\"{id}\">"
+        )));
+        assert_eq!(nav(&page), ["Tasks (1)", "Groceries (2) *"]);
+        assert_eq!(titles(&html(&ada, "/").await), ["Call mum"]);
+        let milk = page
+            .split("<li data-id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let active = format!("/active?list={id}");
+        redirects(
+            &ada,
+            &format!("/todos/{milk}/toggle"),
+            &[("completed", "true"), ("return", &active)],
+            &active,
+        )
+        .await;
+        assert_eq!(titles(&html(&ada, &active).await), ["Eggs"]);
+        assert_eq!(
+            titles(&html(&ada, &format!("/?list={id}&q=mil")).await),
+            ["Milk"]
+        );
+        // Clear completed clears this list's, after asking.
+        redirects(
+            &ada,
+            "/todos/clear-completed",
+            &[("return", &here), ("confirm", "yes")],
+            &here,
+        )
+        .await;
+        assert_eq!(titles(&html(&ada, &here).await), ["Eggs"]);
+        // The script's live updates follow the list too.
+        let state: serde_json::Value = ada
+            .client
+            .get(ada.url(&format!("/todos/state?view=%2F%3Flist%3D{id}")))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(state["view"].as_array().unwrap().len(), 1, "{state}");
+
+        // Rename: a bad name is refused and changes nothing.
+        let settings = format!("/lists/{id}");
+        let response = ada
+            .post_form(&format!("{settings}/rename"), &[("name", "  ")])
+            .await;
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.unwrap().contains("Name"));
+        redirects(
+            &ada,
+            &format!("{settings}/rename"),
+            &[("name", "Food")],
+            &settings,
+        )
+        .await;
+        assert_eq!(list_name(&html(&ada, &here).await), "Food");
+        assert!(html(&ada, &settings).await.contains("value=\"Food\""));
+
+        // Delete asks first; "Keep it" goes back to the list's page.
+        let response = ada.post_form(&format!("{settings}/delete"), &[]).await;
+        assert_eq!(response.status(), 200);
+        let confirm = response.text().await.unwrap();
+        assert!(
+            confirm.contains("Delete the list “Food” and its task?"),
+            "{confirm}"
+        );
+        assert!(confirm.contains("name=\"confirm\" value=\"yes\""));
+        assert_eq!(list_name(&html(&ada, &here).await), "Food");
+        redirects(
+            &ada,
+            &format!("{settings}/delete"),
+            &[("confirm", "yes")],
+            "/",
+        )
+        .await;
+        assert_eq!(get(&ada, &here).await.status(), 404);
+        assert_eq!(nav(&html(&ada, "/").await), ["Tasks (1) *"]);
+
+        // The default list offers no delete, and a forged one is refused.
+        let default_id = html(&ada, "/").await;
+        let default_id = default_id
+            .split("href=\"/lists/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let settings = html(&ada, &format!("/lists/{default_id}")).await;
+        assert!(!settings.contains("delete-list-form"));
+        assert!(settings.contains("rename-list-form"));
+        let response = ada
+            .post_form(
+                &format!("/lists/{default_id}/delete"),
+                &[("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(response.status(), 409);
+        assert_eq!(titles(&html(&ada, "/").await), ["Call mum"]);
+    }
+
+    /// Ada's list "Home" with one task, shared through the forms with Bob
+    /// (editor) and Cyd (viewer).
+    async fn shared_home(app: &TestApp) -> (Browser, Browser, Browser, i64) {
+        let ada = app.sign_up("ada", "ada's passphrase").await;
+        let bob = app.sign_up("bob", "bob's passphrase").await;
+        let cyd = app.sign_up("cyd", "cyd's passphrase").await;
+        let id = new_list(&ada, "Home").await;
+        let here = format!("/?list={id}");
+        redirects(
+            &ada,
+            "/todos",
+            &[("title", "Fix the tap"), ("return", &here)],
+            &here,
+        )
+        .await;
+        let settings = format!("/lists/{id}");
+        for (name, role) in [("bob", "editor"), ("cyd", "viewer")] {
+            redirects(
+                &ada,
+                &format!("{settings}/members"),
+                &[("username", name), ("role", role)],
+                &settings,
+            )
+            .await;
+        }
+        (ada, bob, cyd, id)
+    }
+
+    async fn sharing_through_forms_shows_the_list_to_its_members(app: TestApp) {
+        let (ada, bob, cyd, id) = shared_home(&app).await;
+        let here = format!("/?list={id}");
+        let settings = format!("/lists/{id}");
+        let page = html(&ada, &settings).await;
+        assert!(page.contains("<span class=\"member-name\">bob</span>"));
+        assert!(page.contains("<span class=\"member-name\">cyd</span>"));
+
+        // Sharing with nobody says so and adds no one.
+        let response = ada
+            .post_form(
+                &format!("{settings}/members"),
+                &[("username", "zed"), ("role", "editor")],
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("No account is named")
+        );
+        let response = ada
+            .post_form(
+                &format!("{settings}/members"),
+                &[("username", "bob"), ("role", "owner")],
+            )
+            .await;
+        assert_eq!(response.status(), 422);
+
+        // Bob sees it at once, marked as shared by Ada, and works in it.
+        let page = html(&bob, "/").await;
+        assert_eq!(nav(&page), ["Tasks (0) *", "Home (1) shared by ada"]);
+        let page = html(&bob, &here).await;
+        assert_eq!(titles(&page), ["Fix the tap"]);
+        assert!(page.contains("Shared by ada"));
+        assert!(page.contains("<span class=\"byline\">Added by ada</span>"));
+        assert!(page.contains("class=\"new-todo-form\""));
+        let tap = page
+            .split("<li data-id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        redirects(
+            &bob,
+            "/todos",
+            &[("title", "Buy bulbs"), ("return", &here)],
+            &here,
+        )
+        .await;
+        redirects(
+            &bob,
+            &format!("/todos/{tap}/toggle"),
+            &[("completed", "true"), ("return", &here)],
+            &here,
+        )
+        .await;
+        // Ada sees who did what.
+        let page = html(&ada, &here).await;
+        assert_eq!(titles(&page), ["Fix the tap", "Buy bulbs"]);
+        assert!(
+            page.contains("<span class=\"byline\">Added by ada · done by bob</span>"),
+            "{page}"
+        );
+        assert!(page.contains("<span class=\"byline\">Added by bob</span>"));
+        assert!(page.contains("Shared with 2 people"));
+        // Ada's private default list carries no bylines.
+        redirects(&ada, "/todos", &[("title", "Mine"), ("return", "/")], "/").await;
+        assert!(!html(&ada, "/").await.contains("class=\"byline\""));
+
+        // A member's page of the list offers leaving, not sharing.
+        let page = html(&bob, &settings).await;
+        assert!(page.contains("leave-list-form"));
+        assert!(!page.contains("share-form") && !page.contains("rename-list-form"));
+        // Only the owner shares, renames or deletes.
+        for (path, fields) in [
+            (
+                format!("{settings}/members"),
+                vec![("username", "cyd"), ("role", "editor")],
+            ),
+            (format!("{settings}/rename"), vec![("name", "Mine now")]),
+            (format!("{settings}/delete"), vec![("confirm", "yes")]),
+            (
+                format!("{settings}/members/remove"),
+                vec![("username", "cyd")],
+            ),
+        ] {
+            let response = bob.post_form(&path, &fields).await;
+            assert_eq!(response.status(), 403, "{path}");
+            assert!(
+                response
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("only its owner may")
+            );
+        }
+        assert_eq!(list_name(&html(&ada, &here).await), "Home");
+
+        // Changing a role through the form: Cyd may now add.
+        redirects(
+            &ada,
+            &format!("{settings}/members/role"),
+            &[("username", "cyd"), ("role", "editor")],
+            &settings,
+        )
+        .await;
+        assert!(html(&cyd, &here).await.contains("class=\"new-todo-form\""));
+        // Removing Bob takes the list away from him at once.
+        redirects(
+            &ada,
+            &format!("{settings}/members/remove"),
+            &[("username", "bob")],
+            &settings,
+        )
+        .await;
+        assert_eq!(get(&bob, &here).await.status(), 404);
+        assert_eq!(nav(&html(&bob, "/").await), ["Tasks (0) *"]);
+        // Cyd leaves on her own.
+        redirects(&cyd, &format!("{settings}/leave"), &[], "/").await;
+        assert_eq!(get(&cyd, &here).await.status(), 404);
+        let page = html(&ada, &settings).await;
+        assert!(!page.contains("member-name"), "{page}");
+        assert!(page.contains("Only you can see this list."));
+    }
+
+    async fn a_viewer_sees_no_edit_forms_and_forged_posts_change_nothing(app: TestApp) {
+        let (ada, _bob, cyd, id) = shared_home(&app).await;
+        let here = format!("/?list={id}");
+        redirects(
+            &ada,
+            "/todos",
+            &[
+                ("title", "Done one"),
+                ("completed", "true"),
+                ("return", &here),
+            ],
+            &here,
+        )
+        .await;
+        let page = html(&ada, &here).await;
+        let ids: Vec<String> = page
+            .split("<li data-id=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect();
+        redirects(
+            &ada,
+            &format!("/todos/{}/toggle", ids[1]),
+            &[("completed", "true"), ("return", &here)],
+            &here,
+        )
+        .await;
+        let before = html(&ada, &here).await;
+
+        let page = html(&cyd, &here).await;
+        assert_eq!(titles(&page), ["Fix the tap", "Done one"]);
+        assert!(page.contains("You can view this list"));
+        assert!(page.contains("Shared by ada · view only"));
+        for form in [
+            "new-todo-form",
+            "toggle-all-form",
+            "clear-completed-form",
+            "class=\"toggle-form\"",
+            "destroy-form",
+            "edit-form",
+            "edit-link",
+            "move-handle",
+            "action=\"/todos",
+        ] {
+            assert!(!page.contains(form), "a viewer's page has {form}");
+        }
+        assert!(page.contains("type=\"checkbox\" disabled"));
+        // The edit page without JavaScript opens nothing for a viewer.
+        let page = html(&cyd, &format!("{here}&edit={}", ids[0])).await;
+        assert!(!page.contains("edit-form"));
+
+        // Every write a viewer forges is refused with a page that says why.
+        let forged = [
+            ("/todos".to_owned(), vec![("title", "Sneaky")]),
+            (
+                format!("/todos/{}/toggle", ids[0]),
+                vec![("completed", "true")],
+            ),
+            (
+                format!("/todos/{}/edit", ids[0]),
+                vec![("title", "Renamed")],
+            ),
+            (format!("/todos/{}/edit", ids[0]), vec![("title", "")]),
+            (format!("/todos/{}/delete", ids[0]), vec![]),
+            (
+                format!("/todos/{}/delete", ids[0]),
+                vec![("confirm", "yes")],
+            ),
+            (format!("/todos/{}/move", ids[1]), vec![("direction", "up")]),
+            ("/todos/toggle-all".to_owned(), vec![("completed", "true")]),
+            (
+                "/todos/clear-completed".to_owned(),
+                vec![("confirm", "yes")],
+            ),
+            (
+                "/todos/restore".to_owned(),
+                vec![("tasks", r#"[{"title":"Back"}]"#)],
+            ),
+        ];
+        for (path, mut fields) in forged {
+            fields.push(("return", &here));
+            let response = cyd.post_form(&path, &fields).await;
+            assert_eq!(response.status(), 403, "{path} {fields:?}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "text/html; charset=utf-8"
+            );
+            let text = response.text().await.unwrap();
+            assert!(
+                text.contains("you may read its tasks but not change them"),
+                "{path}: {text}"
+            );
+        }
+        // The script gets the API's refusal.
+        let response = cyd
+            .client
+            .post(cyd.url("/todos"))
+            .header("accept", "application/json")
+            .header("x-csrf-token", &cyd.csrf)
+            .form(&[("title", "Sneaky"), ("return", here.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        assert_eq!(html(&ada, &here).await, before);
+    }
+
+    async fn a_stranger_gets_404_for_a_list_as_for_an_unknown_task(app: TestApp) {
+        let (ada, _bob, _cyd, id) = shared_home(&app).await;
+        let eve = app.sign_up("eve", "eve's passphrase").await;
+        let here = format!("/?list={id}");
+        let task = html(&ada, &here).await;
+        let task = task
+            .split("<li data-id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let unknown = eve
+            .post_form("/todos/999999/toggle", &[("return", "/")])
+            .await;
+        assert_eq!(unknown.status(), 404);
+        let unknown = unknown.text().await.unwrap();
+        for path in [
+            here.clone(),
+            format!("/active?list={id}"),
+            format!("/lists/{id}"),
+            "/?list=abc".to_owned(),
+            "/?list=999999".to_owned(),
+        ] {
+            let response = get(&eve, &path).await;
+            assert_eq!(response.status(), 404, "{path}");
+            let page = response.text().await.unwrap();
+            assert!(
+                page.contains("<h2>Not Found</h2>") && unknown.contains("<h2>Not Found</h2>"),
+                "{path}: {page}"
+            );
+            assert!(
+                !page.contains("Home") && !page.contains("Fix the tap"),
+                "{path}"
+            );
+        }
+        for (path, fields) in [
+            ("/todos".to_owned(), vec![("title", "Mine")]),
+            (format!("/todos/{task}/toggle"), vec![("completed", "true")]),
+            (format!("/todos/{task}/delete"), vec![("confirm", "yes")]),
+            (
+                "/todos/clear-completed".to_owned(),
+                vec![("confirm", "yes")],
+            ),
+            (format!("/lists/{id}/rename"), vec![("name", "Eve's")]),
+            (format!("/lists/{id}/delete"), vec![("confirm", "yes")]),
+            (
+                format!("/lists/{id}/members"),
+                vec![("username", "eve"), ("role", "editor")],
+            ),
+            (format!("/lists/{id}/leave"), vec![]),
+        ] {
+            let mut fields = fields;
+            fields.push(("return", &here));
+            let response = eve.post_form(&path, &fields).await;
+            assert_eq!(response.status(), 404, "{path}");
+        }
+        let response = eve
+            .client
+            .get(eve.url(&format!("/todos/state?view=%2F%3Flist%3D{id}")))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        let page = html(&ada, &here).await;
+        assert_eq!(titles(&page), ["Fix the tap"]);
+        assert_eq!(list_name(&page), "Home");
+        assert_eq!(nav(&html(&eve, "/").await), ["Tasks (0) *"]);
+    }
 }

@@ -110,6 +110,8 @@ pub(super) async fn create(
 ) -> Response {
     let result = async {
         let view = form.view();
+        let list = reader.open(&state, &view).await?;
+        may_change_tasks(&list)?;
         let parsed = collect(
             Title::parse(form.title.as_deref().unwrap_or_default()),
             form.priority(),
@@ -120,10 +122,7 @@ pub(super) async fn create(
                 let mut new = NewTask::new(title);
                 new.priority = priority.unwrap_or_default();
                 new.due = due.flatten();
-                let task = state
-                    .store
-                    .create_task(reader.list, reader.owner, new)
-                    .await?;
+                let task = state.store.create_task(list.id, reader.owner, new).await?;
                 if !reader.script {
                     return Ok(back_to(&view));
                 }
@@ -132,7 +131,15 @@ pub(super) async fn create(
                     message: Some(format!("Added “{}”.", task.title)),
                     ..Extras::default()
                 };
-                live::answer(&state, &reader, &view, Changed::Ids(vec![task.id]), extras).await
+                live::answer(
+                    &state,
+                    &reader,
+                    &list,
+                    &view,
+                    Changed::Ids(vec![task.id]),
+                    extras,
+                )
+                .await
             }
             Err(errors) if reader.script => Err(joined(errors)),
             Err(errors) => {
@@ -141,6 +148,7 @@ pub(super) async fn create(
                     &state,
                     &reader,
                     &view,
+                    &list,
                     new_todo,
                     None,
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -162,9 +170,10 @@ pub(super) async fn edit(
     let result = async {
         let id = task_id(&id)?;
         let view = form.view();
+        let list = reader.open(&state, &view).await?;
         let title = form.title.as_deref().unwrap_or_default();
         if title.trim().is_empty() {
-            return remove(&state, &reader, id, &form).await;
+            return remove(&state, &reader, &list, id, &form).await;
         }
         match collect(Title::parse(title), form.priority(), form.due()) {
             Ok((title, priority, due)) => {
@@ -185,7 +194,15 @@ pub(super) async fn edit(
                     message: Some(format!("Saved “{}”.", task.title)),
                     ..Extras::default()
                 };
-                live::answer(&state, &reader, &view, Changed::Ids(vec![id]), extras).await
+                live::answer(
+                    &state,
+                    &reader,
+                    &list,
+                    &view,
+                    Changed::Ids(vec![id]),
+                    extras,
+                )
+                .await
             }
             Err(errors) if reader.script => Err(joined(errors)),
             Err(errors) => {
@@ -197,6 +214,7 @@ pub(super) async fn edit(
                     &state,
                     &reader,
                     &view,
+                    &list,
                     FormState::default(),
                     Some(edit),
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -217,6 +235,8 @@ pub(super) async fn toggle(
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
+        let view = form.view();
+        let list = reader.open(&state, &view).await?;
         let completed = match form.completed()? {
             Some(completed) => completed,
             None => !state.store.get_task(reader.owner, id).await?.completed,
@@ -229,7 +249,6 @@ pub(super) async fn toggle(
             .store
             .update_task(reader.owner, id, &changes, None)
             .await?;
-        let view = form.view();
         if !reader.script {
             return Ok(back_to(&view));
         }
@@ -242,7 +261,15 @@ pub(super) async fn toggle(
             message: Some(message),
             ..Extras::default()
         };
-        live::answer(&state, &reader, &view, Changed::Ids(vec![id]), extras).await
+        live::answer(
+            &state,
+            &reader,
+            &list,
+            &view,
+            Changed::Ids(vec![id]),
+            extras,
+        )
+        .await
     };
     reader.finish(result.await)
 }
@@ -255,7 +282,8 @@ pub(super) async fn delete(
 ) -> Response {
     let result = async {
         let id = task_id(&id)?;
-        remove(&state, &reader, id, &form).await
+        let list = reader.open(&state, &form.view()).await?;
+        remove(&state, &reader, &list, id, &form).await
     };
     reader.finish(result.await)
 }
@@ -265,7 +293,13 @@ pub(super) async fn delete(
 ///
 /// Deleting what is already gone (a double click, another tab) is no error
 /// worth a page of its own: the list the user returns to shows it is gone.
-pub(super) async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fields) -> UiResult {
+pub(super) async fn remove(
+    state: &AppState,
+    reader: &Reader,
+    list: &List,
+    id: i64,
+    form: &Fields,
+) -> UiResult {
     let view = form.view();
     // The version read here is the one deleted, so Undo restores exactly
     // what went; a change in between makes us read it again.
@@ -273,9 +307,14 @@ pub(super) async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fi
     let task = loop {
         let task = match state.store.get_task(reader.owner, id).await {
             Ok(task) => task,
-            Err(StoreError::NotFound(_)) => return gone(state, reader, &view).await,
+            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view).await,
             Err(err) => return Err(err.into()),
         };
+        // A reader who may not delete it is told so now, not after confirming.
+        state
+            .store
+            .require(reader.owner, task.list, Need::ChangeTasks)
+            .await?;
         if !reader.script && !form.confirmed() {
             return confirm_page(ConfirmPage {
                 assets: &ASSETS,
@@ -294,7 +333,7 @@ pub(super) async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fi
             .await
         {
             Ok(()) => break task,
-            Err(StoreError::NotFound(_)) => return gone(state, reader, &view).await,
+            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view).await,
             Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
             Err(err) => return Err(err.into()),
         }
@@ -310,13 +349,13 @@ pub(super) async fn remove(state: &AppState, reader: &Reader, id: i64, form: &Fi
         )),
         ..Extras::default()
     };
-    live::answer(state, reader, &view, Changed::None, extras).await
+    live::answer(state, reader, list, &view, Changed::None, extras).await
 }
 
 /// The answer when the task to delete was gone already.
-pub(super) async fn gone(state: &AppState, reader: &Reader, view: &View) -> UiResult {
+pub(super) async fn gone(state: &AppState, reader: &Reader, list: &List, view: &View) -> UiResult {
     if reader.script {
-        live::answer(state, reader, view, Changed::None, Extras::default()).await
+        live::answer(state, reader, list, view, Changed::None, Extras::default()).await
     } else {
         Ok(back_to(view))
     }
@@ -330,15 +369,17 @@ pub(super) async fn toggle_all(
     PageForm(form): PageForm<Fields>,
 ) -> Response {
     let result = async {
+        let view = form.view();
+        let list = reader.open(&state, &view).await?;
+        may_change_tasks(&list)?;
         let completed = match form.completed()? {
             Some(completed) => completed,
-            None => state.store.count_tasks(reader.list, None).await?.active > 0,
+            None => state.store.count_tasks(list.id, None).await?.active > 0,
         };
         state
             .store
-            .set_all_completed(reader.list, reader.owner, completed)
+            .set_all_completed(list.id, reader.owner, completed)
             .await?;
-        let view = form.view();
         if !reader.script {
             return Ok(back_to(&view));
         }
@@ -351,7 +392,7 @@ pub(super) async fn toggle_all(
             message: Some(message.to_owned()),
             ..Extras::default()
         };
-        live::answer(&state, &reader, &view, Changed::All, extras).await
+        live::answer(&state, &reader, &list, &view, Changed::All, extras).await
     };
     reader.finish(result.await)
 }
@@ -363,16 +404,26 @@ pub(super) async fn clear_completed(
 ) -> Response {
     let result = async {
         let view = form.view();
+        let list = reader.open(&state, &view).await?;
+        may_change_tasks(&list)?;
         let done = TaskFilter {
             completed: Some(true),
             ..TaskFilter::default()
         };
         // What Undo brings back. (A task completed elsewhere between this
         // read and the delete is cleared without an Undo of its own.)
-        let (tasks, _) = state.store.list_tasks(reader.list, &done).await?;
+        let (tasks, _) = state.store.list_tasks(list.id, &done).await?;
         if tasks.is_empty() {
             return if reader.script {
-                live::answer(&state, &reader, &view, Changed::None, Extras::default()).await
+                live::answer(
+                    &state,
+                    &reader,
+                    &list,
+                    &view,
+                    Changed::None,
+                    Extras::default(),
+                )
+                .await
             } else {
                 Ok(back_to(&view))
             };
@@ -397,7 +448,7 @@ pub(super) async fn clear_completed(
                 },
             });
         }
-        state.store.clear_completed(reader.list).await?;
+        state.store.clear_completed(list.id).await?;
         if !reader.script {
             return Ok(back_to(&view));
         }
@@ -410,7 +461,7 @@ pub(super) async fn clear_completed(
             undo: Some(live::Undo::new(message, &tasks)),
             ..Extras::default()
         };
-        live::answer(&state, &reader, &view, Changed::None, extras).await
+        live::answer(&state, &reader, &list, &view, Changed::None, extras).await
     };
     reader.finish(result.await)
 }
@@ -424,13 +475,15 @@ pub(super) async fn restore(
 ) -> Response {
     let result = async {
         let view = form.view();
+        let list = reader.open(&state, &view).await?;
+        may_change_tasks(&list)?;
         let tasks = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
         // The creates run in tasks of their own: this request is writing.
         crate::db::note_write();
         let mut created = tokio::task::JoinSet::new();
         for new in tasks {
             let store = state.store.clone();
-            let (list, owner) = (reader.list, reader.owner);
+            let (list, owner) = (list.id, reader.owner);
             // Concurrent creates share commits (see `group_commit`).
             created.spawn(async move { store.create_task(list, owner, new).await });
         }
@@ -452,7 +505,7 @@ pub(super) async fn restore(
             message: Some(message),
             ..Extras::default()
         };
-        live::answer(&state, &reader, &view, Changed::Ids(ids), extras).await
+        live::answer(&state, &reader, &list, &view, Changed::Ids(ids), extras).await
     };
     reader.finish(result.await)
 }
@@ -469,6 +522,8 @@ pub(super) async fn move_task(
     let result = async {
         let id = task_id(&id)?;
         let view = form.view();
+        let list = reader.open(&state, &view).await?;
+        may_change_tasks(&list)?;
         if view.sort != SortOrder::Order {
             return Err(UiError(ApiError::Validation(FieldError::new(
                 "sort",
@@ -479,11 +534,8 @@ pub(super) async fn move_task(
         // moves in quick succession (arrow keys held down) must not both
         // start from the same reading, or one of them is lost. Within this
         // process the moves on one list take turns; other lists go on.
-        let _turn = state.moves.take(reader.list).await;
-        let (tasks, _) = state
-            .store
-            .list_tasks(reader.list, &view.task_filter())
-            .await?;
+        let _turn = state.moves.take(list.id).await;
+        let (tasks, _) = state.store.list_tasks(list.id, &view.task_filter()).await?;
         let target = match (form.direction.as_deref(), form.before.as_deref()) {
             (Some("up"), _) => MoveTarget::Up,
             (Some("down"), _) => MoveTarget::Down,
@@ -520,6 +572,7 @@ pub(super) async fn move_task(
         live::answer(
             &state,
             &reader,
+            &list,
             &view,
             Changed::Ids(changed),
             Extras::default(),

@@ -37,6 +37,13 @@ pub(super) async fn show(
     // A malformed query string still shows the list, unfiltered.
     let params = params.map(|Query(p)| p).unwrap_or_default();
     let view = View::new(filter, &params);
+    // A list id that is no id at all is a list that does not exist.
+    if params.list.is_some() && view.list.is_none() {
+        return Err(UiError(ApiError::NotFound(
+            "there is no such list".to_owned(),
+        )));
+    }
+    let list = reader.open(&state, &view).await?;
     // `?edit=ID` is the edit page for browsers without JavaScript.
     let edit = match params.edit.as_deref().and_then(|raw| raw.parse().ok()) {
         Some(id) => match state.store.get_task(reader.owner, id).await {
@@ -58,6 +65,7 @@ pub(super) async fn show(
         &state,
         &reader,
         &view,
+        &list,
         FormState::default(),
         edit,
         StatusCode::OK,
@@ -65,18 +73,24 @@ pub(super) async fn show(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn render(
     state: &AppState,
     reader: &Reader,
     view: &View,
+    list: &List,
     new_todo: FormState,
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
-    let snapshot = live::snapshot(state, reader.list, view).await?;
+    let (snapshot, lists) = tokio::try_join!(live::snapshot(state, list, view), async {
+        state.store.lists(reader.owner).await.map_err(UiError::from)
+    })?;
     let mut page = Page::new(
         &ASSETS,
         view,
+        list,
+        &lists,
         &snapshot.tasks,
         snapshot.summary,
         new_todo,

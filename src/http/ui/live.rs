@@ -19,11 +19,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::page::{Item, RowPart, Summary, SummaryPart};
+use super::page::{Access, Item, RowPart, Summary, SummaryPart};
 use super::view::View;
 use super::{Reader, UiError, UiResult, render_error};
-use crate::domain::ListId;
-use crate::domain::{FieldError, NewTask, Task, TaskFilter};
+use crate::domain::{FieldError, List, NewTask, Task, TaskFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 
@@ -33,8 +32,11 @@ pub struct Snapshot {
     pub summary: Summary,
 }
 
-/// Reads the view's tasks and the counts the page shows for it.
-pub async fn snapshot(state: &AppState, list: ListId, view: &View) -> UiResult<Snapshot> {
+/// Reads the view's tasks and the counts the page shows for it, from
+/// `list` (which the reader has opened: see `Reader::open`).
+pub async fn snapshot(state: &AppState, list: &List, view: &View) -> UiResult<Snapshot> {
+    let editable = list.role.may_change_tasks();
+    let list = list.id;
     let filter = view.task_filter();
     let ((tasks, truncated), all) = tokio::try_join!(
         state.store.list_tasks(list, &filter),
@@ -45,7 +47,7 @@ pub async fn snapshot(state: &AppState, list: ListId, view: &View) -> UiResult<S
         None => all,
         Some(query) => state.store.count_tasks(list, Some(query)).await?,
     };
-    let summary = Summary::new(view, all, matching, tasks.len(), truncated);
+    let summary = Summary::new(view, all, matching, tasks.len(), truncated, editable);
     Ok(Snapshot { tasks, summary })
 }
 
@@ -136,6 +138,7 @@ fn render_rows<'a>(
     tasks: impl Iterator<Item = &'a Task>,
     reader: &Reader,
     view: &View,
+    access: Access,
 ) -> UiResult<BTreeMap<i64, String>> {
     let return_to = view.url();
     tasks
@@ -144,7 +147,7 @@ fn render_rows<'a>(
                 csrf_token: reader.csrf_token.as_deref(),
                 view,
                 return_to: &return_to,
-                item: Item::new(task, &reader.clock, view),
+                item: Item::new(task, &reader.clock, view, access),
             };
             Ok((task.id, part.render().map_err(render_error)?))
         })
@@ -172,18 +175,21 @@ fn state_parts(snapshot: &Snapshot, reader: &Reader) -> UiResult<(Vec<[i64; 2]>,
 pub async fn answer(
     state: &AppState,
     reader: &Reader,
+    list: &List,
     view: &View,
     changed: Changed,
     extras: Extras,
 ) -> UiResult {
-    let snapshot = snapshot(state, reader.list, view).await?;
+    let snapshot = snapshot(state, list, view).await?;
+    let access = Access::of(list);
     let rows = match &changed {
         Changed::None => BTreeMap::new(),
-        Changed::All => render_rows(snapshot.tasks.iter(), reader, view)?,
+        Changed::All => render_rows(snapshot.tasks.iter(), reader, view, access)?,
         Changed::Ids(ids) => render_rows(
             snapshot.tasks.iter().filter(|t| ids.contains(&t.id)),
             reader,
             view,
+            access,
         )?,
     };
     let (view_ids, summary, tag) = state_parts(&snapshot, reader)?;
@@ -230,7 +236,8 @@ pub async fn state(
 ) -> Response {
     let result = async {
         let view = View::from_return(params(query).view.as_deref());
-        let snapshot = snapshot(&state, reader.list, &view).await?;
+        let list = reader.open(&state, &view).await?;
+        let snapshot = snapshot(&state, &list, &view).await?;
         let (view_ids, summary, tag) = state_parts(&snapshot, &reader)?;
         let etag = HeaderValue::from_str(&tag).map_err(|e| {
             ApiError::Internal(anyhow::Error::new(e).context("failed to build the ETag"))
@@ -278,14 +285,13 @@ pub async fn rows(State(state): State<AppState>, reader: Reader, query: StateQue
             .filter_map(|id| id.trim().parse().ok())
             .take(MAX_ROWS)
             .collect();
-        let (tasks, _) = state
-            .store
-            .list_tasks(reader.list, &view.task_filter())
-            .await?;
+        let list = reader.open(&state, &view).await?;
+        let (tasks, _) = state.store.list_tasks(list.id, &view.task_filter()).await?;
         let rows = render_rows(
             tasks.iter().filter(|t| wanted.contains(&t.id)),
             &reader,
             &view,
+            Access::of(&list),
         )?;
         Ok(no_store(
             Json(serde_json::json!({ "rows": rows })).into_response(),

@@ -19,6 +19,8 @@ mod assets;
 mod clock;
 /// The list pages.
 mod list;
+/// The forms that change lists and who they are shared with.
+mod lists;
 /// What the script gets back: changed rows, the summary, Undo.
 mod live;
 /// View models and the compiled templates.
@@ -44,9 +46,9 @@ use super::AppState;
 use super::api::parse_bool;
 use super::auth::{Caller, PageCsrfToken, PageForm};
 use super::error::ApiError;
-use crate::db::StoreError;
+use crate::db::{Need, StoreError};
 use crate::domain::{
-    Due, FieldError, ListId, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter, Title,
+    Due, FieldError, List, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter, Title,
 };
 pub(crate) use assets::{ASSETS, Assets};
 use clock::Clock;
@@ -57,7 +59,9 @@ use view::{Filter, View, ViewParams};
 
 use actions::*;
 use list::*;
+use lists::*;
 pub use reader::Reader;
+use reader::may_change_tasks;
 pub(crate) use response::{UiError, html_response, message_page, not_found_page};
 use response::{UiResult, render_error};
 
@@ -76,6 +80,14 @@ pub fn router() -> Router<AppState> {
         .route("/todos/{id}/edit", post(edit))
         .route("/todos/{id}/delete", post(delete))
         .route("/todos/{id}/move", post(move_task))
+        .route("/lists", post(create_list))
+        .route("/lists/{id}", get(settings))
+        .route("/lists/{id}/rename", post(rename_list))
+        .route("/lists/{id}/delete", post(delete_list))
+        .route("/lists/{id}/members", post(add_member))
+        .route("/lists/{id}/members/role", post(set_member_role))
+        .route("/lists/{id}/members/remove", post(remove_member))
+        .route("/lists/{id}/leave", post(leave_list))
         .route("/assets/{file}", get(assets::serve))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/favicon.ico", get(assets::favicon))

@@ -14,7 +14,7 @@ use super::assets::Assets;
 use super::clock::Clock;
 use super::view::{Filter, View};
 use crate::db::TaskCounts;
-use crate::domain::{FieldError, Priority, SortOrder, Task};
+use crate::domain::{FieldError, List, ListId, Member, Priority, Role, SortOrder, Task};
 
 /// The whole page: header with the new-task form, the list, the footer.
 #[derive(Template)]
@@ -25,6 +25,9 @@ pub struct Page<'a> {
     pub csrf_token: Option<&'a str>,
     pub username: Option<&'a str>,
     pub view: &'a View,
+    /// The list shown, and every list the reader can see (the navigation).
+    pub list: &'a List,
+    pub lists: Vec<ListLink<'a>>,
     /// The `return` value of every form on the page.
     pub return_to: String,
     pub items: Vec<Item<'a>>,
@@ -54,6 +57,84 @@ pub struct RowPart<'a> {
 pub struct SummaryPart<'a> {
     pub csrf_token: Option<&'a str>,
     pub summary: &'a Summary,
+}
+
+/// A list's own page: rename, delete, sharing, leaving.
+#[derive(Template)]
+#[template(path = "list_settings.html", config = "src/http/ui/askama.toml")]
+pub struct ListSettingsPage<'a> {
+    pub assets: &'static Assets,
+    pub csrf_token: Option<&'a str>,
+    /// Who is signed in; sharing needs accounts.
+    pub username: Option<&'a str>,
+    pub list: &'a List,
+    pub members: Vec<Member>,
+}
+
+impl ListSettingsPage<'_> {
+    /// The list's page of tasks.
+    pub fn back_url(&self) -> String {
+        list_url(self.list)
+    }
+
+    pub fn roles(&self) -> [Role; 2] {
+        [Role::Editor, Role::Viewer]
+    }
+}
+
+/// One entry of the list navigation.
+pub struct ListLink<'a> {
+    pub list: &'a List,
+    pub url: String,
+    pub current: bool,
+}
+
+impl<'a> ListLink<'a> {
+    pub fn new(list: &'a List, current: ListId) -> Self {
+        Self {
+            list,
+            url: list_url(list),
+            current: list.id == current,
+        }
+    }
+
+    /// "shared by ada" on a list someone else owns.
+    pub fn shared_by(&self) -> Option<&'a str> {
+        shared_by(self.list)
+    }
+}
+
+/// The default list lives at `/`; the others at `/?list=ID`.
+pub fn list_url(list: &List) -> String {
+    if list.is_default && list.role == Role::Owner {
+        "/".to_owned()
+    } else {
+        View::of_list(Some(list.id)).url()
+    }
+}
+
+/// The owner's name, for a list shared with the reader.
+pub fn shared_by(list: &List) -> Option<&str> {
+    (list.role != Role::Owner)
+        .then_some(list.owner.as_deref())
+        .flatten()
+}
+
+/// What the reader may do with the tasks of the list shown, and whether
+/// rows say who added and completed them (in a list more people share).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Access {
+    pub editable: bool,
+    pub shared: bool,
+}
+
+impl Access {
+    pub fn of(list: &List) -> Self {
+        Self {
+            editable: list.role.may_change_tasks(),
+            shared: list.role != Role::Owner || list.members > 0,
+        }
+    }
 }
 
 /// A page that is not the list: 404s and errors.
@@ -105,6 +186,8 @@ pub struct Summary {
     pub listed: usize,
     pub truncated: bool,
     pub empty_text: String,
+    /// Whether the reader may change the tasks (toggle-all, clear completed).
+    pub editable: bool,
 }
 
 impl Summary {
@@ -114,6 +197,7 @@ impl Summary {
         matching: TaskCounts,
         listed: usize,
         truncated: bool,
+        editable: bool,
     ) -> Self {
         let filters = Filter::ALL
             .into_iter()
@@ -138,6 +222,7 @@ impl Summary {
             listed,
             truncated,
             empty_text,
+            editable,
         }
     }
 
@@ -202,15 +287,35 @@ pub struct Item<'a> {
     pub edit: Option<FormState>,
     /// Whether the list is in the user's own order, so rows can be moved.
     pub movable: bool,
+    pub access: Access,
 }
 
 impl<'a> Item<'a> {
-    pub fn new(task: &'a Task, clock: &Clock, view: &View) -> Self {
+    pub fn new(task: &'a Task, clock: &Clock, view: &View, access: Access) -> Self {
         Self {
             task,
             due: task.due.map(|d| DueLabel::new(d, clock, task.completed)),
             edit: None,
-            movable: view.sort == SortOrder::Order,
+            movable: access.editable && view.sort == SortOrder::Order,
+            access,
+        }
+    }
+
+    /// "Added by ada · done by bob", in a shared list.
+    pub fn byline(&self) -> Option<String> {
+        if !self.access.shared {
+            return None;
+        }
+        let done_by = self
+            .task
+            .completed_by
+            .as_deref()
+            .filter(|_| self.task.completed);
+        match (self.task.created_by.as_deref(), done_by) {
+            (Some(added), Some(done)) => Some(format!("Added by {added} · done by {done}")),
+            (Some(added), None) => Some(format!("Added by {added}")),
+            (None, Some(done)) => Some(format!("Done by {done}")),
+            (None, None) => None,
         }
     }
 
@@ -271,6 +376,10 @@ impl<'a> Item<'a> {
         self.priority_label().is_some() || self.due.is_some()
     }
 
+    pub fn editable(&self) -> bool {
+        self.access.editable
+    }
+
     pub fn priorities(&self) -> impl Iterator<Item = Priority> {
         Priority::all()
     }
@@ -313,18 +422,23 @@ impl<'a> Page<'a> {
     pub fn new(
         assets: &'static Assets,
         view: &'a View,
+        list: &'a List,
+        lists: &'a [List],
         tasks: &'a [Task],
         summary: Summary,
         new_todo: NewTodoForm,
         mut edit: Option<EditForm>,
         clock: &Clock,
     ) -> Self {
-        let editing_focus = edit.is_some();
+        let access = Access::of(list);
+        let editing_focus = edit.is_some() && access.editable;
         let items = tasks
             .iter()
             .map(|task| Item {
-                edit: edit.take_if(|e| e.id == task.id).map(|e| e.form),
-                ..Item::new(task, clock, view)
+                edit: edit
+                    .take_if(|e| access.editable && e.id == task.id)
+                    .map(|e| e.form),
+                ..Item::new(task, clock, view, access)
             })
             .collect();
         Self {
@@ -332,6 +446,8 @@ impl<'a> Page<'a> {
             csrf_token: None,
             username: None,
             view,
+            list,
+            lists: lists.iter().map(|l| ListLink::new(l, list.id)).collect(),
             return_to: view.url(),
             items,
             summary,
@@ -363,7 +479,35 @@ impl<'a> Page<'a> {
 
     /// Rows can be moved only in the user's own order.
     pub fn movable(&self) -> bool {
-        self.view.sort == SortOrder::Order
+        self.editable() && self.view.sort == SortOrder::Order
+    }
+
+    pub fn editable(&self) -> bool {
+        self.list.role.may_change_tasks()
+    }
+
+    /// "Shared by ada", "Shared with 2 people", or nothing.
+    pub fn list_note(&self) -> Option<String> {
+        let role = match self.list.role {
+            Role::Viewer => " · view only",
+            _ => "",
+        };
+        match (shared_by(self.list), self.list.members) {
+            (Some(owner), _) => Some(format!("Shared by {owner}{role}")),
+            (None, 0) => None,
+            (None, 1) => Some("Shared with 1 person".to_owned()),
+            (None, n) => Some(format!("Shared with {n} people")),
+        }
+    }
+
+    /// Where the list's own page is (rename, share, leave).
+    pub fn settings_url(&self) -> String {
+        format!("/lists/{}", self.list.id.0)
+    }
+
+    /// The list id the search form carries, off the default list.
+    pub fn list_param(&self) -> Option<i64> {
+        self.view.list.map(|l| l.0)
     }
 
     pub fn search(&self) -> &str {

@@ -1,18 +1,17 @@
-//! `Reader`: who is asking, in what language, and whose list it is.
+//! `Reader`: who is asking, in what language, and which list they see.
 use super::*;
 
 /// Who is asking: a browser following a form (HTML pages and redirects), or
 /// the script, which asks for JSON and gets only what changed; and whose
 /// list it is. Visitors who are not signed in are sent to the login page
-/// (the script gets the API's 401).
+/// (the script gets the API's 401). Which list a page or form is about is
+/// part of its view (`?list=ID`); `open` reads it, with the reader's role.
 #[derive(Debug, Clone)]
 pub struct Reader {
     pub clock: Clock,
     pub script: bool,
     /// Who acts.
     pub owner: Owner,
-    /// The list the page shows.
-    pub list: ListId,
     /// What the page's forms carry to prove they are ours (accounts mode).
     pub csrf_token: Option<String>,
     pub username: Option<String>,
@@ -39,16 +38,10 @@ impl FromRequestParts<AppState> for Reader {
                 _ => Redirect::to("/login").into_response(),
             });
         };
-        let list = match state.store.default_list(owner).await {
-            Ok(list) => list,
-            Err(err) if script => return Err(ApiError::from(err).into_response()),
-            Err(err) => return Err(UiError(err.into()).into_response()),
-        };
         Ok(Self {
             clock: Clock::from_headers(&parts.headers),
             script,
             owner,
-            list,
             csrf_token,
             username: caller.username().map(str::to_owned),
         })
@@ -56,6 +49,18 @@ impl FromRequestParts<AppState> for Reader {
 }
 
 impl Reader {
+    /// The list `view` shows, as this reader sees it: their default list,
+    /// or the one named if they can see it. Any other is 404, as a list
+    /// that does not exist. Read on every request, so a member who is
+    /// removed loses the list at once, on every instance.
+    pub(super) async fn open(&self, state: &AppState, view: &View) -> UiResult<List> {
+        let id = match view.list {
+            Some(id) => id,
+            None => state.store.default_list(self.owner).await?,
+        };
+        Ok(state.store.list(self.owner, id).await?)
+    }
+
     /// The script reads errors as the API's JSON; a browser gets a page.
     pub(super) fn finish(&self, result: UiResult) -> Response {
         match result {
@@ -64,4 +69,17 @@ impl Reader {
             Err(err) => err.into_response(),
         }
     }
+}
+
+/// Refuses (403) a change to the tasks of a list the reader may only read.
+pub(super) fn may_change_tasks(list: &List) -> UiResult<()> {
+    if list.role.may_change_tasks() {
+        return Ok(());
+    }
+    Err(StoreError::NotAllowed {
+        list: list.id.0,
+        role: list.role,
+        needed: Need::ChangeTasks,
+    }
+    .into())
 }

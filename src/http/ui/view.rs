@@ -12,7 +12,7 @@ use axum::http::Uri;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use crate::domain::{SortOrder, TaskFilter};
+use crate::domain::{ListId, SortOrder, TaskFilter};
 
 /// Which tasks a view lists; each has its own path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +59,8 @@ impl Filter {
 /// the default instead of failing the page: a stale bookmark should still open.
 #[derive(Debug, Default, Deserialize)]
 pub struct ViewParams {
+    /// The list shown (`?list=ID`); none is the reader's default list.
+    pub list: Option<String>,
     pub sort: Option<String>,
     pub q: Option<String>,
     /// The task to show in edit mode, for browsers without JavaScript.
@@ -67,6 +69,8 @@ pub struct ViewParams {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct View {
+    /// `None`: the reader's default list, at `/`.
+    pub list: Option<ListId>,
     pub filter: Filter,
     pub sort: SortOrder,
     /// Trimmed, never empty.
@@ -99,6 +103,7 @@ impl View {
             .map(|q| q.trim().chars().take(MAX_QUERY_CHARS).collect::<String>())
             .filter(|q| !q.is_empty());
         Self {
+            list: params.list.as_deref().and_then(parse_list),
             filter,
             sort,
             query,
@@ -148,6 +153,9 @@ impl View {
             url.extend(utf8_percent_encode(value, QUERY_VALUE));
             sep = '&';
         };
+        if let Some(list) = self.list {
+            push("list", &list.0.to_string());
+        }
         if self.sort != SortOrder::default() {
             push("sort", self.sort.name());
         }
@@ -160,6 +168,14 @@ impl View {
         url
     }
 
+    /// The first page of a list: every task, in the user's order.
+    pub fn of_list(list: Option<ListId>) -> Self {
+        Self {
+            list,
+            ..Self::default()
+        }
+    }
+
     pub fn task_filter(&self) -> TaskFilter {
         TaskFilter {
             completed: self.filter.completed(),
@@ -168,6 +184,15 @@ impl View {
             ..TaskFilter::default()
         }
     }
+}
+
+/// A list id as a URL carries it: a positive whole number, or no list.
+pub fn parse_list(raw: &str) -> Option<ListId> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(ListId)
 }
 
 #[cfg(test)]
@@ -181,6 +206,7 @@ mod tests {
                 sort: sort.map(str::to_owned),
                 q: q.map(str::to_owned),
                 edit: None,
+                list: None,
             },
         )
     }
@@ -194,6 +220,13 @@ mod tests {
         assert_eq!(View::from_return(Some(&v.url())), v);
         assert_eq!(v.url_for(Filter::All), "/?sort=due&q=milk%20%26%20eggs");
         assert_eq!(v.edit_url(7), "/active?sort=due&q=milk%20%26%20eggs&edit=7");
+        let listed = View {
+            list: Some(ListId(5)),
+            ..v.clone()
+        };
+        assert_eq!(listed.url(), "/active?list=5&sort=due&q=milk%20%26%20eggs");
+        assert_eq!(View::from_return(Some(&listed.url())), listed);
+        assert_eq!(View::of_list(Some(ListId(5))).url(), "/?list=5");
         let unicode = view(Filter::Completed, None, Some("crème brûlée"));
         assert_eq!(View::from_return(Some(&unicode.url())), unicode);
     }

@@ -48,8 +48,9 @@ document.documentElement.classList.add('js');
     if (!app || !app.querySelector('.todo-list')) return; // a message page
     main = app.querySelector('.main');
     list = app.querySelector('.todo-list');
+    // A viewer's page has no new-task form: nothing to add, nothing to undo.
     newForm = app.querySelector('.new-todo-form');
-    newInput = newForm.querySelector('.new-todo');
+    newInput = newForm && newForm.querySelector('.new-todo');
     controls = app.querySelector('.view-controls');
     search = controls.querySelector('.search');
     sort = controls.querySelector('.sort-select');
@@ -320,6 +321,7 @@ document.documentElement.classList.add('js');
 
   function startEdit(li) {
     if (!li || !li.dataset.id || li.classList.contains('editing')) return;
+    if (!li.querySelector('.edit')) return; // a list the reader may only view
     li.classList.add('editing');
     const input = li.querySelector('.edit');
     input.focus();
@@ -389,10 +391,11 @@ document.documentElement.classList.add('js');
   // The server can move tasks only in the user's own order.
   function markMovable() {
     const order = !new URLSearchParams(location.search).get('sort');
-    list.classList.toggle('movable', order);
+    list.classList.toggle('movable', order && Boolean(newForm));
   }
 
   function moveBy(li, delta) {
+    if (!newForm) return; // a list the reader may only view
     if (!list.classList.contains('movable')) {
       showToast('Tasks can be moved only in your own order: choose “Your order” under Sort.');
       return;
@@ -515,7 +518,7 @@ document.documentElement.classList.add('js');
     clearTimeout(toastTimer);
     toast.hidden = true;
     undoable = null;
-    if (hadFocus && byUser) newInput.focus();
+    if (hadFocus && byUser && newInput) newInput.focus();
   }
 
   function holdToast() {
@@ -819,6 +822,8 @@ document.documentElement.classList.add('js');
 
   function controlsUrl() {
     const params = new URLSearchParams();
+    // The list shown stays: the controls carry it as a hidden field.
+    if (controls.elements.list) params.set('list', controls.elements.list.value);
     if (sort.value !== 'order') params.set('sort', sort.value);
     if (search.value.trim()) params.set('q', search.value.trim());
     const query = params.toString().replace(/\+/g, '%20');
@@ -863,7 +868,7 @@ document.documentElement.classList.add('js');
 
   function focusRow(li, kind = 'toggle') {
     if (!li) {
-      newInput.focus();
+      if (newInput) newInput.focus();
       return;
     }
     const target = li.querySelector(`.view .${kind}`) || li.querySelector('.view .toggle');
@@ -934,6 +939,7 @@ document.documentElement.classList.add('js');
   }
 
   function clearError(form) {
+    if (!form) return;
     const line = form.querySelector('.form-error');
     line.hidden = true;
     line.textContent = '';
