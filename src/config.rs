@@ -50,6 +50,10 @@ impl Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start: boxing `Serve` would save no memory"
+)]
 pub enum Command {
     /// Serve the web app and API (the default when no command is given).
     Serve(ServeArgs),
@@ -287,47 +291,42 @@ pub enum Signup {
     Closed,
 }
 
-/// An origin: scheme, host and port, without a path.
+/// `PUBLIC_URL`: an `http` or `https` origin (scheme, host and port; no
+/// path, query or user), parsed once by the URL standard's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl {
-    origin: String,
-}
+pub struct PublicUrl(url::Url);
 
 impl PublicUrl {
-    /// `https://todo.example.com` (no trailing slash).
-    pub fn origin(&self) -> &str {
-        &self.origin
+    /// `https://todo.example.com`: lower case, no default port, no
+    /// trailing slash.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
     }
 
     pub fn is_https(&self) -> bool {
-        self.origin.starts_with("https://")
+        self.0.scheme() == "https"
     }
 }
 
 pub fn parse_public_url(raw: &str) -> Result<PublicUrl, String> {
     let raw = raw.trim().trim_end_matches('/');
-    let (scheme, rest) = raw
-        .split_once("://")
-        .ok_or_else(|| format!("{raw:?} is not a URL; use e.g. https://todo.example.com"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
+    let example = "e.g. https://todo.example.com";
+    let url = url::Url::parse(raw)
+        .map_err(|err| format!("{raw:?} is not a URL ({err}); use {example}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{raw:?} must start with http:// or https://"));
     }
-    if rest.is_empty()
-        || rest.contains(['/', '?', '#', '@'])
-        || !rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-    {
+    let just_the_origin = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !just_the_origin {
         return Err(format!(
-            "{raw:?} must be just scheme and host (and port), e.g. https://todo.example.com"
+            "{raw:?} must be just scheme and host (and port), {example}"
         ));
     }
-    let url = url::Url::parse(raw).map_err(|err| format!("{raw:?} is not a URL: {err}"))?;
-    Ok(PublicUrl {
-        // The URL standard's spelling: lower case, no default port.
-        origin: url.origin().ascii_serialization(),
-    })
+    Ok(PublicUrl(url))
 }
 
 /// Limits that keep slow or idle clients from tying up the server when it
@@ -640,25 +639,31 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Parses `250ms`, `5s`, `2m`, `12h`, `7d` or a bare number of seconds.
+/// Parses a duration as `humantime` reads it (`250ms`, `5s`, `2m`, `12h`,
+/// `7d`, `1h 30m`, …), or a bare number of seconds (`5`). A fraction
+/// before a single unit (`1.5s`, `0.5d`), which humantime does not take,
+/// is read as that much of humantime's unit, as this setting always was.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
-    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => raw.split_at(i),
-        None => (raw, "s"),
+    let not_a_duration = || format!("{raw:?} is not a duration; use e.g. 500ms, 5s, 2m or 1h 30m");
+    let number_end = raw
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(number_end);
+    if !unit.is_empty() && !number.contains('.') {
+        return humantime::parse_duration(raw)
+            .map_err(|err| format!("{}: {err}", not_a_duration()));
+    }
+    let value: f64 = number.parse().map_err(|_| not_a_duration())?;
+    let unit = if unit.is_empty() {
+        Duration::from_secs(1)
+    } else if unit.chars().all(char::is_alphabetic) {
+        humantime::parse_duration(&format!("1{unit}"))
+            .map_err(|err| format!("{}: {err}", not_a_duration()))?
+    } else {
+        return Err(not_a_duration());
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration; use e.g. 500ms, 5s or 2m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86400.0,
-        _ => return Err(format!("unknown unit in {raw:?}; use ms, s, m, h or d")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{raw:?}: {e}"))
+    Duration::try_from_secs_f64(value * unit.as_secs_f64()).map_err(|e| format!("{raw:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -692,15 +697,34 @@ mod tests {
 
     #[test]
     fn durations_parse() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert!(parse_duration("soon").is_err());
-        assert_eq!(
-            parse_duration("7d").unwrap(),
-            Duration::from_secs(7 * 86400)
-        );
-        assert!(parse_duration("5w").is_err());
+        let ms = Duration::from_millis;
+        // Every form read before humantime still reads the same.
+        for (raw, expected) in [
+            ("250ms", ms(250)),
+            ("5", ms(5_000)),
+            (" 5 ", ms(5_000)),
+            ("0", ms(0)),
+            ("0.5", ms(500)),
+            ("5.", ms(5_000)),
+            ("30s", ms(30_000)),
+            ("2m", ms(120_000)),
+            ("12h", ms(12 * 3_600_000)),
+            ("7d", ms(7 * 86_400_000)),
+            ("1.5s", ms(1_500)),
+            ("0.5m", ms(30_000)),
+            ("0.25d", ms(21_600_000)),
+            ("1.5ms", Duration::from_micros(1_500)),
+        ] {
+            assert_eq!(parse_duration(raw), Ok(expected), "{raw:?}");
+        }
+        // And humantime's own forms on top.
+        assert_eq!(parse_duration("1h 30m"), Ok(ms(5_400_000)));
+        assert_eq!(parse_duration("2w"), Ok(ms(14 * 86_400_000)));
+        assert_eq!(parse_duration("90sec"), Ok(ms(90_000)));
+        for bad in ["", "soon", "5x", "-5", ".", "1.5h30m", "1e3"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("is not a duration"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
@@ -791,15 +815,37 @@ mod tests {
                 .origin(),
             "https://todo.example.com"
         );
-        for bad in [
-            "todo.example.com",
-            "ftp://x",
-            "https://x/app",
-            "https://",
-            "https://a@b",
-            "https://todo.example.com:99999",
+        assert!(
+            parse_public_url("https://todo.example.com")
+                .unwrap()
+                .is_https()
+        );
+        assert!(!parse_public_url("http://[::1]:8080").unwrap().is_https());
+        // What was accepted before the URL was a `url::Url` still is.
+        for (raw, origin) in [
+            ("https://todo.example.com//", "https://todo.example.com"),
+            (" http://127.0.0.1:3000 ", "http://127.0.0.1:3000"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+            (
+                "https://todo-app.example.com.",
+                "https://todo-app.example.com.",
+            ),
         ] {
-            assert!(parse_public_url(bad).is_err(), "{bad}");
+            assert_eq!(parse_public_url(raw).unwrap().origin(), origin, "{raw}");
+        }
+        for (bad, says) in [
+            ("todo.example.com", "is not a URL"),
+            ("ftp://x", "must start with http:// or https://"),
+            ("https://x/app", "just scheme and host"),
+            ("https://x?a=b", "just scheme and host"),
+            ("https://x#top", "just scheme and host"),
+            ("https://", "is not a URL"),
+            ("https://a@b", "just scheme and host"),
+            ("https://a:secret@b", "just scheme and host"),
+            ("https://todo.example.com:99999", "is not a URL"),
+        ] {
+            let err = parse_public_url(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
         }
     }
 

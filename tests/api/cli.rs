@@ -527,6 +527,10 @@ async fn bad_settings_are_refused_at_start_naming_the_setting() {
         ("serve", "CORS_ORIGINS", "todo.example.com"),
         ("serve", "CORS_ORIGINS", "https://todo.example.com/"),
         ("serve", "CORS_ORIGINS", "https://a.example, *"),
+        ("serve", "PUBLIC_URL", "https://todo.example.com/app"),
+        ("serve", "PUBLIC_URL", "todo.example.com"),
+        ("serve", "SESSION_IDLE_TIMEOUT", "soon"),
+        ("serve", "BODY_READ_TIMEOUT", "1.5h30m"),
     ] {
         let output = run(
             &[command],

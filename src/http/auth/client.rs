@@ -57,7 +57,7 @@ impl Client {
                 .filter(|v| !v.is_empty())
         };
         let (https, origin) = match &config.public_url {
-            Some(url) => (url.is_https(), url.origin().to_owned()),
+            Some(url) => (url.is_https(), url.origin()),
             None => {
                 let https =
                     trusted("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
