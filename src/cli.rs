@@ -19,9 +19,9 @@ use crate::config::{
     UserAddArgs, UserCommand,
 };
 use crate::db::{self, DatabaseTarget, Store, StoreError};
-use crate::domain::{ImportedTask, NewPassword, Owner, UserId, Username};
+use crate::domain::{Import, NewPassword, Owner, UserId, Username};
 use crate::export::{
-    EXPORT_FORMAT, ExportDocument, ExportedTask, export_document, parse_export_document,
+    EXPORT_FORMAT, ExportDocument, ExportedTask, FORMAT_VERSION, export_of, parse_export_document,
 };
 use crate::json;
 use crate::lifecycle;
@@ -83,14 +83,13 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let location = existing_database(&args.database, "nothing to export; check DATABASE_URL")?;
-    let tasks = with_store(&args.database, async |store| {
+    let document = with_store(&args.database, async |store| {
         let owner = owner(store, args.user.as_deref(), &location).await?;
-        let list = store.default_list(owner).await?;
-        Ok(store.all_tasks(list).await?)
+        Ok(export_of(store, owner).await?)
     })
     .await?;
-    let count = tasks.len();
-    let mut json = serde_json::to_vec_pretty(&export_document(tasks))?;
+    let count = document.tasks.len() + document.lists.iter().map(|l| l.tasks.len()).sum::<usize>();
+    let mut json = serde_json::to_vec_pretty(&document)?;
     json.push(b'\n');
     let destination = match args.output.as_deref().filter(|p| *p != Path::new("-")) {
         Some(path) => {
@@ -134,7 +133,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
         (raw, file.display().to_string())
     };
-    let tasks =
+    let import =
         read_export(&raw).map_err(|why| anyhow::anyhow!("cannot import {source}: {why}"))?;
     let location = if create {
         DatabaseTarget::from_config(&database)?.location()
@@ -150,12 +149,12 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         let store = store
             .clone()
             .with_task_limit(Some(limits.max_tasks_per_account));
-        match store.import_tasks(list, owner, &tasks, replace).await {
+        match store.import(list, owner, &import, replace).await {
             Ok(imported) => Ok(imported),
             Err(StoreError::TaskLimit { limit, .. }) => bail!(
-                "{source} holds {}, more than a list may hold \
+                "{source} holds a list of {}, more than a list may hold \
                  (MAX_TASKS_PER_ACCOUNT, {limit}); nothing was imported",
-                tasks_word(tasks.len())
+                tasks_word(import.largest_list())
             ),
             Err(StoreError::ListNotEmpty { .. }) => {
                 let (held, them) = match store.count_tasks(list, None).await {
@@ -249,7 +248,7 @@ fn tasks_word(n: usize) -> String {
 
 /// Reads an export file, explaining what is wrong with it in terms of the
 /// file rather than of the parser.
-fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
+fn read_export(raw: &[u8]) -> Result<Import, String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".to_owned());
     }
@@ -280,10 +279,13 @@ fn read_export(raw: &[u8]) -> Result<Vec<ImportedTask>, String> {
     }
     match doc.get("version") {
         None => return Err(format!("{not_export}: it has no `version`")),
-        Some(version) if version.as_f64() == Some(1.0) => {}
+        Some(version)
+            if version
+                .as_f64()
+                .is_some_and(|v| (1..=FORMAT_VERSION).any(|known| f64::from(known) == v)) => {}
         Some(version) => {
             return Err(format!(
-                "this export is version {version}, and this todo-app reads only version 1"
+                "this export is version {version}, and this todo-app reads versions 1 to {FORMAT_VERSION}"
             ));
         }
     }

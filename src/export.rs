@@ -1,4 +1,4 @@
-//! The export file format (`todo-app-export`, version 1): what
+//! The export file format (`todo-app-export`, version 2): what
 //! `GET /api/export` and `todo-app export` write, and what
 //! `POST /api/import` and `todo-app import` read back.
 //!
@@ -21,8 +21,8 @@ use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{
-    Due, FieldError, ImportedTask, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, Task, Title,
-    check_range, check_timestamp_year,
+    Due, FieldError, Import, ImportedList, ImportedTask, List, ListName, MAX_IMPORTED,
+    MAX_SAFE_INTEGER, Priority, Task, Title, check_range, check_timestamp_year,
 };
 use crate::json::schema::{CalendarDay, PriorityNumber, TitleText};
 use crate::json::whole_number;
@@ -30,8 +30,9 @@ use crate::json::whole_number;
 /// The value of `format` in every export file.
 pub const EXPORT_FORMAT: &str = "todo-app-export";
 
-/// The value of `version` in the files this release writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The value of `version` in the files this release writes. It reads
+/// version 1 too (no lists: every task goes to the default list).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The export file format. `version` lets a later release read old files.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -43,11 +44,28 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct ExportDocument<T> {
     #[schema(value_type = ExportFormat, inline)]
     pub format: String,
-    /// The version of the format: 1.
-    #[schema(minimum = 1, maximum = 1)]
+    /// The version of the format: 2 (1 is read too).
+    #[schema(minimum = 1, maximum = 2)]
     pub version: u32,
     pub exported_at: DateTime<Utc>,
+    /// The tasks of the default list.
     pub tasks: Vec<T>,
+    /// The other lists (version 2).
+    #[serde(default = "Vec::new")]
+    #[schema(default = json!([]))]
+    pub lists: Vec<ExportedList>,
+}
+
+/// A list other than the default one, with its tasks.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ExportedList {
+    #[schema(min_length = 1, max_length = 100, examples("Groceries"))]
+    pub name: String,
+    /// Its place among the owner's lists.
+    #[serde(deserialize_with = "whole")]
+    #[schema(minimum = -9007199254740991i64, maximum = 9007199254740991i64)]
+    pub position: i64,
+    pub tasks: Vec<ExportedTask>,
 }
 
 /// The schema of an export file, [`ExportDocument`] of [`ExportedTask`]s,
@@ -69,6 +87,7 @@ impl ToSchema for ExportFile {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         // The generic document leaves its parameter's schema to the user.
         schemas.push((ExportedTask::name().into(), ExportedTask::schema()));
+        schemas.push((ExportedList::name().into(), ExportedList::schema()));
         ExportedTask::schemas(schemas);
     }
 }
@@ -138,14 +157,44 @@ impl From<Task> for ExportedTask {
     }
 }
 
-/// The export of `tasks`, stamped now.
-pub fn export_document(tasks: Vec<Task>) -> ExportDocument<ExportedTask> {
+/// The export of the default list's `tasks` and the other `lists`,
+/// stamped now.
+pub fn export_document(
+    tasks: Vec<Task>,
+    lists: Vec<(List, Vec<Task>)>,
+) -> ExportDocument<ExportedTask> {
     ExportDocument {
         format: EXPORT_FORMAT.to_owned(),
         version: FORMAT_VERSION,
         exported_at: Utc::now(),
         tasks: tasks.into_iter().map(ExportedTask::from).collect(),
+        lists: lists
+            .into_iter()
+            .map(|(list, tasks)| ExportedList {
+                name: list.name.as_str().to_owned(),
+                position: list.position,
+                tasks: tasks.into_iter().map(ExportedTask::from).collect(),
+            })
+            .collect(),
     }
+}
+
+/// What the store exports for `owner`: the default list's tasks and every
+/// other list it owns (not those shared with it: they are their owners').
+pub async fn export_of(
+    store: &crate::db::Store,
+    owner: crate::domain::Owner,
+) -> crate::db::StoreResult<ExportDocument<ExportedTask>> {
+    let default = store.default_list(owner).await?;
+    let tasks = store.all_tasks(default).await?;
+    let mut lists = Vec::new();
+    for list in store.lists(owner).await? {
+        if list.role == crate::domain::Role::Owner && !list.is_default {
+            let tasks = store.all_tasks(list.id).await?;
+            lists.push((list, tasks));
+        }
+    }
+    Ok(export_document(tasks, lists))
 }
 
 /// Why the bytes of a file are not an import.
@@ -158,7 +207,7 @@ pub enum ReadError {
 }
 
 /// Validates a whole export document before anything is written.
-pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTask>, FieldError> {
+pub fn parse_export_document(value: serde_json::Value) -> Result<Import, FieldError> {
     let doc: ExportDocument<ExportedTask> = serde_json::from_value(value).map_err(not_an_export)?;
     validate(doc)
 }
@@ -166,7 +215,7 @@ pub fn parse_export_document(value: serde_json::Value) -> Result<Vec<ImportedTas
 /// Like [`parse_export_document`], straight from the bytes of a file: no
 /// `serde_json::Value` in between, which would take several times the size
 /// of the file.
-pub fn parse_export_bytes(bytes: &[u8]) -> Result<Vec<ImportedTask>, ReadError> {
+pub fn parse_export_bytes(bytes: &[u8]) -> Result<Import, ReadError> {
     let doc: ExportDocument<ExportedTask> = serde_json::from_slice(bytes).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             ReadError::NotJson(e)
@@ -181,23 +230,50 @@ fn not_an_export(e: serde_json::Error) -> FieldError {
     FieldError::new("body", format!("not a todo-app export document: {e}"))
 }
 
-/// Checks the format and every task, naming the first bad one.
-fn validate(doc: ExportDocument<ExportedTask>) -> Result<Vec<ImportedTask>, FieldError> {
-    if doc.format != EXPORT_FORMAT || doc.version != FORMAT_VERSION {
+/// Checks the format and every list and task, naming the first bad one.
+fn validate(doc: ExportDocument<ExportedTask>) -> Result<Import, FieldError> {
+    if doc.format != EXPORT_FORMAT || !(1..=FORMAT_VERSION).contains(&doc.version) {
         return Err(FieldError::new(
             "format",
             format!(
-                "unsupported export format {:?} version {}; expected {EXPORT_FORMAT:?} version {FORMAT_VERSION}",
+                "unsupported export format {:?} version {}; expected {EXPORT_FORMAT:?} version 1 to {FORMAT_VERSION}",
                 doc.format, doc.version
             ),
         ));
     }
+    if doc.version == 1 && !doc.lists.is_empty() {
+        return Err(FieldError::new("lists", "a version 1 export has no lists"));
+    }
+    // Ids are unique in the whole file: the shared list keeps them.
     let mut seen = std::collections::HashSet::new();
-    doc.tasks
+    let tasks = validate_tasks(doc.tasks, "tasks", &mut seen)?;
+    let lists = doc
+        .lists
+        .into_iter()
+        .enumerate()
+        .map(|(i, list)| {
+            let at = |e: FieldError| FieldError::new(e.field, format!("lists[{i}]: {}", e.message));
+            Ok(ImportedList {
+                name: ListName::parse(&list.name).map_err(at)?,
+                position: check_range("position", list.position, MAX_SAFE_INTEGER).map_err(at)?,
+                tasks: validate_tasks(list.tasks, &format!("lists[{i}].tasks"), &mut seen)?,
+            })
+        })
+        .collect::<Result<_, FieldError>>()?;
+    Ok(Import { tasks, lists })
+}
+
+fn validate_tasks(
+    tasks: Vec<ExportedTask>,
+    place: &str,
+    seen: &mut std::collections::HashSet<i64>,
+) -> Result<Vec<ImportedTask>, FieldError> {
+    tasks
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            let at = |e: FieldError| FieldError::new(e.field, format!("tasks[{i}]: {}", e.message));
+            let at =
+                |e: FieldError| FieldError::new(e.field, format!("{place}[{i}]: {}", e.message));
             if t.id <= 0 || !seen.insert(t.id) {
                 return Err(at(FieldError::new(
                     "id",

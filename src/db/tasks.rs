@@ -8,8 +8,8 @@ use super::lists::Need;
 use super::pool::{BackendConnection, run};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    Agenda, ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task,
-    TaskChanges, TaskFilter, Title,
+    Agenda, Import, ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder,
+    Task, TaskChanges, TaskFilter, Title,
 };
 
 #[derive(FromRow)]
@@ -576,15 +576,8 @@ impl Store {
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
-    /// Stores `tasks` in `list` in one transaction, added by `by`: all or
-    /// nothing. Refuses when the list has tasks, unless `replace` deletes
-    /// them first.
-    ///
-    /// The shared list (`by` is `Owner::SHARED`) keeps the ids of the file (moving a database keeps
-    /// every URL); an account's tasks get new ids, since ids are unique
-    /// across all accounts. Kept ids start at a version no earlier
-    /// incarnation of that id had (see the `import_epoch` table), so a stale
-    /// `If-Match` or `If-None-Match` never matches the imported task.
+    /// Stores `tasks` in `list` in one transaction: [`Store::import`] of
+    /// one list.
     pub async fn import_tasks(
         &self,
         list: ListId,
@@ -592,14 +585,39 @@ impl Store {
         tasks: &[ImportedTask],
         replace: bool,
     ) -> StoreResult<u64> {
-        // The list ends up holding exactly the imported tasks (an import
-        // without `replace` needs an empty list), so this is the whole check.
+        let import = Import {
+            tasks: tasks.to_vec(),
+            lists: Vec::new(),
+        };
+        self.import(list, by, &import, replace).await
+    }
+
+    /// Stores an import for `by` in one transaction, all or nothing: its
+    /// tasks into `default` (the default list of `by`), its other lists as
+    /// new lists of `by`. Refuses when any of `by`'s lists holds tasks,
+    /// unless `replace` first deletes them and every list but the default.
+    ///
+    /// The shared list (`by` is `Owner::SHARED`) keeps the ids of the file
+    /// (moving a database keeps every URL); an account's tasks get new ids,
+    /// since ids are unique across all accounts. Kept ids start at a version
+    /// no earlier incarnation of that id had (see the `import_epoch` table),
+    /// so a stale `If-Match` or `If-None-Match` never matches the imported
+    /// task.
+    pub async fn import(
+        &self,
+        default: ListId,
+        by: Owner,
+        import: &Import,
+        replace: bool,
+    ) -> StoreResult<u64> {
+        // Each list ends up holding exactly its imported tasks (an import
+        // without `replace` needs empty lists), so this is the whole check.
         if let Some(limit) = self.task_limit
-            && tasks.len() as u64 > limit
+            && import.largest_list() as u64 > limit
         {
             return Err(StoreError::TaskLimit {
                 limit,
-                importing: Some(tasks.len() as u64),
+                importing: Some(import.largest_list() as u64),
             });
         }
         let _write = self.write_guard().await;
@@ -611,18 +629,31 @@ impl Store {
                 .await
                 .map_err(ctx("failed to start the import"))?;
             if replace {
-                sqlx::query("DELETE FROM tasks WHERE list_id = $1")
-                    .bind(list.0)
+                sqlx::query(
+                    "DELETE FROM tasks WHERE list_id = $1 \
+                     OR list_id IN (SELECT id FROM lists WHERE owner = $2)",
+                )
+                .bind(default.0)
+                .bind(by.value())
+                .execute(&mut *tx)
+                .await
+                .map_err(ctx("failed to clear tasks before import"))?;
+                sqlx::query("DELETE FROM lists WHERE owner = $1 AND id <> $2 AND NOT is_default")
+                    .bind(by.value())
+                    .bind(default.0)
                     .execute(&mut *tx)
                     .await
-                    .map_err(ctx("failed to clear tasks before import"))?;
+                    .map_err(ctx("failed to clear lists before import"))?;
             } else {
-                let existing: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE list_id = $1")
-                        .bind(list.0)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(ctx("failed to count tasks before import"))?;
+                let existing: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM tasks WHERE list_id = $1 \
+                     OR list_id IN (SELECT id FROM lists WHERE owner = $2)",
+                )
+                .bind(default.0)
+                .bind(by.value())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(ctx("failed to count tasks before import"))?;
                 if existing > 0 {
                     return Err(StoreError::ListNotEmpty { existing });
                 }
@@ -638,17 +669,22 @@ impl Store {
                 1
             };
             if keep_ids {
-                // An id held by an account's task cannot be taken over.
-                let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+                // An id held by a task of another owner cannot be taken over
+                // (this owner's were deleted above, or there were none).
+                let ids: Vec<i64> = import
+                    .tasks
+                    .iter()
+                    .chain(import.lists.iter().flat_map(|l| &l.tasks))
+                    .map(|t| t.id)
+                    .collect();
                 for chunk in ids.chunks(500) {
                     let placeholders: Vec<String> =
-                        (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                        (1..=chunk.len()).map(|i| format!("${i}")).collect();
                     let sql = format!(
-                        "SELECT MIN(id) FROM tasks WHERE list_id <> $1 AND id IN ({})",
+                        "SELECT MIN(id) FROM tasks WHERE id IN ({})",
                         placeholders.join(", ")
                     );
-                    let mut query =
-                        sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql)).bind(list.0);
+                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         query = query.bind(*id);
                     }
@@ -661,39 +697,57 @@ impl Store {
                     }
                 }
             }
+            let now = now();
+            let mut targets = vec![(default, import.tasks.as_slice())];
+            for list in &import.lists {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO lists (owner, name, position, is_default, created_at, updated_at) \
+                     VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id",
+                )
+                .bind(by.value())
+                .bind(list.name.as_str())
+                .bind(list.position)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(ctx("failed to create an imported list"))?;
+                targets.push((ListId(id), list.tasks.as_slice()));
+            }
             // Many rows per INSERT: one statement per task made a 200,000-task
             // import hold SQLite's one writer for seconds, and every other
             // account's writes with it.
             let full_chunk = import_sql(IMPORT_ROWS_PER_INSERT, keep_ids);
-            for chunk in tasks.chunks(IMPORT_ROWS_PER_INSERT) {
-                let partial;
-                let sql = if chunk.len() == IMPORT_ROWS_PER_INSERT {
-                    &full_chunk
-                } else {
-                    partial = import_sql(chunk.len(), keep_ids);
-                    &partial
-                };
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for task in chunk {
-                    query = query
-                        .bind(list.0)
-                        .bind(by.account())
-                        .bind(task.title.as_str())
-                        .bind(task.priority.value())
-                        .bind(task.completed)
-                        .bind(task.order)
-                        .bind(task.due)
-                        .bind(version)
-                        .bind(task.created_at.trunc_subsecs(6))
-                        .bind(task.updated_at.trunc_subsecs(6));
-                    if keep_ids {
-                        query = query.bind(task.id);
+            for (list, tasks) in targets {
+                for chunk in tasks.chunks(IMPORT_ROWS_PER_INSERT) {
+                    let partial;
+                    let sql = if chunk.len() == IMPORT_ROWS_PER_INSERT {
+                        &full_chunk
+                    } else {
+                        partial = import_sql(chunk.len(), keep_ids);
+                        &partial
+                    };
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                    for task in chunk {
+                        query = query
+                            .bind(list.0)
+                            .bind(by.account())
+                            .bind(task.title.as_str())
+                            .bind(task.priority.value())
+                            .bind(task.completed)
+                            .bind(task.order)
+                            .bind(task.due)
+                            .bind(version)
+                            .bind(task.created_at.trunc_subsecs(6))
+                            .bind(task.updated_at.trunc_subsecs(6));
+                        if keep_ids {
+                            query = query.bind(task.id);
+                        }
                     }
+                    query
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(ctx("failed to insert imported tasks"))?;
                 }
-                query
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(ctx("failed to insert imported tasks"))?;
             }
             if keep_ids {
                 tx.follow_explicit_task_ids()
@@ -703,7 +757,7 @@ impl Store {
             tx.commit()
                 .await
                 .map_err(ctx("failed to commit the import"))?;
-            Ok::<_, StoreError>(tasks.len() as u64)
+            Ok::<_, StoreError>(import.task_count() as u64)
         })?;
         // A bulk change: no prepared statement may keep a plan made for
         // the table as it was (see `statistics`).

@@ -48,5 +48,5 @@ pub use list::{List, ListId, ListName, Member, Role};
 pub use listing::{Agenda, SortOrder, TaskFilter};
 pub use priority::Priority;
 pub use reorder::{MoveTarget, reorder};
-pub use task::{ImportedTask, NewTask, Task, TaskChanges};
+pub use task::{Import, ImportedList, ImportedTask, NewTask, Task, TaskChanges};
 pub use title::Title;

@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{FieldError, ListId, Priority, Title};
+use super::{FieldError, ListId, ListName, Priority, Title};
 
 /// A stored task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,6 +95,39 @@ pub struct ImportedTask {
     pub due: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What an import stores: the tasks of the default list, and other lists
+/// with theirs (export format version 2; version 1 has only the former).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Import {
+    pub tasks: Vec<ImportedTask>,
+    pub lists: Vec<ImportedList>,
+}
+
+/// A list read from an export file, to be created with its tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedList {
+    pub name: ListName,
+    pub position: i64,
+    pub tasks: Vec<ImportedTask>,
+}
+
+impl Import {
+    /// Every task in it, in every list.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len() + self.lists.iter().map(|l| l.tasks.len()).sum::<usize>()
+    }
+
+    /// The most tasks any one list of it holds.
+    pub fn largest_list(&self) -> usize {
+        self.lists
+            .iter()
+            .map(|l| l.tasks.len())
+            .chain([self.tasks.len()])
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

@@ -660,8 +660,8 @@ async fn import_errors_say_what_is_wrong_with_the_file_once() {
             r#"its `format` is "something-else", not "todo-app-export""#.to_owned(),
         ),
         (
-            r#"{"format": "todo-app-export", "version": 2, "exported_at": "2030-01-01T00:00:00Z", "tasks": []}"#.to_owned(),
-            "this export is version 2".to_owned(),
+            r#"{"format": "todo-app-export", "version": 3, "exported_at": "2030-01-01T00:00:00Z", "tasks": []}"#.to_owned(),
+            "this export is version 3".to_owned(),
         ),
         (
             format!(r#"{{{head}, "tasks": [{{"id": 1, {task}}}, {{"id": 2}}]}}"#),

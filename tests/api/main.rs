@@ -15,6 +15,7 @@ mod api_errors;
 mod api_todos;
 mod cli;
 mod concurrent_writes;
+mod export_lists;
 mod headers;
 mod in_process;
 mod list_cache;

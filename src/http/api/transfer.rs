@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::query::{self, ImportParams};
-use crate::export::{ExportFile, ReadError, export_document, parse_export_bytes};
+use crate::export::{ExportFile, ReadError, export_of, parse_export_bytes};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::{ApiError, ApiResult};
@@ -36,9 +36,8 @@ pub async fn export(
     State(state): State<AppState>,
     ApiOwner(owner): ApiOwner,
 ) -> ApiResult<Response> {
-    let list = state.store.default_list(owner).await?;
-    let tasks = state.store.all_tasks(list).await?;
-    let mut response = Json(export_document(tasks)).into_response();
+    let document = export_of(&state.store, owner).await?;
+    let mut response = Json(document).into_response();
     response.headers_mut().insert(
         CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"todo-export.json\""),
@@ -79,7 +78,7 @@ pub async fn import(
     JsonBytes(body): JsonBytes,
 ) -> ApiResult<Json<Imported>> {
     let replace = query::accept(params)?.replace()?;
-    let tasks = parse_export_bytes(&body).map_err(|e| match e {
+    let import = parse_export_bytes(&body).map_err(|e| match e {
         ReadError::NotJson(e) => {
             ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))
         }
@@ -88,10 +87,7 @@ pub async fn import(
     // The file can be large; what matters from here on is what was parsed.
     drop(body);
     let list = state.store.default_list(owner).await?;
-    let imported = state
-        .store
-        .import_tasks(list, owner, &tasks, replace)
-        .await?;
+    let imported = state.store.import(list, owner, &import, replace).await?;
     Ok(Json(Imported { imported }))
 }
 
