@@ -9,6 +9,10 @@
 //! The handler only calls [`ListCache::get_or_build`] with the plain query
 //! as `build`; with the cache switched off (`LIST_CACHE=false`, or
 //! [`ListCache::disabled`] in tests) that is all that runs.
+//!
+//! A body also keeps its brotli and gzip forms ([`CachedList::compressed`]),
+//! each made when a client first asks for it, so a cached list is not
+//! compressed again for every request.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -19,6 +23,7 @@ use axum::http::HeaderValue;
 
 use crate::db::DataVersion;
 use crate::domain::{ListId, TaskFilter};
+use crate::http::compression::Coding;
 
 /// Different filters and base URLs each keep their own entry; this bounds
 /// the memory a client cycling through query strings can pin.
@@ -56,6 +61,37 @@ struct Entries {
 pub struct CachedList {
     pub body: Bytes,
     pub link: Option<HeaderValue>,
+    /// `body` compressed, shared by the clones the cache hands out.
+    compressed: Arc<Compressed>,
+}
+
+#[derive(Default)]
+struct Compressed {
+    brotli: tokio::sync::OnceCell<Bytes>,
+    gzip: tokio::sync::OnceCell<Bytes>,
+}
+
+impl CachedList {
+    pub fn new(body: Bytes, link: Option<HeaderValue>) -> Self {
+        Self {
+            body,
+            link,
+            compressed: Arc::default(),
+        }
+    }
+
+    /// The body in `coding`: compressed on the first call, then kept for
+    /// as long as the list is. Requests that ask meanwhile wait for that
+    /// one compression instead of each doing their own.
+    pub async fn compressed(&self, coding: Coding) -> std::io::Result<Bytes> {
+        let cell = match coding {
+            Coding::Brotli => &self.compressed.brotli,
+            Coding::Gzip => &self.compressed.gzip,
+        };
+        cell.get_or_try_init(|| coding.encode(&self.body))
+            .await
+            .cloned()
+    }
 }
 
 impl std::fmt::Debug for ListCache {
@@ -161,5 +197,26 @@ impl Shared {
             entries.version = Some(version);
         }
         entries.bodies.insert(key, list);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_list_is_compressed_once_per_coding() {
+        let list = CachedList::new(Bytes::from(b"[{\"title\":\"milk\"}]".repeat(100)), None);
+        // What the cache hands out are clones; they share what was made.
+        let copy = list.clone();
+        let brotli = list.compressed(Coding::Brotli).await.unwrap();
+        let again = copy.compressed(Coding::Brotli).await.unwrap();
+        assert_eq!(brotli.as_ptr(), again.as_ptr(), "compressed a second time");
+        let gzip = copy.compressed(Coding::Gzip).await.unwrap();
+        assert_ne!(gzip, brotli);
+        assert_eq!(
+            list.compressed(Coding::Gzip).await.unwrap().as_ptr(),
+            gzip.as_ptr()
+        );
     }
 }

@@ -3,6 +3,8 @@
 pub mod api;
 mod audience;
 pub mod auth;
+/// Brotli and gzip for clients that accept them.
+pub mod compression;
 /// CORS for the API, for the requests that can be cross-origin.
 mod cors;
 pub mod error;
@@ -98,6 +100,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     ));
     // Around everything that answers, so no answer misses them.
     headers::layer(app, config)
+        .layer(compression::layer())
         // Outermost, so the log line sees the final status of every response.
         .layer(axum::middleware::from_fn(request_log::log_request))
 }

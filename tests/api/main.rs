@@ -14,6 +14,7 @@ mod agenda;
 mod api_errors;
 mod api_todos;
 mod cli;
+mod compression;
 mod concurrent_writes;
 mod export_lists;
 mod headers;

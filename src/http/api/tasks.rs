@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, IF_NONE_MATCH, LINK, LOCATION};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, IF_NONE_MATCH, LINK, LOCATION, VARY};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,7 @@ use crate::db::{Need, StoreError};
 use crate::domain::{ListId, NewTask, TaskChanges, TaskFilter};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
+use crate::http::compression::{self, Coding};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{BaseUrl, JsonBody, Precondition, parse_etag};
 use crate::http::list_cache::CachedList;
@@ -46,6 +47,7 @@ pub async fn list(
     State(state): State<AppState>,
     scope: ListScope,
     base: BaseUrl,
+    headers: HeaderMap,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let filter = TaskFilter::try_from(query::accept(params)?)?;
@@ -58,13 +60,27 @@ pub async fn list(
             || build_list(&state, scope.list, &base, &filter),
         )
         .await?;
-    let mut response = (
-        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        list.body,
-    )
-        .into_response();
+    // Compressed here rather than by the compression layer, so that the
+    // cache keeps the compressed body too; the layer passes it through.
+    // Like the layer, small bodies go as they are, and do not vary.
+    let compressible = list.body.len() >= compression::MIN_SIZE;
+    let coding = Coding::preferred(&headers).filter(|_| compressible);
+    let mut response = match coding {
+        None => list.body.clone().into_response(),
+        Some(coding) => {
+            let body = list.compressed(coding).await.map_err(|e| {
+                ApiError::Internal(anyhow::Error::new(e).context("failed to compress the list"))
+            })?;
+            ([(CONTENT_ENCODING, coding.header_value())], body).into_response()
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if compressible {
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if let Some(link) = list.link {
-        response.headers_mut().insert(LINK, link);
+        headers.insert(LINK, link);
     }
     Ok(response)
 }
@@ -84,10 +100,7 @@ async fn build_list(
     let link = has_more
         .then(|| HeaderValue::from_str(&next_page_link(base, filter, tasks.len())).ok())
         .flatten();
-    Ok(CachedList {
-        body: body.into(),
-        link,
-    })
+    Ok(CachedList::new(body.into(), link))
 }
 
 #[utoipa::path(
@@ -413,9 +426,10 @@ pub async fn list_in(
     state: State<AppState>,
     scope: ListScope,
     base: BaseUrl,
+    headers: HeaderMap,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    list(state, scope, base, params).await
+    list(state, scope, base, headers, params).await
 }
 
 #[utoipa::path(
