@@ -3,8 +3,8 @@
 # playwright-core under Node's test runner, against the real binary on a free
 # port over a fresh SQLite file, then (when TEST_DATABASE_URL is set) again
 # over a fresh PostgreSQL database. On each database the list's tests run
-# with AUTH_MODE=none, then accounts.test.js against a second server with
-# AUTH_MODE=accounts over a database of its own. Installs what is missing,
+# with AUTH_MODE=none, then accounts.test.js and lists.test.js, each against
+# a server with AUTH_MODE=accounts over a database of its own. Installs what is missing,
 # never downloads a browser build of its own. Exits non-zero when any test
 # fails.
 #
@@ -100,6 +100,9 @@ LIST_TESTS=(ui.test.js live.test.js look.test.js)
 # AUTH_MODE=accounts, the default, on a database of its own: tasks stored
 # without accounts would go to the first account created.
 ACCOUNT_TESTS=(accounts.test.js)
+# Lists and sharing, with accounts, on a third database: its sign-ups do not
+# count against accounts.test.js's.
+LISTS_TESTS=(lists.test.js)
 
 # A fresh PostgreSQL database on the TEST_DATABASE_URL server, in pg_url.
 create_pg_database() {
@@ -113,6 +116,7 @@ mkdir -p "$workdir/db"
 failed=0
 run_suite sqlite "sqlite://$workdir/db/todo.db" none "${LIST_TESTS[@]}" || failed=1
 run_suite sqlite-accounts "sqlite://$workdir/db/accounts.db" accounts "${ACCOUNT_TESTS[@]}" || failed=1
+run_suite sqlite-lists "sqlite://$workdir/db/lists.db" accounts "${LISTS_TESTS[@]}" || failed=1
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
     create_pg_database list
@@ -120,6 +124,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
     drop_pg_database
     create_pg_database accounts
     run_suite postgres-accounts "$pg_url" accounts "${ACCOUNT_TESTS[@]}" || failed=1
+    drop_pg_database
+    create_pg_database lists
+    run_suite postgres-lists "$pg_url" accounts "${LISTS_TESTS[@]}" || failed=1
     drop_pg_database
 fi
 

@@ -172,7 +172,7 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
         "class=\"toggle\"",
         "class=\"destroy\"",
         "class=\"edit\"",
-        "<footer class=\"footer\" id=\"footer\">",
+        "<footer class=\"footer\" id=\"footer\" data-open=\"1\">",
         "<span class=\"todo-count\" id=\"todo-count\"><strong>1</strong> item left</span>",
         "<ul class=\"filters\" id=\"filters\">",
         // TodoMVC tools pick class selectors when the new-todo input's id
@@ -197,7 +197,7 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
 async fn empty_list_hides_main_and_footer(app: TestApp) {
     let html = page(&app, "/").await;
     assert!(html.contains("<section class=\"main\" id=\"main\" hidden"));
-    assert!(html.contains("<footer class=\"footer\" id=\"footer\" hidden>"));
+    assert!(html.contains("<footer class=\"footer\" id=\"footer\" data-open=\"0\" hidden>"));
     // The first-run hint, in words for each kind of device.
     assert!(html.contains("<div class=\"first-run\">"));
     assert!(html.contains("class=\"hint-nojs\""));

@@ -722,6 +722,13 @@ document.documentElement.classList.add('js');
       const here = app.querySelector(`.${part.classList[0]}`);
       if (here) morph(here, part);
     }
+    // The navigation's count of open tasks follows this list's.
+    const count = document.querySelector('.list-links [aria-current="page"] .list-link-count');
+    const open = app.querySelector('.footer').dataset.open;
+    if (count && open !== undefined) {
+      count.textContent = open;
+      count.setAttribute('aria-label', `${open} open`);
+    }
     showList();
   }
 
