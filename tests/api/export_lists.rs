@@ -7,7 +7,43 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, accounts_config, token_client};
 use crate::per_backend_tests;
 
-per_backend_tests!(exports_carry_lists_and_version_1_still_imports);
+per_backend_tests!(
+    exports_carry_lists_and_version_1_still_imports,
+    the_settings_page_downloads_the_export,
+);
+
+async fn the_settings_page_downloads_the_export(backend: Backend) {
+    let app = TestApp::spawn_with(backend, accounts_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let browser = app.sign_up("ada", "ada's passphrase").await;
+    let created = browser.post_form("/todos", &[("title", "kept safe")]).await;
+    assert!(created.status().is_redirection(), "{}", created.status());
+    let settings = browser
+        .client
+        .get(browser.url("/settings"))
+        .send()
+        .await
+        .unwrap();
+    let html = settings.text().await.unwrap();
+    assert!(html.contains(r#"href="/api/export" download"#), "{html}");
+    // The link works with the page's own session cookie.
+    let export = browser
+        .client
+        .get(browser.url("/api/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    assert!(
+        export.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let document: Value = export.json().await.unwrap();
+    assert_eq!(document["tasks"][0]["title"], "kept safe");
+}
 
 async fn exports_carry_lists_and_version_1_still_imports(backend: Backend) {
     let app = TestApp::spawn_with(backend, accounts_config())
