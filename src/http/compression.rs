@@ -22,11 +22,14 @@ use tower::util::MapRequestLayer;
 use tower_http::compression::predicate::{And, NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
-/// Brotli quality 4 and gzip level 4, both on the fast side: brotli's
-/// default (11) costs tens of times the CPU for a few per cent fewer bytes,
-/// and at 4 brotli still beats gzip's default on our JSON and HTML. One
-/// number for both, as the layer takes one.
-pub const LEVEL: i32 = 4;
+/// Brotli quality 3 and gzip level 3, both on the fast side (one number
+/// for both, as the layer takes one). Brotli's own default (11) costs tens
+/// of times the CPU for a few per cent fewer bytes. Quality 4, nginx's
+/// choice for answers compressed as they go, made our lists 2-4 % smaller
+/// for 40-75 % more CPU, and for a body of 1 MB or more it switches to a
+/// 16 MB hash table cleared for every answer: the page of 500 tasks cost
+/// 35 ms more per request. Measured in `docs/benchmarks.md`.
+pub const LEVEL: i32 = 3;
 
 /// Bodies smaller than this go as they are: below one packet, compressing
 /// saves no round trip, only CPU.
