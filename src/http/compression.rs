@@ -1,15 +1,15 @@
 //! Compressed answers: brotli or gzip, whichever the client prefers in
 //! `Accept-Encoding`, for pages, JSON and assets alike.
 //!
-//! tower-http's `CompressionLayer` ([`layer`]) compresses answers as they
+//! tower-http's `CompressionLayer` ([`layer`](crate::http::compression::layer)) compresses answers as they
 //! are sent and marks them `Vary: Accept-Encoding`, so a shared cache keeps
 //! one copy per encoding. It leaves alone an answer that already has a
 //! `Content-Encoding`: that is how `GET /api/todos` sends the compressed
 //! forms its cache keeps (`CachedList::compressed`), made once per list
 //! rather than per request. That handler picks the encoding itself with
-//! [`Coding::preferred`], and both compress at [`LEVEL`].
+//! [`Coding::preferred`](crate::http::compression::Coding::preferred), and both compress at [`LEVEL`](crate::http::compression::LEVEL).
 //!
-//! Not compressed: bodies under [`MIN_SIZE`], images other than SVG
+//! Not compressed: bodies under [`MIN_SIZE`](crate::http::compression::MIN_SIZE), images other than SVG
 //! (already compressed) and event streams (compression would hold events
 //! back until a block fills). A client that refuses every coding,
 //! `identity` included, gets the body as it is rather than the layer's 406.
