@@ -173,20 +173,7 @@ impl Store {
     /// `actor`'s role on a list, refused unless it allows `needed`.
     pub async fn require(&self, actor: Owner, id: ListId, needed: Need) -> StoreResult<Role> {
         let role = self.role(actor, id).await?;
-        let allowed = match needed {
-            Need::Read => true,
-            Need::ChangeTasks => role.may_change_tasks(),
-            Need::Manage => role.may_manage(),
-        };
-        if allowed {
-            Ok(role)
-        } else {
-            Err(StoreError::NotAllowed {
-                list: id.0,
-                role,
-                needed,
-            })
-        }
+        needed.check(id, role)
     }
 
     /// A new list of `actor`'s, after its others.
@@ -242,13 +229,7 @@ impl Store {
     /// tasks went. The default list stays.
     pub async fn delete_list(&self, actor: Owner, id: ListId) -> StoreResult<u64> {
         let list = self.list(actor, id).await?;
-        if !list.role.may_manage() {
-            return Err(StoreError::NotAllowed {
-                list: id.0,
-                role: list.role,
-                needed: Need::Manage,
-            });
-        }
+        Need::Manage.check(id, list.role)?;
         if list.is_default {
             return Err(StoreError::DefaultList);
         }
@@ -309,7 +290,7 @@ impl Store {
         role: Role,
     ) -> StoreResult<Member> {
         self.require(actor, id, Need::Manage).await?;
-        let user = self.member_account(username).await?;
+        let (user, name) = self.member_account(username).await?;
         if user == actor.value() {
             return Err(StoreError::ShareWithSelf);
         }
@@ -332,7 +313,7 @@ impl Store {
             return Err(StoreError::AlreadyMember(username.as_str().to_owned()));
         }
         Ok(Member {
-            username: self.username_of(user).await?,
+            username: name,
             role,
             added_at,
         })
@@ -381,12 +362,8 @@ impl Store {
             .username_of(actor.value())
             .await
             .is_ok_and(|own| own.eq_ignore_ascii_case(username.as_str()));
-        if !role.may_manage() && !leaving {
-            return Err(StoreError::NotAllowed {
-                list: id.0,
-                role,
-                needed: Need::Manage,
-            });
+        if !leaving {
+            Need::Manage.check(id, role)?;
         }
         let _write = self.write_guard().await;
         let removed = run!(self, "failed to remove a member", |pool| async {
@@ -406,14 +383,15 @@ impl Store {
         Ok(())
     }
 
-    /// The id of the account a list is to be shared with.
-    async fn member_account(&self, username: &Username) -> StoreResult<i64> {
-        let id: Option<i64> = run!(self, "failed to look up an account", |pool| {
-            sqlx::query_scalar("SELECT id FROM users WHERE username_key = $1")
+    /// The id of the account a list is to be shared with, and its
+    /// username as the account writes it.
+    async fn member_account(&self, username: &Username) -> StoreResult<(i64, String)> {
+        let found: Option<(i64, String)> = run!(self, "failed to look up an account", |pool| {
+            sqlx::query_as("SELECT id, username FROM users WHERE username_key = $1")
                 .bind(username.key())
                 .fetch_optional(pool)
         })?;
-        id.ok_or_else(|| StoreError::UnknownUser(username.as_str().to_owned()))
+        found.ok_or_else(|| StoreError::UnknownUser(username.as_str().to_owned()))
     }
 
     async fn username_of(&self, user: i64) -> StoreResult<String> {
@@ -432,6 +410,27 @@ pub enum Need {
     Read,
     ChangeTasks,
     Manage,
+}
+
+impl Need {
+    /// `role` on list `list`, or the refusal (403) when it does not allow
+    /// this: the one place a role is held to what an action needs.
+    pub fn check(self, list: ListId, role: Role) -> StoreResult<Role> {
+        let allowed = match self {
+            Need::Read => true,
+            Need::ChangeTasks => role.may_change_tasks(),
+            Need::Manage => role.may_manage(),
+        };
+        if allowed {
+            Ok(role)
+        } else {
+            Err(StoreError::NotAllowed {
+                list: list.0,
+                role,
+                needed: self,
+            })
+        }
+    }
 }
 
 /// Default lists, remembered per owner: they are made with the account

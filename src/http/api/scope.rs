@@ -24,16 +24,8 @@ pub struct ListScope {
 impl ListScope {
     /// Refuses (403) a caller who may only read the list.
     pub fn may_change_tasks(&self) -> ApiResult<()> {
-        if self.role.may_change_tasks() {
-            Ok(())
-        } else {
-            Err(crate::db::StoreError::NotAllowed {
-                list: self.list.0,
-                role: self.role,
-                needed: crate::db::Need::ChangeTasks,
-            }
-            .into())
-        }
+        crate::db::Need::ChangeTasks.check(self.list, self.role)?;
+        Ok(())
     }
 }
 

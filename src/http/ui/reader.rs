@@ -73,13 +73,6 @@ impl Reader {
 
 /// Refuses (403) a change to the tasks of a list the reader may only read.
 pub(super) fn may_change_tasks(list: &List) -> UiResult<()> {
-    if list.role.may_change_tasks() {
-        return Ok(());
-    }
-    Err(StoreError::NotAllowed {
-        list: list.id.0,
-        role: list.role,
-        needed: Need::ChangeTasks,
-    }
-    .into())
+    Need::ChangeTasks.check(list.id, list.role)?;
+    Ok(())
 }
