@@ -42,7 +42,7 @@ pub enum AccountError {
     /// Wrong username or password; never says which.
     #[error("the username or password is wrong")]
     WrongCredentials,
-    #[error("too many attempts; try again in {} seconds", .0.as_secs().max(1))]
+    #[error("too many attempts; try again in {}", in_seconds(*.0))]
     Throttled(Duration),
     #[error("that username is taken")]
     UsernameTaken,
@@ -59,6 +59,14 @@ pub enum AccountError {
     Store(StoreError),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+}
+
+/// "1 second", "15 seconds": how long to wait, never less than a second.
+fn in_seconds(wait: Duration) -> String {
+    match wait.as_secs().max(1) {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
+    }
 }
 
 impl From<StoreError> for AccountError {
@@ -443,5 +451,13 @@ mod tests {
         );
         assert!(TokenRequest::parse("x", Some(TokenRequest::MAX_DAYS)).is_ok());
         assert!(TokenRequest::parse("x", Some(TokenRequest::MAX_DAYS + 1)).is_err());
+    }
+
+    #[test]
+    fn throttled_says_how_long_in_words() {
+        let said = |ms| AccountError::Throttled(Duration::from_millis(ms)).to_string();
+        assert_eq!(said(200), "too many attempts; try again in 1 second");
+        assert_eq!(said(1_900), "too many attempts; try again in 1 second");
+        assert_eq!(said(15_000), "too many attempts; try again in 15 seconds");
     }
 }
