@@ -63,7 +63,9 @@ Options:
   --https on|off             on: HTTPS without a domain of your own through CloudFront (its
                              *.cloudfront.net name), or on the load balancer with
                              --certificate-arn; off: plain HTTP, passwords and cookies in
-                             clear [on]
+                             clear [on]. CloudFront refuses WebDAV's methods (PROPFIND,
+                             REPORT, ...): calendar apps (CalDAV) need --domain-name and
+                             --certificate-arn
   --domain-name NAME         the name users reach the app at, e.g. todo.example.com [none]
   --hosted-zone-id ID        Route 53 hosted zone of NAME: an alias record is created [none];
                              without it, `up` prints the CNAME record to create
@@ -93,7 +95,7 @@ Options:
   --signup open|closed       whether anyone may create an account (SIGNUP) [open]
   --cors-origins LIST        comma-separated origins that may call the API from a browser [none]
   --access-logs on|off       load balancer access logs to an S3 bucket [off]
-  --waf on|off               AWS WAF in front of the load balancer (about 7 USD a month) [off]
+  --waf on|off               AWS WAF in front of the load balancer (about 8 USD a month) [off]
   --exec on|off              allow ECS Exec into the tasks, to run the app's own subcommands
                              (the image has no shell) [off]
   --alarm-topic-arn ARN      SNS topic for the CloudWatch alarms [none]
@@ -1181,6 +1183,8 @@ cmd_up() {
     warn "--alb off: the app is served over plain HTTP on each task's address; passwords and session cookies cross the internet in clear"
   elif [[ $HTTPS == off ]]; then
     warn "--https off: the app is served over plain HTTP; passwords and session cookies cross the internet in clear (--https on serves HTTPS through CloudFront)"
+  elif cloudfront_in_front; then
+    warn "HTTPS through CloudFront on its *.cloudfront.net name: web pages and the API work, calendar apps do not (CloudFront refuses CalDAV's PROPFIND, REPORT, PROPPATCH and MKCALENDAR); for them deploy with --domain-name and --certificate-arn (docs/deploy.md, \"HTTPS\")"
   fi
   # The image can be looked for only in a repository that exists (not one whose stack failed).
   registry_status=$(stack_status "$REGISTRY_STACK") || exit 1

@@ -47,6 +47,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -251,8 +252,23 @@ def test_deploy_update_delete(alb, database, env, aws, tmp_path):
     if alb == "on":
         # HTTPS without a domain: CloudFront's name (a stand-in in moto, see moto_server.py).
         assert svc["Url"].startswith("https://") and svc["Url"].endswith(".cloudfront.net") and svc["Url"] in out
+        # CloudFront refuses WebDAV's methods: the one-command HTTPS says calendar apps need a domain.
+        assert "calendar apps do not (CloudFront refuses CalDAV's PROPFIND" in out
+        # The URL ends the output: the only line on stdout (which comes first here) and the last
+        # progress line.
+        assert out.startswith(svc["Url"] + "\n") and out.rstrip().endswith(f"==> the app is at: {svc['Url']}"), out
     else:
-        assert "Url" not in svc
+        assert "Url" not in svc and "calendar apps" not in out
+    # Progress: the stack's events as they happen, with the minutes and seconds since `up`
+    # started (moto records only the stack's own events; test_deploy_failures shows a
+    # resource's, and the URL ends the output, above).
+    def event(status, stack):
+        found = re.search(rf"^ *\d+:\d\d  {status} +AWS::CloudFormation::Stack +{stack}\b.*$", out, re.M)
+        assert found, f"no progress line for {status} {stack}:\n{out}"
+        return found.start()
+    for stack in stacks[2:]:  # network and registry were created by the step before
+        assert event("CREATE_IN_PROGRESS", stack) < event("CREATE_COMPLETE", stack) < out.index(
+            f"==> stack {stack}: CREATE_COMPLETE")
 
     # Network: two AZs, two public subnets routed to the internet gateway, two private without.
     ec2 = aws("ec2")
@@ -461,3 +477,5 @@ def test_clear_errors_without_credentials_or_tools(env, tmp_path):
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
     help_text = subprocess.run([str(DEPLOY), "--help"], env=env, capture_output=True, text=True, timeout=30)
     assert help_text.returncode == 0 and "up|status|down" in help_text.stdout
+    assert ("CloudFront refuses WebDAV's methods (PROPFIND, REPORT, ...): calendar apps (CalDAV) need "
+            "--domain-name and --certificate-arn") in " ".join(help_text.stdout.split())

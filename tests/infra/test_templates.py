@@ -365,13 +365,28 @@ def test_cloudfront_in_front_of_the_load_balancer_by_default():
 
 
 WEBDAV_METHODS = ["PROPFIND", "REPORT", "PROPPATCH", "MKCALENDAR", "OPTIONS"]
+XSS_LABEL = "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body"
+
+
+def fields_matched(value):
+    """Every FieldToMatch in a WAF statement tree, as the request part it names."""
+    if isinstance(value, dict):
+        found = set(value["FieldToMatch"]) if "FieldToMatch" in value else set()
+        for inner in value.values():
+            found |= fields_matched(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*(fields_matched(v) for v in value)) if value else set()
+    return set()
 
 
 @pytest.mark.parametrize("certificate", [True, False])
 def test_caldav_gets_through(certificate):
     """WebDAV methods with XML bodies and /.well-known/caldav reach the app: no listener rule
-    looks at the method or the path, the WAF's common rules do not block large bodies, and
-    CloudFront forwards every method it knows, uncached, with Authorization and cookies."""
+    looks at the method or the path, with a certificate the HTTPS listener forwards everything,
+    and the WAF's common rules neither block large bodies nor take XML or iCalendar for
+    cross-site scripting. Without a certificate CloudFront forwards every method it knows,
+    uncached, with Authorization and cookies (and refuses WebDAV's own: see docs/deploy.md)."""
     rendered = service(True, True, certificate, EnableWaf="true")
     for rule in rendered.of_type("AWS::ElasticLoadBalancingV2::ListenerRule").values():
         fields = {c["Field"] for c in rule["Properties"]["Conditions"]}
@@ -379,14 +394,41 @@ def test_caldav_gets_through(certificate):
         assert rule["Properties"]["Actions"][0]["Type"] == "forward"
     for listener in rendered.of_type("AWS::ElasticLoadBalancingV2::Listener").values():
         assert listener["Properties"]["DefaultActions"][0]["Type"] in ("forward", "redirect", "fixed-response")
+    if certificate:
+        # The domain path: 443 forwards every request to the app, 80 only redirects, and no
+        # CloudFront stands in the way.
+        https = rendered.resource("HttpsListener")["Properties"]
+        assert https["DefaultActions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": "TargetGroup"}}]
+        assert not [r for r in rendered.of_type("AWS::ElasticLoadBalancingV2::ListenerRule").values()
+                    if r["Properties"]["ListenerArn"] == {"Ref": "HttpsListener"}]
+        (redirect,) = rendered.resource("HttpListener")["Properties"]["DefaultActions"]
+        assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+        assert "Distribution" not in rendered.resources
+
     acl = rendered.resource("WebAcl")["Properties"]
-    for rule in acl["Rules"]:
-        statement = rule["Statement"]
-        assert "ByteMatchStatement" not in statement and "RegexMatchStatement" not in statement
-        managed = statement.get("ManagedRuleGroupStatement")
-        if managed and managed["Name"] == "AWSManagedRulesCommonRuleSet":
-            overrides = {o["Name"]: o["ActionToUse"] for o in managed.get("RuleActionOverrides", [])}
-            assert overrides.get("SizeRestrictions_BODY") == {"Count": {}}
+    assert acl["DefaultAction"] == {"Allow": {}}
+    # No WAF rule looks at the method or the path.
+    assert not fields_matched(acl["Rules"]) & {"Method", "UriPath"}, fields_matched(acl["Rules"])
+    (common,) = [r for r in acl["Rules"]
+                 if r["Statement"].get("ManagedRuleGroupStatement", {}).get("Name") == "AWSManagedRulesCommonRuleSet"]
+    overrides = {o["Name"]: o["ActionToUse"] for o in common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]}
+    assert overrides == {"SizeRestrictions_BODY": {"Count": {}}, "CrossSiteScripting_BODY": {"Count": {}}}
+    # What CrossSiteScripting_BODY matches is blocked again, after the group has labelled it,
+    # unless the body is XML or iCalendar.
+    (xss,) = [r for r in acl["Rules"] if "AndStatement" in r["Statement"]]
+    assert xss["Action"] == {"Block": {}} and xss["Priority"] > common["Priority"]
+    label, exempt = xss["Statement"]["AndStatement"]["Statements"]
+    assert label == {"LabelMatchStatement": {"Scope": "LABEL", "Key": XSS_LABEL}}
+    regex = exempt["NotStatement"]["Statement"]["RegexMatchStatement"]
+    assert regex["FieldToMatch"] == {"SingleHeader": {"Name": "content-type"}}
+    assert [t["Type"] for t in regex["TextTransformations"]] == ["LOWERCASE"]
+    for content_type, passes in [
+        ("application/xml; charset=utf-8", True), ("text/xml", True), ("Text/Calendar; charset=UTF-8", True),
+        ("application/json", False), ("application/x-www-form-urlencoded", False),
+        ("multipart/form-data; boundary=x", False), ("text/html", False), ("text/plain", False),
+        ("application/xml-patch+json", False), ("application/json; x=text/xml", False),
+    ]:
+        assert bool(re.search(regex["RegexString"], content_type.lower())) == passes, content_type
     if certificate:
         return
     behavior = rendered.resource("Distribution")["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
