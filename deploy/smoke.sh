@@ -11,6 +11,8 @@
 # the API refuses requests without a token, and says so. Over HTTPS every cookie the sign-up
 # form sets must be Secure: an app that does not know it is reached over HTTPS (PUBLIC_URL,
 # TRUSTED_PROXY_HOPS) would send its session cookies in a way that also travels over HTTP.
+# The sign-up form is posted with the Origin a browser would send, URL's origin: an app whose
+# PUBLIC_URL is another address refuses it as cross-site, as it would every user's forms.
 #
 # With --shared-state no (several instances that each keep their own SQLite file, behind a
 # balancer) a write and the read after it land on different instances, so only what holds
@@ -58,6 +60,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ -n $URL ]] || { usage >&2; exit 2; }
+# scheme://host[:port], what a browser sends as Origin from a page of URL.
+ORIGIN=$(printf '%s' "$URL" | sed -E 's#^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]+).*#\1#' | tr '[:upper:]' '[:lower:]')
 command -v curl >/dev/null 2>&1 || { printf 'error: the smoke test needs curl\n' >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/todo-smoke.XXXXXX")
@@ -166,8 +170,11 @@ if [[ $auth == accounts ]]; then
   [[ -n $csrf ]] || fail "GET /signup has no csrf_token field"
   username="smoke-$(date +%s)-$$-$RANDOM"
   password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-  code=$(request POST /signup --data-urlencode "username=$username" --data-urlencode "password=$password" \
-    --data-urlencode "csrf_token=$csrf")
+  code=$(request POST /signup -H "Origin: $ORIGIN" --data-urlencode "username=$username" \
+    --data-urlencode "password=$password" --data-urlencode "csrf_token=$csrf")
+  if [[ $code == 403 ]] && body | grep -qi 'another web site'; then
+    fail "POST /signup from a page of $ORIGIN was refused as cross-site: the app's PUBLIC_URL is not $ORIGIN, so every user's forms would be refused too"
+  fi
   if [[ $code == 429 ]]; then
     # Sign-ups are rate limited per address; several deployments in a row can reach the limit.
     log "passed: health, readiness, version, and the API refuses requests without a token (401); sign-up is rate limited for this address now (429), so create/read/delete was not checked"

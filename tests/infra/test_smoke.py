@@ -28,8 +28,11 @@ SMOKE = Path(__file__).resolve().parents[2] / "deploy" / "smoke.sh"
 
 class App:
     def __init__(self, auth="accounts", signup="open", lose_writes=False, revision="abc123def456", not_ready=0,
-                 host=None, no_id=False, signup_limited=False, secure_cookies=False):
+                 host=None, no_id=False, signup_limited=False, secure_cookies=False, origin=None):
         self.secure_cookies = secure_cookies
+        # Where the app believes its pages are served from (PUBLIC_URL); None: anywhere.
+        self.origin = origin
+        self.signup_origins: list[str | None] = []
         self.no_id = no_id
         self.signup_limited = signup_limited
         self.auth, self.signup, self.lose_writes, self.revision = auth, signup, lose_writes, revision
@@ -99,6 +102,12 @@ def handler_for(app: App):
                         return self.send(200, form, "text/html",
                                          [("Set-Cookie", f"session={session}; HttpOnly; Path=/{secure}")])
                     fields = urllib.parse.parse_qs(self.body())
+                    # As the app does: a form posted from another origin is cross-site.
+                    sent = self.headers.get("Origin")
+                    app.signup_origins.append(sent)
+                    if app.origin and sent is not None and sent.lower() != app.origin:
+                        return self.send(403, "<p>this request came from another web site and was refused</p>",
+                                         "text/html")
                     if app.signup_limited:
                         return self.send(429, "Too many sign-ups", "text/html", [("Retry-After", "3600")])
                     cookie = re.search(r"session=([0-9a-f]+)", self.headers.get("Cookie", ""))
@@ -194,6 +203,23 @@ def test_accounts_throwaway_account(serve):
     assert code == 0, out
     assert "sign-up, token, create, read by id, delete, account deleted" in out
     assert app.accounts == {} and app.tasks == {} and app.tokens == {}
+
+
+def test_signup_is_posted_from_the_url_and_needs_public_url_to_match(serve):
+    """The form goes with the Origin a browser sends from a page of the URL; an app whose
+    PUBLIC_URL is another address (say the load balancer's name behind CloudFront) refuses it,
+    as it would every user's forms, and the smoke test says why."""
+    port = serve(app := App(origin="https://d1234.cloudfront.net"))
+    code, out = smoke(f"http://127.0.0.1:{port}/")
+    assert code != 0 and "was refused as cross-site: the app's PUBLIC_URL is not http://127.0.0.1:" in out, out
+    assert app.signup_origins == [f"http://127.0.0.1:{port}"] and app.accounts == {}
+    port = serve(app := App(origin="http://todo.example.test"))
+    code, out = smoke(f"http://Todo.Example.Test:{port}", "--connect-to", f"127.0.0.1:{port}")
+    assert code != 0 and f"the app's PUBLIC_URL is not http://todo.example.test:{port}" in out, out
+    port = serve(app := App())
+    app.origin = f"http://127.0.0.1:{port}"
+    code, out = smoke(f"http://127.0.0.1:{port}")
+    assert code == 0 and app.signup_origins == [app.origin] and app.accounts == {}, out
 
 
 def test_signup_closed_checks_what_it_can(serve):
