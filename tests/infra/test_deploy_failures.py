@@ -1,15 +1,17 @@
 """deploy/deploy.sh where a real deployment goes wrong, each against moto (a fresh emulated account).
 
 One test per failure that cfn-lint, checkov and a plain deployment cannot show: a stack left in
-REVIEW_IN_PROGRESS, an AWS error that is not "does not exist", an image of the wrong
-architecture, the failure output of a first create that rolls back, `down` of a protected
-database, a certificate or DNS record that would fail late, and a template above the inline
-limit. moto's stand-ins for what it cannot do by itself are in moto_server.py.
+REVIEW_IN_PROGRESS, an AWS error that is not "does not exist", an AWS CLI pager waiting for a
+key, an image of the wrong architecture, the failure output of a first create that rolls back,
+`down` at a terminal and of a protected database, a certificate or DNS record that would fail
+late, and a template above the inline limit. moto's stand-ins for what it cannot do by itself are in moto_server.py.
 """
 
 from __future__ import annotations
 
 import os
+import pty
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -77,6 +79,51 @@ def test_aws_errors_are_not_read_as_no_stack(env, aws, tmp_path):
     assert "deploying stack" not in out
     for stack in ("network", "registry"):
         assert stack_status(aws, f"throttled-{stack}") == "NONE"
+
+
+RECORDING_AWS = """#!/usr/bin/env bash
+# The AWS CLI, recording the pager setting each call runs with.
+printf '%s\\n' "${AWS_PAGER-unset}" >> "$PAGER_LOG"
+exec "$REAL_AWS" "$@"
+"""
+
+
+def test_no_aws_call_can_stop_at_a_pager(env, aws, tmp_path):
+    """AWS CLI v2 pipes long output through a pager (less), which would stop the script at a
+    prompt: every call runs with AWS_PAGER empty, whatever the caller's environment says."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "aws").write_text(RECORDING_AWS)
+    (fake / "aws").chmod(0o755)
+    log = tmp_path / "pager.log"
+    extra = {"AWS_PAGER": "less", "PAGER_LOG": str(log), "REAL_AWS": shutil.which("aws", path=env["PATH"])}
+    code, out = run(env, tmp_path, "status", "--stack-name", "pager", "--region", REGION,
+                    path=f"{fake}{os.pathsep}{env['PATH']}", extra_env=extra)
+    assert code == 0, out
+    calls = log.read_text().splitlines()
+    assert len(calls) >= 5 and set(calls) == {""}, calls  # the identity, then the four stacks
+
+
+def test_down_asks_at_a_terminal(env, aws, tmp_path):
+    """At a terminal `down` lists what it deletes and goes on only after a "y"."""
+    aws("cloudformation").create_stack(StackName="ask-network", TemplateBody=NOTHING)
+
+    def down(answer):
+        controller, terminal = pty.openpty()
+        os.write(controller, answer.encode() + b"\n")
+        try:
+            return run(env, tmp_path, "down", "--stack-name", "ask", "--region", REGION, stdin=terminal)
+        finally:
+            os.close(terminal)
+            os.close(controller)
+
+    code, out = down("n")
+    assert code != 0 and "down deletes the stacks ask-network in us-east-1" in out, out
+    assert "Delete ask-network? [y/N]" in out and "stopped; nothing was deleted" in out
+    assert stack_status(aws, "ask-network") == "CREATE_COMPLETE"
+    code, out = down("y")
+    assert code == 0 and "deleting stack ask-network" in out, out
+    assert stack_status(aws, "ask-network") == "NONE"
 
 
 FAKE_DOCKER = """#!/usr/bin/env bash
@@ -165,7 +212,12 @@ def test_failure_output_collected_while_in_progress(env, aws, tmp_path):
     assert not [arn for arn in aws("ecs").list_clusters()["clusterArns"] if f"/{prefix}-" in arn]  # rolled back
     # Why the task stopped, though its cluster is gone; the progress lines; the reasons.
     assert "exec format error" in out and "what ECS said while the deployment ran" in out, out
-    assert "CREATE_FAILED" in out and "ECS Deployment Circuit Breaker was triggered" in out
+    # Each event as it happens, with the time since `up` started: the resource's failure, then
+    # the stack's rollback.
+    failure = re.search(r"^ *\d+:\d\d  CREATE_FAILED +AWS::ECS::Service +Service  .*ECS Deployment Circuit Breaker "
+                        r"was triggered", out, re.M)
+    rollback = re.search(rf"^ *\d+:\d\d  ROLLBACK_COMPLETE +AWS::CloudFormation::Stack +{prefix}-service$", out, re.M)
+    assert failure and rollback and failure.start() < rollback.start(), out
 
 
 def test_down_turns_deletion_protection_off_after_confirmation(env, aws, tmp_path):
@@ -191,9 +243,9 @@ def test_down_turns_deletion_protection_off_after_confirmation(env, aws, tmp_pat
     assert stack_status(aws, f"{prefix}-database") == "CREATE_COMPLETE"
 
     code, out = run(env, templates, "down", "--yes", "--stack-name", prefix, "--region", REGION)
+    assert stack_status(aws, f"{prefix}-service") == "NONE", out
+    assert stack_status(aws, f"{prefix}-database") == "NONE", out  # RDS refuses while protected
     assert "turning off deletion protection" in out and "final snapshot" in out, out
-    assert stack_status(aws, f"{prefix}-service") == "NONE"
-    assert stack_status(aws, f"{prefix}-database") == "NONE"
     assert "deploying stack" not in out and image_tag == "rev1"  # no `up` on the way
     assert code == 0 or "DependencyViolation" in out, out  # moto's VPC deletion, see test_deploy_moto
 
