@@ -43,6 +43,8 @@ pub mod credentials;
 mod error;
 /// Creates committed in batches by one writer task.
 mod group_commit;
+/// Imports, staged in batches and published at once.
+mod import;
 /// Lists, their members, and who may do what.
 mod lists;
 /// The one place that branches on the backend; `run!`, the one way to query.

@@ -5,11 +5,11 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use sqlx::FromRow;
 
 use super::lists::Need;
-use super::pool::{BackendConnection, run};
+use super::pool::run;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    Agenda, Import, ImportedTask, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder,
-    Task, TaskChanges, TaskFilter, Title,
+    Agenda, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
+    TaskFilter, Title,
 };
 
 #[derive(FromRow)]
@@ -575,224 +575,6 @@ impl Store {
         })?;
         Ok(rows.into_iter().map(Task::from).collect())
     }
-
-    /// Stores `tasks` in `list` in one transaction: [`Store::import`] of
-    /// one list.
-    pub async fn import_tasks(
-        &self,
-        list: ListId,
-        by: Owner,
-        tasks: &[ImportedTask],
-        replace: bool,
-    ) -> StoreResult<u64> {
-        let import = Import {
-            tasks: tasks.to_vec(),
-            lists: Vec::new(),
-        };
-        self.import(list, by, &import, replace).await
-    }
-
-    /// Stores an import for `by` in one transaction, all or nothing: its
-    /// tasks into `default` (the default list of `by`), its other lists as
-    /// new lists of `by`. Refuses when any of `by`'s lists holds tasks,
-    /// unless `replace` first deletes them and every list but the default.
-    ///
-    /// The shared list (`by` is `Owner::SHARED`) keeps the ids of the file
-    /// (moving a database keeps every URL); an account's tasks get new ids,
-    /// since ids are unique across all accounts. Kept ids start at a version
-    /// no earlier incarnation of that id had (see the `import_epoch` table),
-    /// so a stale `If-Match` or `If-None-Match` never matches the imported
-    /// task.
-    pub async fn import(
-        &self,
-        default: ListId,
-        by: Owner,
-        import: &Import,
-        replace: bool,
-    ) -> StoreResult<u64> {
-        // Each list ends up holding exactly its imported tasks (an import
-        // without `replace` needs empty lists), so this is the whole check.
-        if let Some(limit) = self.task_limit
-            && import.largest_list() as u64 > limit
-        {
-            return Err(StoreError::TaskLimit {
-                limit,
-                importing: Some(import.largest_list() as u64),
-            });
-        }
-        let _write = self.write_guard().await;
-        let ctx = StoreError::db;
-        let keep_ids = by == Owner::SHARED;
-        let imported = run!(self, |pool| async {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(ctx("failed to start the import"))?;
-            if replace {
-                sqlx::query(
-                    "DELETE FROM tasks WHERE list_id = $1 \
-                     OR list_id IN (SELECT id FROM lists WHERE owner = $2)",
-                )
-                .bind(default.0)
-                .bind(by.value())
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx("failed to clear tasks before import"))?;
-                sqlx::query("DELETE FROM lists WHERE owner = $1 AND id <> $2 AND NOT is_default")
-                    .bind(by.value())
-                    .bind(default.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(ctx("failed to clear lists before import"))?;
-            } else {
-                let existing: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM tasks WHERE list_id = $1 \
-                     OR list_id IN (SELECT id FROM lists WHERE owner = $2)",
-                )
-                .bind(default.0)
-                .bind(by.value())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(ctx("failed to count tasks before import"))?;
-                if existing > 0 {
-                    return Err(StoreError::ListNotEmpty { existing });
-                }
-            }
-            let version: i64 = if keep_ids {
-                let epoch: i64 =
-                    sqlx::query_scalar("UPDATE import_epoch SET epoch = epoch + 1 RETURNING epoch")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(ctx("failed to number the import"))?;
-                (epoch << 32) + 1
-            } else {
-                1
-            };
-            if keep_ids {
-                // An id held by a task of another owner cannot be taken over
-                // (this owner's were deleted above, or there were none).
-                let ids: Vec<i64> = import
-                    .tasks
-                    .iter()
-                    .chain(import.lists.iter().flat_map(|l| &l.tasks))
-                    .map(|t| t.id)
-                    .collect();
-                for chunk in ids.chunks(500) {
-                    let placeholders: Vec<String> =
-                        (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let sql = format!(
-                        "SELECT MIN(id) FROM tasks WHERE id IN ({})",
-                        placeholders.join(", ")
-                    );
-                    let mut query = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    let taken = query
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(ctx("failed to check imported ids"))?;
-                    if let Some(id) = taken {
-                        return Err(StoreError::IdTaken(id));
-                    }
-                }
-            }
-            let now = now();
-            let mut targets = vec![(default, import.tasks.as_slice())];
-            for list in &import.lists {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO lists (owner, name, position, is_default, created_at, updated_at) \
-                     VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id",
-                )
-                .bind(by.value())
-                .bind(list.name.as_str())
-                .bind(list.position)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(ctx("failed to create an imported list"))?;
-                targets.push((ListId(id), list.tasks.as_slice()));
-            }
-            // Many rows per INSERT: one statement per task made a 200,000-task
-            // import hold SQLite's one writer for seconds, and every other
-            // account's writes with it.
-            let full_chunk = import_sql(IMPORT_ROWS_PER_INSERT, keep_ids);
-            for (list, tasks) in targets {
-                for chunk in tasks.chunks(IMPORT_ROWS_PER_INSERT) {
-                    let partial;
-                    let sql = if chunk.len() == IMPORT_ROWS_PER_INSERT {
-                        &full_chunk
-                    } else {
-                        partial = import_sql(chunk.len(), keep_ids);
-                        &partial
-                    };
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                    for task in chunk {
-                        query = query
-                            .bind(list.0)
-                            .bind(by.account())
-                            .bind(task.title.as_str())
-                            .bind(task.priority.value())
-                            .bind(task.completed)
-                            .bind(task.order)
-                            .bind(task.due)
-                            .bind(version)
-                            .bind(task.created_at.trunc_subsecs(6))
-                            .bind(task.updated_at.trunc_subsecs(6));
-                        if keep_ids {
-                            query = query.bind(task.id);
-                        }
-                    }
-                    query
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(ctx("failed to insert imported tasks"))?;
-                }
-            }
-            if keep_ids {
-                tx.follow_explicit_task_ids()
-                    .await
-                    .map_err(ctx("failed to advance the id sequence"))?;
-            }
-            tx.commit()
-                .await
-                .map_err(ctx("failed to commit the import"))?;
-            Ok::<_, StoreError>(import.task_count() as u64)
-        })?;
-        // A bulk change: no prepared statement may keep a plan made for
-        // the table as it was (see `statistics`).
-        self.pool.refresh_statistics().await;
-        Ok(imported)
-    }
-}
-
-/// Imported tasks per INSERT: 10 or 11 parameters each, well inside the
-/// limits of both databases (SQLite 32,766, PostgreSQL 65,535).
-const IMPORT_ROWS_PER_INSERT: usize = 500;
-
-/// The INSERT of `rows` imported tasks; with `keep_ids`, each with its id.
-fn import_sql(rows: usize, keep_ids: bool) -> String {
-    let columns = if keep_ids { 11 } else { 10 };
-    let mut sql = String::from(
-        "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at",
-    );
-    sql.push_str(if keep_ids {
-        ", id) VALUES "
-    } else {
-        ") VALUES "
-    });
-    for row in 0..rows {
-        let values: Vec<String> = (1..=columns)
-            .map(|column| format!("${}", row * columns + column))
-            .collect();
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(&values.join(", "));
-        sql.push(')');
-    }
-    sql
 }
 
 fn check_version(task: Task, expected: Option<i64>) -> StoreResult<Task> {
@@ -826,19 +608,6 @@ mod tests {
         );
         assert!(sql.contains(&format!("($1, $2, CASE WHEN $5 THEN $2 END, $3, $4, $5, COALESCE($6, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $7, 1, $8, $8)", last(1))), "{sql}");
         assert!(sql.contains(&format!(", ($9, $10, CASE WHEN $13 THEN $10 END, $11, $12, $13, COALESCE($14, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $15, 1, $16, $16) RETURNING", last(9))), "{sql}");
-    }
-
-    #[test]
-    fn imports_insert_many_rows_per_statement() {
-        assert_eq!(
-            import_sql(2, false),
-            "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-        );
-        assert!(
-            import_sql(1, true)
-                .ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-        );
     }
 
     #[test]

@@ -143,6 +143,26 @@ impl TestDatabase {
             .connect(config.pool_size, config.acquire_timeout)
     }
 
+    /// The one integer `sql` selects, read on a connection of its own.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Self::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            }
+            Self::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
     /// Runs `sql` (one or more statements) on a connection of its own, as
     /// another process or an operator's tool would.
     pub async fn execute(&self, sql: &str) {

@@ -18,6 +18,7 @@ mod compression;
 mod concurrent_writes;
 mod export_lists;
 mod headers;
+mod import_staging;
 mod in_process;
 mod list_cache;
 mod moves;
