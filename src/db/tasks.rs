@@ -119,18 +119,27 @@ macro_rules! writable_lists {
     };
 }
 
-/// The list query for one sort order. Filters are written so that a NULL
-/// parameter switches them off, which keeps the SQL static.
-macro_rules! list_sql {
-    ($order_by:literal) => {
+/// The tasks of a list that pass its filters. Filters are written so that
+/// a NULL parameter switches them off, which keeps the SQL static.
+macro_rules! list_where {
+    () => {
         concat!(
             "SELECT ",
             task_columns!("t"),
             " FROM tasks t \
              WHERE list_id = $5 \
                AND ($1 IS NULL OR completed = $1) \
-               AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\') \
-             ORDER BY ",
+               AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\')"
+        )
+    };
+}
+
+/// The list query for one sort order.
+macro_rules! list_sql {
+    ($order_by:literal) => {
+        concat!(
+            list_where!(),
+            " ORDER BY ",
             $order_by,
             " LIMIT $3 OFFSET $4"
         )
@@ -146,6 +155,23 @@ pub fn list_sql(sort: SortOrder) -> &'static str {
         SortOrder::Due => list_sql!("due IS NULL, due, position, id"),
         SortOrder::Created => list_sql!("created_at DESC, id DESC"),
     }
+}
+
+/// The statement of `Store::tasks_among`: `list_sql` for `ids` tasks named
+/// by id, bound from `$6` on.
+fn among_sql(sort: SortOrder, ids: usize) -> String {
+    let order_by = match sort {
+        SortOrder::Order => "position, id",
+        SortOrder::Priority => "priority DESC, position, id",
+        SortOrder::Due => "due IS NULL, due, position, id",
+        SortOrder::Created => "created_at DESC, id DESC",
+    };
+    let placeholders: Vec<String> = (0..ids).map(|i| format!("${}", i + 6)).collect();
+    format!(
+        "{} AND t.id IN ({}) ORDER BY {order_by} LIMIT $3 OFFSET $4",
+        list_where!(),
+        placeholders.join(", ")
+    )
 }
 
 /// The statement of `Store::get_task`: binds the task id and the actor.
@@ -284,6 +310,36 @@ impl Store {
             .map(Task::from)
             .collect();
         Ok((tasks, has_more))
+    }
+
+    /// The tasks of `list` among `ids` that pass `filter`, in its order
+    /// (the caller has checked the actor may read the list; ids of other
+    /// lists are left out). At most `TaskFilter::MAX_LIMIT` ids.
+    pub async fn tasks_among(
+        &self,
+        list: ListId,
+        filter: &TaskFilter,
+        ids: &[i64],
+    ) -> StoreResult<Vec<Task>> {
+        let ids = &ids[..ids.len().min(TaskFilter::MAX_LIMIT as usize)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = filter.query.as_deref().map(like_pattern);
+        let sql = among_sql(filter.sort, ids.len());
+        let rows: Vec<TaskRow> = run!(self, "failed to read tasks by id", |pool| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(filter.completed)
+                .bind(pattern.as_deref())
+                .bind(i64::from(TaskFilter::MAX_LIMIT))
+                .bind(0_i64)
+                .bind(list.0);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool)
+        })?;
+        Ok(rows.into_iter().map(Task::from).collect())
     }
 
     /// The tasks of `agenda` for a reader whose day is `today`, in every

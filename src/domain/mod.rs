@@ -14,6 +14,8 @@
 //!   [`ImportedTask`], what the store is asked to write;
 //! - `listing`: [`TaskFilter`] and [`SortOrder`], which tasks a list shows;
 //! - `reorder`: which tasks get which `order` when one moves;
+//! - `schedule`: what is overdue, due today or tomorrow on the reader's
+//!   day, and which part of Today or Upcoming a task belongs in;
 //! - `list`: [`List`], its [`Role`]s and what each may do;
 //! - `account`: users and who acts.
 //!
@@ -35,6 +37,7 @@ mod list;
 mod listing;
 mod priority;
 mod reorder;
+mod schedule;
 mod task;
 mod title;
 
@@ -48,5 +51,6 @@ pub use list::{List, ListId, ListName, Member, Role};
 pub use listing::{Agenda, SortOrder, TaskFilter};
 pub use priority::Priority;
 pub use reorder::{MoveTarget, reorder};
+pub use schedule::{AgendaGroup, DueStanding};
 pub use task::{Import, ImportedList, ImportedTask, NewTask, Task, TaskChanges};
 pub use title::Title;

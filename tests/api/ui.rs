@@ -168,11 +168,11 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
         "<section class=\"main\" id=\"main\" aria-label=\"Tasks\">",
         "id=\"toggle-all\" class=\"toggle-all\"",
         "<label for=\"toggle-all\"",
-        "<ul class=\"todo-list movable\" id=\"todo-list\">",
+        "<ul class=\"todo-list movable\" id=\"todo-list\" data-rows=\"open\">",
         "class=\"toggle\"",
         "class=\"destroy\"",
         "class=\"edit\"",
-        "<footer class=\"footer\" id=\"footer\" data-open=\"1\">",
+        "<div class=\"footer\" id=\"footer\" data-open=\"1\">",
         "<span class=\"todo-count\" id=\"todo-count\"><strong>1</strong> item left</span>",
         "<ul class=\"filters\" id=\"filters\">",
         // TodoMVC tools pick class selectors when the new-todo input's id
@@ -197,7 +197,7 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
 async fn empty_list_hides_main_and_footer(app: TestApp) {
     let html = page(&app, "/").await;
     assert!(html.contains("<section class=\"main\" id=\"main\" hidden"));
-    assert!(html.contains("<footer class=\"footer\" id=\"footer\" data-open=\"0\" hidden>"));
+    assert!(html.contains("<div class=\"footer\" id=\"footer\" data-open=\"0\" hidden>"));
     // The first-run hint, in words for each kind of device.
     assert!(html.contains("<div class=\"first-run\">"));
     assert!(html.contains("class=\"hint-nojs\""));
@@ -210,13 +210,16 @@ async fn empty_list_hides_main_and_footer(app: TestApp) {
 
 async fn user_text_is_escaped_everywhere(app: TestApp) {
     let nasty = "<script>alert('x')</script> & \"quotes\"";
-    app.create_titled(nasty).await;
+    let task = app.create_titled(nasty).await;
     let html = page(&app, "/").await;
     assert!(!html.contains("<script>alert"));
     assert!(html.contains(
         "&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; &#38; &#34;quotes&#34;</label>"
     ));
-    // Inside attributes too: the edit field and the buttons' names.
+    // Inside attributes too: the buttons' names, the edit field.
+    assert!(html.contains("aria-label=\"Edit: &#60;script&#62;"));
+    let html = page(&app, &format!("/?edit={}", task["id"])).await;
+    assert!(!html.contains("<script>alert"));
     assert!(html.contains("value=\"&#60;script&#62;alert(&#39;x&#39;)"));
     assert!(html.contains("aria-label=\"Delete: &#60;script&#62;"));
     // And what the user searched for, in the box and in the links.
@@ -547,9 +550,10 @@ async fn views_filter_sort_and_search(app: TestApp) {
     app.create(json!({"title": "Buy bread", "priority": 3, "due": "2031-01-01"}))
         .await;
 
+    // Completed tasks come after the open ones, in every sort.
     assert_eq!(
         titles(&page(&app, "/").await),
-        ["Buy milk", "Pay rent", "Buy bread"]
+        ["Buy milk", "Buy bread", "Pay rent"]
     );
     assert_eq!(
         titles(&page(&app, "/active").await),
@@ -558,7 +562,7 @@ async fn views_filter_sort_and_search(app: TestApp) {
     assert_eq!(titles(&page(&app, "/completed").await), ["Pay rent"]);
     assert_eq!(
         titles(&page(&app, "/?sort=priority").await),
-        ["Pay rent", "Buy bread", "Buy milk"]
+        ["Buy bread", "Buy milk", "Pay rent"]
     );
     assert_eq!(
         titles(&page(&app, "/?sort=due").await),
@@ -566,7 +570,7 @@ async fn views_filter_sort_and_search(app: TestApp) {
     );
     assert_eq!(
         titles(&page(&app, "/?sort=created").await),
-        ["Buy bread", "Pay rent", "Buy milk"]
+        ["Buy bread", "Buy milk", "Pay rent"]
     );
     assert_eq!(
         titles(&page(&app, "/active?q=BUY&sort=due").await),
@@ -794,7 +798,7 @@ async fn the_script_gets_only_what_changed(app: TestApp) {
         rows[&id.to_string()]
             .as_str()
             .unwrap()
-            .contains("value=\"/completed\"")
+            .contains(&format!("href=\"/completed?edit={id}\""))
     );
 
     // Refused input is the API's JSON error, not a page.
@@ -1049,7 +1053,8 @@ async fn due_years_out_of_range_are_refused(app: TestApp) {
     let id = stored(&app).await[0]["id"].clone();
     let html = page(&app, &format!("/?edit={id}")).await;
     let range = "min=\"1900-01-01\" max=\"9999-12-31\"";
-    assert_eq!(html.matches(range).count(), 2, "{html}");
+    // The new task's, the edit form's, and the script's copy of it.
+    assert_eq!(html.matches(range).count(), 3, "{html}");
 }
 
 async fn the_counter_follows_the_search(app: TestApp) {
@@ -1409,7 +1414,8 @@ mod lists {
         .await;
         // Ada sees who did what.
         let page = html(&ada, &here).await;
-        assert_eq!(titles(&page), ["Fix the tap", "Buy bulbs"]);
+        // Done, "Fix the tap" is under the open ones.
+        assert_eq!(titles(&page), ["Buy bulbs", "Fix the tap"]);
         assert!(
             page.contains("<span class=\"byline\">Added by ada · done by bob</span>"),
             "{page}"
@@ -1514,8 +1520,9 @@ mod lists {
             "toggle-all-form",
             "clear-completed-form",
             "class=\"toggle-form\"",
-            "destroy-form",
+            "destroy",
             "edit-form",
+            "row-actions",
             "edit-link",
             "move-handle",
             "action=\"/todos",

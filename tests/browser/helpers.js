@@ -127,6 +127,23 @@ export async function countIs(page, expected) {
   await eventually(async () => assert.equal(await countText(page), expected));
 }
 
+/** Opens the collapsed "Show N completed" section, if the view has one. */
+export async function showCompleted(page) {
+  const section = page.locator('details.completed-group');
+  if ((await section.count()) === 1 && (await section.getAttribute('open')) === null) {
+    await section.locator('summary').click();
+  }
+}
+
+/** Deletes a task as a person does: Edit, then Delete in the edit form
+ *  (a row has no delete button of its own). */
+export async function deleteTask(page, title) {
+  const row = item(page, title);
+  await row.hover();
+  await row.locator('.edit-link').click();
+  await row.locator('.edit-form .destroy').click();
+}
+
 export async function add(page, title) {
   await page.locator('.new-todo').fill(title);
   await page.locator('.new-todo').press('Enter');

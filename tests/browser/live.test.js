@@ -12,12 +12,14 @@ import {
   assertNoReload,
   countIs,
   create,
+  deleteTask,
   eventually,
   focused,
   item,
   listIs,
   markDocument,
   open,
+  showCompleted,
   titles,
   useBrowser,
 } from './helpers.js';
@@ -57,22 +59,23 @@ describe('in place', () => {
       await item(page, 'two').locator('.toggle').check();
       await eventually(async () => assert.equal((await api('GET', '/api/todos?completed=true')).length, 1));
       await countIs(page, '4 items left');
-      assert.deepEqual(await taggedRows(page), all, 'a toggle replaced rows');
+      // Done, it moves to the completed section: the same node.
+      await listIs(page, ['one', 'three', 'four', 'five', 'two']);
+      assert.deepEqual((await taggedRows(page)).sort(), [...all].sort(), 'a toggle replaced rows');
 
       await item(page, 'three').locator('label').dblclick();
       await item(page, 'three').locator('.edit').fill('three, edited');
       await item(page, 'three').locator('.edit').press('Enter');
       await eventually(async () => assert.equal((await api('GET', '/api/todos'))[2].title, 'three, edited'));
       await page.waitForTimeout(100);
-      assert.deepEqual(await taggedRows(page), all, 'an edit replaced rows');
-      assert.equal(await item(page, 'three, edited').locator('.edit').inputValue(), 'three, edited');
+      assert.deepEqual((await taggedRows(page)).sort(), [...all].sort(), 'an edit replaced rows');
+      assert.equal(await item(page, 'three, edited').locator('label').textContent(), 'three, edited');
 
-      await item(page, 'four').hover();
-      await item(page, 'four').locator('.destroy').click();
-      await listIs(page, ['one', 'two', 'three, edited', 'five']);
+      await deleteTask(page, 'four');
+      await listIs(page, ['one', 'three, edited', 'five', 'two']);
       await countIs(page, '3 items left');
       await eventually(async () => assert.equal((await api('GET', '/api/todos')).length, 4));
-      assert.deepEqual(await taggedRows(page), all.filter((_, i) => i !== 3), 'a delete replaced rows');
+      assert.deepEqual((await taggedRows(page)).sort(), all.filter((_, i) => i !== 3).sort(), 'a delete replaced rows');
       await assertNoReload(page);
     } finally {
       await page.context().close();
@@ -216,17 +219,24 @@ describe('focus and announcements', () => {
     for (const title of ['a', 'b', 'c']) await create(title);
     const page = await open('/');
     try {
-      await item(page, 'b').locator('.destroy').focus();
-      await page.keyboard.press('Enter');
+      // By keyboard: Edit, then Delete in the edit form.
+      const remove = async (title) => {
+        await item(page, title).locator('.edit-link').focus();
+        await page.keyboard.press('Enter');
+        await item(page, title).locator('.edit-form .destroy').focus();
+        await page.keyboard.press('Enter');
+      };
+      const [a, , c] = await api('GET', '/api/todos');
+      await remove('b');
       await listIs(page, ['a', 'c']);
       let now = await focused(page);
-      assert.equal(now.id, `destroy-${(await api('GET', '/api/todos'))[1].id}`, 'the next row');
-      await page.keyboard.press('Enter');
+      assert.equal(now.id, `toggle-${c.id}`, 'the next row');
+      await remove('c');
       await listIs(page, ['a']);
       now = await focused(page);
-      assert.match(now.cls, /destroy/);
-      assert.equal(now.row, String((await api('GET', '/api/todos'))[0].id), 'the previous row');
-      await page.keyboard.press('Enter');
+      assert.match(now.cls, /toggle/);
+      assert.equal(now.row, String(a.id), 'the previous row');
+      await remove('a');
       await listIs(page, []);
       assert.match((await focused(page)).cls, /new-todo/);
       await eventually(async () => assert.match(await page.locator('#status').textContent(), /^Deleted “a”\. Press Undo/));
@@ -237,15 +247,25 @@ describe('focus and announcements', () => {
 
   test('after an edit focus is back on the row; a toggle keeps it; changes are announced', async () => {
     const task = await create('report');
+    const next = await create('next');
     const page = await open('/');
     try {
       const status = page.locator('#status');
       assert.equal(await status.getAttribute('role'), 'status');
       assert.equal(await status.getAttribute('aria-live'), 'polite');
 
+      // Done, the row goes into the collapsed section: focus goes to the
+      // row that took its place, as after a delete.
       await item(page, 'report').locator('.toggle').focus();
       await page.keyboard.press('Space');
       await eventually(async () => assert.equal(await status.textContent(), '“report” done.'));
+      await eventually(async () => assert.equal((await focused(page)).id, `toggle-${next.id}`));
+      // With the section open, the row stays in sight and keeps focus.
+      await showCompleted(page);
+      await item(page, 'report').locator('.toggle').focus();
+      await page.keyboard.press('Space');
+      await eventually(async () => assert.equal(await status.textContent(), '“report” not done.'));
+      await listIs(page, ['report', 'next']);
       assert.equal((await focused(page)).id, `toggle-${task.id}`);
 
       await item(page, 'report').locator('label').dblclick();
@@ -277,8 +297,8 @@ describe('undo', () => {
     const page = await open('/');
     try {
       await markDocument(page);
-      await item(page, 'precious').hover();
-      await item(page, 'precious').locator('.destroy').click();
+      await showCompleted(page);
+      await deleteTask(page, 'precious');
       const toast = page.locator('.toast');
       await eventually(async () => assert.ok(await toast.locator('.toast-undo').isVisible()));
       assert.equal(await toast.locator('.toast-text').textContent(), 'Deleted “precious”.');
@@ -286,7 +306,7 @@ describe('undo', () => {
       // A real button, reached from the keyboard.
       await toast.locator('.toast-undo').focus();
       await page.keyboard.press('Enter');
-      await listIs(page, ['first', 'precious', 'last']);
+      await listIs(page, ['first', 'last', 'precious']);
       const back = (await api('GET', '/api/todos'))[1];
       assert.deepEqual(
         [back.title, back.priority, back.due, back.order, back.completed],
@@ -311,7 +331,7 @@ describe('undo', () => {
       await eventually(async () => assert.equal(await page.locator('.toast-text').textContent(), 'Cleared 2 completed tasks.'));
       await page.locator('h1').click();
       await page.keyboard.press('Control+z');
-      await listIs(page, ['done one', 'open', 'done two']);
+      await listIs(page, ['open', 'done one', 'done two']);
       const all = await api('GET', '/api/todos');
       assert.deepEqual(all.map((t) => [t.title, t.completed, t.priority]), [['done one', true, 1], ['open', false, 1], ['done two', true, 5]]);
 
@@ -321,7 +341,7 @@ describe('undo', () => {
       await listIs(page, ['done one', 'done two']);
       await eventually(async () => assert.equal(await page.locator('.toast-text').textContent(), 'Deleted “open”.'));
       await page.locator('.toast-undo').click();
-      await listIs(page, ['done one', 'open', 'done two']);
+      await listIs(page, ['open', 'done one', 'done two']);
     } finally {
       await page.context().close();
     }
@@ -332,8 +352,7 @@ describe('undo', () => {
     const page = await open('/');
     try {
       await page.clock.install();
-      await item(page, 'brief').hover();
-      await item(page, 'brief').locator('.destroy').click();
+      await deleteTask(page, 'brief');
       await eventually(async () => assert.ok(await page.locator('.toast').isVisible()));
       await page.mouse.move(0, 0);
       await page.clock.runFor(9000);
@@ -443,7 +462,7 @@ describe('other tabs', () => {
       // On focus, or at the next poll.
       await first.bringToFront();
       await first.evaluate(() => window.dispatchEvent(new Event('focus')));
-      await listIs(first, ['shared', 'from the other tab']);
+      await listIs(first, ['from the other tab', 'shared']);
       await eventually(async () => assert.match(await item(first, 'shared').getAttribute('class'), /completed/));
       await countIs(first, '1 item left');
       assert.equal((await taggedRows(first)).length, 1, 'the changed row was updated in place');

@@ -17,10 +17,12 @@ import {
   axeProblems,
   countIs,
   create,
+  deleteTask,
   eventually,
   item,
   listIs,
   open,
+  showCompleted,
   useBrowser,
 } from './helpers.js';
 
@@ -73,8 +75,12 @@ describe('accessibility', () => {
           assert.deepEqual(await axeProblems(page), [], 'the list');
           await shoot(page, `${name}-list`);
 
-          await item(page, 'Buy milk').locator('label').dblclick();
-          await eventually(async () => assert.match(await item(page, 'Buy milk').getAttribute('class'), /editing/));
+          await showCompleted(page);
+          assert.deepEqual(await axeProblems(page), [], 'with the completed tasks shown');
+          await shoot(page, `${name}-completed-open`);
+
+          await item(page, 'Read a book').locator('label').dblclick();
+          await eventually(async () => assert.match(await item(page, 'Read a book').getAttribute('class'), /editing/));
           assert.deepEqual(await axeProblems(page), [], 'while editing');
           await shoot(page, `${name}-editing`);
           await page.keyboard.press('Escape');
@@ -85,8 +91,7 @@ describe('accessibility', () => {
           await shoot(page, `${name}-error`);
           await page.locator('.new-todo').fill('');
 
-          await item(page, 'Read a book').locator('.destroy').focus();
-          await page.keyboard.press('Enter');
+          await deleteTask(page, 'Read a book');
           await eventually(async () => assert.ok(await page.locator('.toast-undo').isVisible()));
           assert.deepEqual(await axeProblems(page), [], 'with the Undo toast');
           await shoot(page, `${name}-undo`);
@@ -178,18 +183,24 @@ describe('phones', () => {
     });
   }
 
-  test('phone with JavaScript: the row tools show without hover and work by touch', async () => {
+  test('phone with JavaScript: Edit shows without hover and works by touch; Delete is inside', async () => {
     await sampleList();
     const page = await open('/', PHONE);
     try {
       await noSidewaysScroll(page, 'phone');
-      for (const tool of ['.move-handle', '.edit-link', '.destroy']) {
-        const opacity = await item(page, 'Read a book').locator(tool).evaluate((el) => getComputedStyle(el).opacity);
-        assert.equal(opacity, '1', `${tool} is hidden until hovered`);
+      const row = item(page, 'Read a book');
+      assert.equal(await row.locator('.edit-link').evaluate((el) => getComputedStyle(el).opacity), '1', 'Edit is hidden until hovered');
+      // One tool per row: no drag handle (the edit form moves), no delete.
+      assert.equal(await row.locator('.move-handle').isVisible(), false);
+      assert.equal(await row.locator('.destroy').count(), 0);
+      await row.locator('.edit-link').tap();
+      await eventually(async () => assert.match(await row.getAttribute('class'), /editing/));
+      for (const name of ['Save', 'Move up', 'Move down', 'Delete: Read a book']) {
+        assert.ok(await row.getByRole('button', { name, exact: true }).isVisible(), name);
       }
-      await item(page, 'Read a book').locator('.edit-link').tap();
-      await eventually(async () => assert.match(await item(page, 'Read a book').getAttribute('class'), /editing/));
       await shoot(page, 'phone-editing-by-touch');
+      await row.getByRole('button', { name: 'Move up', exact: true }).tap();
+      await listIs(page, ['Water the plants', 'Call the bank about the mortgage renewal before Friday', 'Read a book', 'Book a dentist appointment', 'Buy milk']);
     } finally {
       await page.context().close();
     }

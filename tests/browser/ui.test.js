@@ -17,11 +17,13 @@ import {
   countIs,
   countText,
   create,
+  deleteTask,
   eventually,
   item,
   listIs,
   markDocument,
   open,
+  showCompleted,
   titles,
   useBrowser,
 } from './helpers.js';
@@ -86,7 +88,10 @@ describe('with JavaScript', () => {
       await countIs(page, '0 items left');
       assert.equal(await page.locator('.todo-list li.completed').count(), 2);
 
-      // One back to active: toggle-all follows.
+      // Completed tasks sit in their own section under the open ones,
+      // collapsed. One back to active: toggle-all follows.
+      assert.equal(await page.locator('details.completed-group summary').textContent(), 'Show 2 completedHide 2 completed');
+      await showCompleted(page);
       await item(page, 'one').locator('.toggle').uncheck();
       await countIs(page, '1 item left');
       await eventually(async () => assert.equal(await page.locator('.toggle-all').isChecked(), false));
@@ -128,7 +133,7 @@ describe('with JavaScript', () => {
       await eventually(async () => assert.equal(await page.locator('.todo-list li.editing').count(), 0));
       await page.waitForTimeout(200);
       await listIs(page, ['alpha two', 'beta two', 'gamma', 'delta']);
-      assert.equal(await item(page, 'gamma').locator('.edit').inputValue(), 'gamma');
+      assert.equal(await item(page, 'gamma').locator('.edit').count(), 0, 'the edit form went');
 
       // Emptied: deleted.
       await item(page, 'delta').locator('label').dblclick();
@@ -200,8 +205,7 @@ describe('with JavaScript', () => {
       await markDocument(page);
       assert.equal(await page.locator('.clear-completed').isVisible(), false);
 
-      await item(page, 'drop').hover();
-      await item(page, 'drop').locator('.destroy').click();
+      await deleteTask(page, 'drop');
       await listIs(page, ['keep', 'finish']);
 
       await item(page, 'finish').locator('.toggle').check();
@@ -212,8 +216,7 @@ describe('with JavaScript', () => {
       await countIs(page, '1 item left');
 
       // The last one gone: .main and .footer hide again.
-      await item(page, 'keep').hover();
-      await item(page, 'keep').locator('.destroy').click();
+      await deleteTask(page, 'keep');
       await eventually(async () => assert.equal(await page.locator('.main').isVisible(), false));
       assert.equal(await page.locator('.footer').isVisible(), false);
       assert.deepEqual(await api('GET', '/api/todos'), []);
@@ -393,6 +396,10 @@ describe('without JavaScript', () => {
       assert.equal(await countText(page), '0 items left');
       assert.ok(await page.locator('.clear-completed').isVisible());
 
+      // Done tasks are under the open ones, collapsed: a <details>, which
+      // opens without a script.
+      assert.equal(await item(page, 'plain form').isVisible(), false);
+      await showCompleted(page);
       // Edit: a link to the edit view, a form, Save.
       await item(page, 'plain form').hover();
       await item(page, 'plain form').locator('.edit-link').click();
@@ -405,6 +412,7 @@ describe('without JavaScript', () => {
       assert.equal(new URL(page.url()).search, '');
       assert.deepEqual(await titles(page), ['renamed']);
       assert.equal(await item(page, 'renamed').locator('.priority-tag').textContent(), 'Priority: High');
+      assert.equal(await page.locator('.edit').count(), 0, 'no edit form but in edit mode');
 
       // Filters are plain links.
       await page.locator('.filters a', { hasText: 'Active' }).click();
@@ -430,11 +438,13 @@ describe('without JavaScript', () => {
       assert.deepEqual(await titles(page), []);
       assert.equal(await page.locator('.main').isVisible(), false);
 
-      // One task deleted with its own button, confirmed the same way.
+      // One task deleted from its edit form, confirmed the same way.
       await page.locator('.new-todo').fill('short lived');
       await page.locator('.new-todo').press('Enter');
       await page.waitForLoadState();
-      await page.locator('.destroy').click();
+      await page.locator('.edit-link').click();
+      await page.waitForLoadState();
+      await page.locator('.edit-form .destroy').click();
       await page.waitForLoadState();
       assert.equal(await page.locator('h2').textContent(), 'Delete “short lived”?');
       await page.locator('.confirm-button').click();

@@ -3,7 +3,7 @@
 //! Each answers a browser with a redirect and the script with what changed.
 use super::*;
 
-use crate::domain::{MoveTarget, reorder};
+use crate::domain::{ListId, MoveTarget, reorder};
 
 /// The fields of every form (read through `PageForm`, which checks its CSRF
 /// token), as strings: each action parses what it needs, so a bad value gets
@@ -23,11 +23,17 @@ pub(super) struct Fields {
     before: Option<String>,
     /// Undo: the deleted tasks, as the JSON the deletion answered with.
     tasks: Option<String>,
+    /// Tasks the reader added on this page, kept in view (the script's).
+    pinned: Option<String>,
 }
 
 impl Fields {
     fn view(&self) -> View {
         View::from_return(self.return_to.as_deref())
+    }
+
+    fn pinned(&self) -> Vec<i64> {
+        live::parse_pinned(self.pinned.as_deref())
     }
 
     fn confirmed(&self) -> bool {
@@ -129,6 +135,7 @@ pub(super) async fn create(
                 let extras = Extras {
                     created: Some(task.id),
                     message: Some(format!("Added “{}”.", task.title)),
+                    pinned: form.pinned(),
                     ..Extras::default()
                 };
                 live::answer(
@@ -192,6 +199,7 @@ pub(super) async fn edit(
                 }
                 let extras = Extras {
                     message: Some(format!("Saved “{}”.", task.title)),
+                    pinned: form.pinned(),
                     ..Extras::default()
                 };
                 live::answer(
@@ -259,6 +267,7 @@ pub(super) async fn toggle(
         };
         let extras = Extras {
             message: Some(message),
+            pinned: form.pinned(),
             ..Extras::default()
         };
         live::answer(
@@ -307,7 +316,7 @@ pub(super) async fn remove(
     let task = loop {
         let task = match state.store.get_task(reader.owner, id).await {
             Ok(task) => task,
-            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view).await,
+            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view, form).await,
             Err(err) => return Err(err.into()),
         };
         // A reader who may not delete it is told so now, not after confirming.
@@ -333,7 +342,7 @@ pub(super) async fn remove(
             .await
         {
             Ok(()) => break task,
-            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view).await,
+            Err(StoreError::NotFound(_)) => return gone(state, reader, list, &view, form).await,
             Err(StoreError::VersionMismatch { .. }) if attempts < 3 => attempts += 1,
             Err(err) => return Err(err.into()),
         }
@@ -347,15 +356,33 @@ pub(super) async fn remove(
             format!("Deleted “{}”.", task.title),
             &[task],
         )),
+        pinned: form.pinned(),
         ..Extras::default()
     };
     live::answer(state, reader, list, &view, Changed::None, extras).await
 }
 
 /// The answer when the task to delete was gone already.
-pub(super) async fn gone(state: &AppState, reader: &Reader, list: &List, view: &View) -> UiResult {
+pub(super) async fn gone(
+    state: &AppState,
+    reader: &Reader,
+    list: &List,
+    view: &View,
+    form: &Fields,
+) -> UiResult {
     if reader.script {
-        live::answer(state, reader, list, view, Changed::None, Extras::default()).await
+        live::answer(
+            state,
+            reader,
+            list,
+            view,
+            Changed::None,
+            Extras {
+                pinned: form.pinned(),
+                ..Extras::default()
+            },
+        )
+        .await
     } else {
         Ok(back_to(view))
     }
@@ -390,6 +417,7 @@ pub(super) async fn toggle_all(
         };
         let extras = Extras {
             message: Some(message.to_owned()),
+            pinned: form.pinned(),
             ..Extras::default()
         };
         live::answer(&state, &reader, &list, &view, Changed::All, extras).await
@@ -421,7 +449,10 @@ pub(super) async fn clear_completed(
                     &list,
                     &view,
                     Changed::None,
-                    Extras::default(),
+                    Extras {
+                        pinned: form.pinned(),
+                        ..Extras::default()
+                    },
                 )
                 .await
             } else {
@@ -459,6 +490,7 @@ pub(super) async fn clear_completed(
         let extras = Extras {
             message: Some(message.clone()),
             undo: Some(live::Undo::new(message, &tasks)),
+            pinned: form.pinned(),
             ..Extras::default()
         };
         live::answer(&state, &reader, &list, &view, Changed::None, extras).await
@@ -478,12 +510,25 @@ pub(super) async fn restore(
         let list = reader.open(&state, &view).await?;
         may_change_tasks(&list)?;
         let tasks = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
+        // Each goes back to the list it was in (a planning view shows many),
+        // if the reader may still add to it.
+        let mut targets: Vec<ListId> = tasks.iter().map(|(l, _)| l.unwrap_or(list.id)).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for target in targets {
+            if target != list.id {
+                state
+                    .store
+                    .require(reader.owner, target, Need::ChangeTasks)
+                    .await?;
+            }
+        }
         // The creates run in tasks of their own: this request is writing.
         crate::db::note_write();
         let mut created = tokio::task::JoinSet::new();
-        for new in tasks {
+        for (target, new) in tasks {
             let store = state.store.clone();
-            let (list, owner) = (list.id, reader.owner);
+            let (list, owner) = (target.unwrap_or(list.id), reader.owner);
             // Concurrent creates share commits (see `group_commit`).
             created.spawn(async move { store.create_task(list, owner, new).await });
         }
@@ -503,6 +548,7 @@ pub(super) async fn restore(
         };
         let extras = Extras {
             message: Some(message),
+            pinned: form.pinned(),
             ..Extras::default()
         };
         live::answer(&state, &reader, &list, &view, Changed::Ids(ids), extras).await
@@ -535,7 +581,14 @@ pub(super) async fn move_task(
         // start from the same reading, or one of them is lost. Within this
         // process the moves on one list take turns; other lists go on.
         let _turn = state.moves.take(list.id).await;
-        let (tasks, _) = state.store.list_tasks(list.id, &view.task_filter()).await?;
+        // Within its part of the view: open tasks among the open ones,
+        // completed ones among the completed (see `snapshot`).
+        let moved = state.store.get_task(reader.owner, id).await?;
+        let filter = TaskFilter {
+            completed: Some(moved.completed),
+            ..view.task_filter()
+        };
+        let (tasks, _) = state.store.list_tasks(list.id, &filter).await?;
         let target = match (form.direction.as_deref(), form.before.as_deref()) {
             (Some("up"), _) => MoveTarget::Up,
             (Some("down"), _) => MoveTarget::Down,
@@ -575,7 +628,10 @@ pub(super) async fn move_task(
             &list,
             &view,
             Changed::Ids(changed),
-            Extras::default(),
+            Extras {
+                pinned: form.pinned(),
+                ..Extras::default()
+            },
         )
         .await
     };

@@ -1,6 +1,9 @@
 //! The list pages: all, active and completed, with filters, search,
-//! sort and the no-JavaScript edit form.
+//! sort and the no-JavaScript edit form; and the planning views, Today and
+//! Upcoming, across every list.
 use super::*;
+
+use crate::domain::Agenda;
 
 pub(super) type ParamsResult = Result<Query<ViewParams>, QueryRejection>;
 
@@ -28,6 +31,24 @@ pub(super) async fn show_completed(
     show(state, reader, Filter::Completed, params).await
 }
 
+pub(super) async fn show_today(
+    State(state): State<AppState>,
+    reader: Reader,
+    params: ParamsResult,
+) -> UiResult {
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    show_view(state, reader, View::of_agenda(Agenda::Today), params).await
+}
+
+pub(super) async fn show_upcoming(
+    State(state): State<AppState>,
+    reader: Reader,
+    params: ParamsResult,
+) -> UiResult {
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    show_view(state, reader, View::of_agenda(Agenda::Upcoming), params).await
+}
+
 pub(super) async fn show(
     state: AppState,
     reader: Reader,
@@ -37,6 +58,10 @@ pub(super) async fn show(
     // A malformed query string still shows the list, unfiltered.
     let params = params.map(|Query(p)| p).unwrap_or_default();
     let view = View::new(filter, &params);
+    show_view(state, reader, view, params).await
+}
+
+async fn show_view(state: AppState, reader: Reader, view: View, params: ViewParams) -> UiResult {
     // A list id that is no id at all is a list that does not exist.
     if params.list.is_some() && view.list.is_none() {
         return Err(UiError(ApiError::NotFound(
@@ -83,15 +108,22 @@ pub(super) async fn render(
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
-    let (snapshot, lists) = tokio::try_join!(live::snapshot(state, list, view), async {
-        state.store.lists(reader.owner).await.map_err(UiError::from)
-    })?;
+    let snapshot = snapshot::snapshot(state, reader, list, view, &[]).await?;
+    // The planning views read the lists already; the others read them here.
+    let lists = match &snapshot.lists {
+        Some(_) => None,
+        None => Some(state.store.lists(reader.owner).await?),
+    };
+    let lists = lists
+        .as_deref()
+        .or(snapshot.lists.as_deref())
+        .unwrap_or_default();
     let mut page = Page::new(
         &ASSETS,
         view,
         list,
-        &lists,
-        &snapshot.tasks,
+        lists,
+        &snapshot.groups,
         snapshot.summary,
         new_todo,
         edit,
@@ -99,6 +131,7 @@ pub(super) async fn render(
     );
     page.csrf_token = reader.csrf_token.as_deref();
     page.username = reader.username.as_deref();
+    page.accounts = state.accounts.enabled();
     let body = page.render().map_err(render_error)?;
     Ok(html_response(status, body))
 }

@@ -2,12 +2,15 @@
 //!
 //! After a change, the script needs to know what the view looks like now
 //! without being sent the view again: an answer lists the view's tasks as
-//! `[id, version]` pairs in order, carries the rendered rows of the tasks the
-//! change touched, and the summary (toggle-all, notes, footer, first-run
-//! hint). The script keeps every row whose version it already has, puts the
-//! new ones in, drops the ones that left, and fetches (`/todos/rows`) any it
-//! lacks. The same answer, without rows, is `/todos/state`: another tab
-//! polls it with `If-None-Match` and gets a 304 until something changes.
+//! `[id, version, place]` triples in order (`place` names the `<ul>` the
+//! row sits in: `data-rows` in `groups.html`), carries the rendered rows of
+//! the tasks the change touched, the frame of groups the rows go into
+//! (headings, "Show 12 completed", "Show more") and the summary (toggle-all,
+//! notes, the bar over the list). The script keeps every row whose version
+//! it already has, puts the new ones in, drops the ones that left, and
+//! fetches (`/todos/rows`) any it lacks. The same answer, without rows, is
+//! `/todos/state`: another tab polls it with `If-None-Match` and gets a 304
+//! until something changes.
 
 use std::collections::BTreeMap;
 
@@ -19,37 +22,13 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::page::{Access, Item, RowPart, Summary, SummaryPart};
+use super::page::{FramePart, GroupView, RowPart, Rows, SummaryPart};
+use super::snapshot::{Snapshot, snapshot};
 use super::view::View;
 use super::{Reader, UiError, UiResult, render_error};
-use crate::domain::{FieldError, List, NewTask, Task, TaskFilter};
+use crate::domain::{FieldError, List, ListId, NewTask, Task, TaskFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-
-/// What the view shows, read once per answer.
-pub struct Snapshot {
-    pub tasks: Vec<Task>,
-    pub summary: Summary,
-}
-
-/// Reads the view's tasks and the counts the page shows for it, from
-/// `list` (which the reader has opened: see `Reader::open`).
-pub async fn snapshot(state: &AppState, list: &List, view: &View) -> UiResult<Snapshot> {
-    let editable = list.role.may_change_tasks();
-    let list = list.id;
-    let filter = view.task_filter();
-    let ((tasks, truncated), all) = tokio::try_join!(
-        state.store.list_tasks(list, &filter),
-        state.store.count_tasks(list, None)
-    )?;
-    // The counter counts what the search matches, under every filter.
-    let matching = match &view.query {
-        None => all,
-        Some(query) => state.store.count_tasks(list, Some(query)).await?,
-    };
-    let summary = Summary::new(view, all, matching, tasks.len(), truncated, editable);
-    Ok(Snapshot { tasks, summary })
-}
 
 /// Which rows an answer carries.
 pub enum Changed {
@@ -63,8 +42,21 @@ pub struct Extras {
     /// For the live region: what happened, in words.
     pub message: Option<String>,
     pub undo: Option<Undo>,
-    /// The task just created, so the script can swap it for its placeholder.
+    /// The task just created, so the script can turn its placeholder into it.
     pub created: Option<i64>,
+    /// Tasks the reader added on this page, kept in view (see `snapshot`).
+    pub pinned: Vec<i64>,
+}
+
+/// Reads the ids the script lists in a `pinned` field or parameter:
+/// comma-separated, at most a page of them; anything else is ignored.
+pub fn parse_pinned(raw: Option<&str>) -> Vec<i64> {
+    raw.unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .filter(|id: &i64| *id > 0)
+        .take(View::PAGE as usize)
+        .collect()
 }
 
 /// Enough to create deleted tasks again as they were.
@@ -80,6 +72,8 @@ impl Undo {
             .iter()
             .map(|t| {
                 serde_json::json!({
+                    // The list it was in: a planning view shows many.
+                    "list_id": t.list,
                     "title": t.title,
                     "priority": t.priority,
                     "completed": t.completed,
@@ -95,8 +89,9 @@ impl Undo {
 /// The most tasks one Undo brings back: one page of the list.
 const MAX_RESTORED: usize = TaskFilter::MAX_LIMIT as usize;
 
-/// Reads the `tasks` field of an Undo: the array an `Undo` held.
-pub fn parse_undo(raw: &str) -> Result<Vec<NewTask>, UiError> {
+/// Reads the `tasks` field of an Undo: the array an `Undo` held, each task
+/// with the list it was in, if it says.
+pub fn parse_undo(raw: &str) -> Result<Vec<(Option<ListId>, NewTask)>, UiError> {
     let invalid = |message: &str| UiError(ApiError::Validation(FieldError::new("tasks", message)));
     let value: Value =
         serde_json::from_str(raw).map_err(|_| invalid("the tasks to restore are not readable"))?;
@@ -112,19 +107,23 @@ pub fn parse_undo(raw: &str) -> Result<Vec<NewTask>, UiError> {
             let object = item
                 .as_object()
                 .ok_or_else(|| invalid("each task to restore must be an object"))?;
-            NewTask::try_from(object).map_err(|e| UiError(e.into()))
+            let list = object.get("list_id").and_then(Value::as_i64).map(ListId);
+            let task = NewTask::try_from(object).map_err(|e| UiError(e.into()))?;
+            Ok((list, task))
         })
         .collect()
 }
 
 #[derive(Serialize)]
 struct Answer<'a> {
-    /// The view's tasks in order, as `[id, version]`.
-    view: Vec<[i64; 2]>,
+    /// The view's tasks in order, as `[id, version, place]`.
+    view: Vec<(i64, i64, String)>,
     /// Rendered rows by id.
     rows: BTreeMap<i64, String>,
+    /// The groups the rows go into, without rows.
+    frame: String,
     summary: String,
-    /// Identifies `view` and `summary`: the `ETag` of `/todos/state`.
+    /// Identifies `view`, `frame` and `summary`: the `ETag` of `/todos/state`.
     state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
@@ -134,41 +133,96 @@ struct Answer<'a> {
     created: Option<i64>,
 }
 
+/// How the rows of `snapshot` are made for `reader`.
+fn rows_of<'a>(
+    snapshot: &'a Snapshot,
+    reader: &'a Reader,
+    list: &'a List,
+    view: &'a View,
+) -> Rows<'a> {
+    Rows {
+        view,
+        list,
+        lists: snapshot.lists.as_deref().unwrap_or_default(),
+        clock: &reader.clock,
+    }
+}
+
 fn render_rows<'a>(
     tasks: impl Iterator<Item = &'a Task>,
     reader: &Reader,
-    view: &View,
-    access: Access,
+    rows: Rows<'a>,
 ) -> UiResult<BTreeMap<i64, String>> {
-    let return_to = view.url();
+    let return_to = rows.view.url();
     tasks
         .map(|task| {
             let part = RowPart {
                 csrf_token: reader.csrf_token.as_deref(),
-                view,
+                view: rows.view,
                 return_to: &return_to,
-                item: Item::new(task, &reader.clock, view, access),
+                item: rows.item(task),
             };
             Ok((task.id, part.render().map_err(render_error)?))
         })
         .collect()
 }
 
-fn state_parts(snapshot: &Snapshot, reader: &Reader) -> UiResult<(Vec<[i64; 2]>, String, String)> {
-    let view: Vec<[i64; 2]> = snapshot.tasks.iter().map(|t| [t.id, t.version]).collect();
+/// Every task of the snapshot with the place its row goes.
+fn placed(snapshot: &Snapshot) -> impl Iterator<Item = (&Task, String)> {
+    snapshot.groups.iter().flat_map(|g| {
+        g.tasks.iter().map(move |t| (t, g.key.clone())).chain(
+            g.pinned
+                .iter()
+                .map(move |t| (t, format!("{}-pinned", g.key))),
+        )
+    })
+}
+
+struct StateParts {
+    view: Vec<(i64, i64, String)>,
+    frame: String,
+    summary: String,
+    tag: String,
+}
+
+fn state_parts(snapshot: &Snapshot, reader: &Reader, rows: Rows) -> UiResult<StateParts> {
+    let view: Vec<(i64, i64, String)> = placed(snapshot)
+        .map(|(t, place)| (t.id, t.version, place))
+        .collect();
     let summary = SummaryPart {
         csrf_token: reader.csrf_token.as_deref(),
         summary: &snapshot.summary,
     }
     .render()
     .map_err(render_error)?;
+    let return_to = rows.view.url();
+    let frame = FramePart {
+        csrf_token: reader.csrf_token.as_deref(),
+        view: rows.view,
+        return_to: &return_to,
+        groups: snapshot
+            .groups
+            .iter()
+            .map(|g| GroupView::new(g, rows, &mut None, false))
+            .collect(),
+        with_rows: false,
+    }
+    .render()
+    .map_err(render_error)?;
     let mut bytes = summary.clone().into_bytes();
-    for [id, version] in &view {
+    bytes.extend_from_slice(frame.as_bytes());
+    for (id, version, place) in &view {
         bytes.extend_from_slice(&id.to_le_bytes());
         bytes.extend_from_slice(&version.to_le_bytes());
+        bytes.extend_from_slice(place.as_bytes());
     }
     let tag = format!("\"{:016x}\"", super::assets::fnv1a(&bytes));
-    Ok((view, summary, tag))
+    Ok(StateParts {
+        view,
+        frame,
+        summary,
+        tag,
+    })
 }
 
 /// The answer to a change the script made.
@@ -180,24 +234,23 @@ pub async fn answer(
     changed: Changed,
     extras: Extras,
 ) -> UiResult {
-    let snapshot = snapshot(state, list, view).await?;
-    let access = Access::of(list);
-    let rows = match &changed {
+    let mut pinned = extras.pinned;
+    pinned.extend(extras.created);
+    let snapshot = snapshot(state, reader, list, view, &pinned).await?;
+    let rows = rows_of(&snapshot, reader, list, view);
+    let tasks = placed(&snapshot).map(|(t, _)| t);
+    let rendered = match &changed {
         Changed::None => BTreeMap::new(),
-        Changed::All => render_rows(snapshot.tasks.iter(), reader, view, access)?,
-        Changed::Ids(ids) => render_rows(
-            snapshot.tasks.iter().filter(|t| ids.contains(&t.id)),
-            reader,
-            view,
-            access,
-        )?,
+        Changed::All => render_rows(tasks, reader, rows)?,
+        Changed::Ids(ids) => render_rows(tasks.filter(|t| ids.contains(&t.id)), reader, rows)?,
     };
-    let (view_ids, summary, tag) = state_parts(&snapshot, reader)?;
+    let parts = state_parts(&snapshot, reader, rows)?;
     let body = Answer {
-        view: view_ids,
-        rows,
-        summary,
-        state: tag,
+        view: parts.view,
+        rows: rendered,
+        frame: parts.frame,
+        summary: parts.summary,
+        state: parts.tag,
         message: extras.message,
         undo: extras.undo.as_ref(),
         created: extras.created,
@@ -218,6 +271,8 @@ pub struct StateParams {
     view: Option<String>,
     /// Comma-separated task ids (`/todos/rows`).
     ids: Option<String>,
+    /// Tasks the reader added on this page (see `Extras::pinned`).
+    pinned: Option<String>,
 }
 
 type StateQuery = Result<Query<StateParams>, axum::extract::rejection::QueryRejection>;
@@ -235,24 +290,31 @@ pub async fn state(
     query: StateQuery,
 ) -> Response {
     let result = async {
-        let view = View::from_return(params(query).view.as_deref());
+        let params = params(query);
+        let view = View::from_return(params.view.as_deref());
+        let pinned = parse_pinned(params.pinned.as_deref());
         let list = reader.open(&state, &view).await?;
-        let snapshot = snapshot(&state, &list, &view).await?;
-        let (view_ids, summary, tag) = state_parts(&snapshot, &reader)?;
-        let etag = HeaderValue::from_str(&tag).map_err(|e| {
+        let snapshot = snapshot(&state, &reader, &list, &view, &pinned).await?;
+        let parts = state_parts(
+            &snapshot,
+            &reader,
+            rows_of(&snapshot, &reader, &list, &view),
+        )?;
+        let etag = HeaderValue::from_str(&parts.tag).map_err(|e| {
             ApiError::Internal(anyhow::Error::new(e).context("failed to build the ETag"))
         })?;
         let unchanged = headers
             .get(header::IF_NONE_MATCH)
-            .is_some_and(|v| v.as_bytes() == tag.as_bytes());
+            .is_some_and(|v| v.as_bytes() == parts.tag.as_bytes());
         let mut response = if unchanged {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let body = Answer {
-                view: view_ids,
+                view: parts.view,
                 rows: BTreeMap::new(),
-                summary,
-                state: tag,
+                frame: parts.frame,
+                summary: parts.summary,
+                state: parts.tag,
                 message: None,
                 undo: None,
                 created: None,
@@ -272,7 +334,7 @@ pub async fn state(
 const MAX_ROWS: usize = TaskFilter::MAX_LIMIT as usize;
 
 /// `GET /todos/rows?view=URL&ids=1,2`: the rows the script lacks, rendered
-/// for the view (rows carry the view in their forms).
+/// for the view (rows carry the view in their links).
 pub async fn rows(State(state): State<AppState>, reader: Reader, query: StateQuery) -> Response {
     let result = async {
         let params = params(query);
@@ -285,13 +347,15 @@ pub async fn rows(State(state): State<AppState>, reader: Reader, query: StateQue
             .filter_map(|id| id.trim().parse().ok())
             .take(MAX_ROWS)
             .collect();
+        let pinned = parse_pinned(params.pinned.as_deref());
         let list = reader.open(&state, &view).await?;
-        let (tasks, _) = state.store.list_tasks(list.id, &view.task_filter()).await?;
+        let snapshot = snapshot(&state, &reader, &list, &view, &pinned).await?;
         let rows = render_rows(
-            tasks.iter().filter(|t| wanted.contains(&t.id)),
+            placed(&snapshot)
+                .map(|(t, _)| t)
+                .filter(|t| wanted.contains(&t.id)),
             &reader,
-            &view,
-            Access::of(&list),
+            rows_of(&snapshot, &reader, &list, &view),
         )?;
         Ok(no_store(
             Json(serde_json::json!({ "rows": rows })).into_response(),

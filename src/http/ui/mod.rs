@@ -29,6 +29,8 @@ mod page;
 mod reader;
 /// HTML answers and error pages.
 mod response;
+/// What a view shows: its tasks in groups, and the counts.
+mod snapshot;
 /// Filters, sort and search as URLs; the parsing of `return` fields.
 mod view;
 
@@ -70,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(show_all))
         .route("/active", get(show_active))
         .route("/completed", get(show_completed))
+        .route("/today", get(show_today))
+        .route("/upcoming", get(show_upcoming))
         .route("/todos", post(create))
         .route("/todos/toggle-all", post(toggle_all))
         .route("/todos/clear-completed", post(clear_completed))

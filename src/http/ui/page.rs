@@ -12,25 +12,34 @@ use chrono::{Datelike, NaiveDate};
 
 use super::assets::Assets;
 use super::clock::Clock;
-use super::view::{Filter, View};
+use super::snapshot::{Group, GroupKind};
+use super::view::{Filter, View, agenda_path};
 use crate::db::TaskCounts;
-use crate::domain::{FieldError, List, ListId, Member, Priority, Role, SortOrder, Task};
+use crate::domain::{
+    Agenda, AgendaGroup, DueStanding, FieldError, List, ListId, Member, Priority, Role, SortOrder,
+    Task,
+};
 
 /// The whole page: header with the new-task form, the list, the footer.
 #[derive(Template)]
 #[template(path = "page.html", config = "src/http/ui/askama.toml")]
 pub struct Page<'a> {
     pub assets: &'static Assets,
-    /// The CSRF token every form carries, and who is signed in (accounts mode).
+    /// The CSRF token of the page's forms, and who is signed in (accounts
+    /// mode). Rows carry no token: their buttons belong to one form
+    /// (`#row-actions`) that carries it once.
     pub csrf_token: Option<&'a str>,
     pub username: Option<&'a str>,
+    /// Whether there are accounts to share lists with.
+    pub accounts: bool,
     pub view: &'a View,
-    /// The list shown, and every list the reader can see (the navigation).
+    /// The list shown (the reader's default list in a planning view), and
+    /// every list the reader can see (the navigation).
     pub list: &'a List,
     pub lists: Vec<ListLink<'a>>,
     /// The `return` value of every form on the page.
     pub return_to: String,
-    pub items: Vec<Item<'a>>,
+    pub groups: Vec<GroupView<'a>>,
     pub summary: Summary,
     pub new_todo: NewTodoForm,
     /// Whether the user's own edit (a 422, or `?edit=`) asks for focus.
@@ -38,6 +47,8 @@ pub struct Page<'a> {
     /// The time-zone offset the dates were rendered for, so the script can
     /// tell when its own zone differs.
     pub utc_offset: i32,
+    /// The reader's day.
+    pub today: NaiveDate,
 }
 
 /// One row on its own, as the script receives it after a change.
@@ -48,6 +59,200 @@ pub struct RowPart<'a> {
     pub view: &'a View,
     pub return_to: &'a str,
     pub item: Item<'a>,
+}
+
+/// The groups of a view without their rows: what the script puts the rows
+/// into (headings, "Show 12 completed", "Show more").
+#[derive(Template)]
+#[template(path = "groups.html", config = "src/http/ui/askama.toml")]
+pub struct FramePart<'a> {
+    pub csrf_token: Option<&'a str>,
+    pub view: &'a View,
+    pub return_to: &'a str,
+    pub groups: Vec<GroupView<'a>>,
+    pub with_rows: bool,
+}
+
+/// A task's edit form: in its row when editing without the script (or
+/// after a refused edit), and once per page as the script's template.
+#[derive(Template)]
+#[template(path = "edit_form.html", config = "src/http/ui/askama.toml")]
+pub struct EditFormPart<'a> {
+    pub csrf_token: Option<&'a str>,
+    pub return_to: &'a str,
+    /// `None`: the template, with empty values.
+    pub id: Option<i64>,
+    pub title: &'a str,
+    pub priority: i16,
+    pub due: String,
+    pub error: String,
+    /// Whether the task can be moved (the user's own order).
+    pub movable: bool,
+    pub autofocus: bool,
+}
+
+impl EditFormPart<'_> {
+    pub fn priorities(&self) -> impl Iterator<Item = Priority> {
+        Priority::all()
+    }
+
+    /// The task id in names and paths; the template's is `0`, which the
+    /// script replaces.
+    pub fn task(&self) -> i64 {
+        self.id.unwrap_or(0)
+    }
+}
+
+/// One group of rows, as a template renders it.
+pub struct GroupView<'a> {
+    pub key: &'a str,
+    pub kind: &'a GroupKind,
+    pub items: Vec<Item<'a>>,
+    /// Items the reader added that lie beyond the window.
+    pub pinned: Vec<Item<'a>>,
+    /// "Show 50 more": where, and how many are left out.
+    pub more: Option<MoreLink>,
+    pub heading: String,
+    /// Whether rows move in this group (the list's own order, open tasks).
+    pub movable: bool,
+    /// The first group carries TodoMVC's `#todo-list` id.
+    pub first: bool,
+}
+
+/// The way to the rows a group leaves out.
+pub struct MoreLink {
+    pub url: String,
+    pub text: String,
+    pub hidden: i64,
+}
+
+/// How the rows of a view are made: the role that decides each row's
+/// controls, and the list a row names in a planning view.
+#[derive(Clone, Copy)]
+pub struct Rows<'a> {
+    pub view: &'a View,
+    /// The list shown (the reader's default list in a planning view).
+    pub list: &'a List,
+    /// Every list the reader can see; needed in the planning views only.
+    pub lists: &'a [List],
+    pub clock: &'a Clock,
+}
+
+impl<'a> Rows<'a> {
+    fn list_of(&self, task: &Task) -> Option<&'a List> {
+        match self.view.agenda {
+            None => Some(self.list),
+            Some(_) => self.lists.iter().find(|l| l.id == task.list),
+        }
+    }
+
+    pub fn access(&self, task: &Task) -> Access {
+        self.list_of(task).map_or_else(Access::default, Access::of)
+    }
+
+    pub fn item(&self, task: &'a Task) -> Item<'a> {
+        Item {
+            list_name: self
+                .view
+                .agenda
+                .and(self.list_of(task))
+                .map(|l| l.name.as_str()),
+            ..Item::new(task, self.clock, self.view, self.access(task))
+        }
+    }
+}
+
+impl<'a> GroupView<'a> {
+    pub fn new(
+        group: &'a Group,
+        rows: Rows<'a>,
+        edit: &mut Option<EditForm>,
+        with_rows: bool,
+    ) -> Self {
+        let view = rows.view;
+        let clock = rows.clock;
+        let item = |task: &'a Task, edit: &mut Option<EditForm>| {
+            let item = rows.item(task);
+            Item {
+                edit: edit
+                    .take_if(|e| item.access.editable && e.id == task.id)
+                    .map(|e| e.form),
+                ..item
+            }
+        };
+        let (items, pinned) = if with_rows {
+            (
+                group.tasks.iter().map(|t| item(t, edit)).collect(),
+                group.pinned.iter().map(|t| item(t, edit)).collect(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let more = (group.hidden > 0).then(|| match group.kind {
+            // The collapsed section shows a page; the rest are in the
+            // Completed filter.
+            GroupKind::Completed { .. } if view.agenda.is_none() => MoreLink {
+                url: view.url_for(Filter::Completed),
+                text: format!(
+                    "See all {} completed",
+                    group.hidden + group.tasks.len() as i64
+                ),
+                hidden: group.hidden,
+            },
+            _ => MoreLink {
+                url: view.url_showing(view.shown.saturating_add(View::PAGE)),
+                text: format!("Show {} more", group.hidden.min(i64::from(View::PAGE))),
+                hidden: group.hidden,
+            },
+        });
+        let heading = match group.kind {
+            GroupKind::Main => String::new(),
+            GroupKind::Completed { total } => format!("{total} completed"),
+            GroupKind::Part(AgendaGroup::Overdue) => "Overdue".to_owned(),
+            GroupKind::Part(AgendaGroup::Day(day)) => day_heading(day, clock),
+            GroupKind::Part(AgendaGroup::Done) => "Done".to_owned(),
+        };
+        let editable_list = view.agenda.is_none() && Access::of(rows.list).editable;
+        Self {
+            key: &group.key,
+            kind: &group.kind,
+            items,
+            pinned,
+            more,
+            heading,
+            movable: editable_list && view.sort == SortOrder::Order && group.key == "open",
+            first: false,
+        }
+    }
+
+    pub fn is_completed(&self) -> bool {
+        matches!(self.kind, GroupKind::Completed { .. })
+    }
+
+    /// Whether a row of the group is in edit mode (a collapsed section
+    /// opens to show it).
+    pub fn has_editing(&self) -> bool {
+        self.items.iter().any(Item::editing)
+    }
+
+    pub fn is_main(&self) -> bool {
+        matches!(self.kind, GroupKind::Main)
+    }
+
+    pub fn is_overdue(&self) -> bool {
+        matches!(self.kind, GroupKind::Part(AgendaGroup::Overdue))
+    }
+}
+
+/// "Today · Mon 14 Dec", "Tomorrow · Tue 15 Dec", "Wed 16 Dec".
+pub fn day_heading(day: NaiveDate, clock: &Clock) -> String {
+    let date = clock.dates.format(day, clock.today.year());
+    let weekday = day.format_localized("%a", clock.dates.locale).to_string();
+    match DueStanding::of(day, false, clock.today) {
+        DueStanding::Today => format!("Today · {weekday} {date}"),
+        DueStanding::Tomorrow => format!("Tomorrow · {weekday} {date}"),
+        _ => format!("{weekday} {date}"),
+    }
 }
 
 /// The parts of the page that depend on every task: toggle-all, the notes
@@ -173,7 +378,7 @@ pub struct SortChoice {
     pub selected: bool,
 }
 
-/// What the counter, toggle-all and footer show.
+/// What the counter, toggle-all and the bar over the list show.
 pub struct Summary {
     pub return_to: String,
     /// Every task: toggle-all and "Clear completed" act on all of them.
@@ -181,11 +386,11 @@ pub struct Summary {
     /// The tasks the search matches (all of them without a search): the counter.
     pub matching: TaskCounts,
     pub searching: bool,
+    /// A planning view: no filters, toggle-all or Clear completed.
+    pub agenda: Option<Agenda>,
     pub filters: Vec<FilterLink>,
-    /// How many rows the list shows, and whether more matched.
-    pub listed: usize,
-    pub truncated: bool,
-    pub empty_text: String,
+    /// Said when the main part of the view has no rows.
+    pub empty_text: Option<String>,
     /// Whether the reader may change the tasks (toggle-all, clear completed).
     pub editable: bool,
 }
@@ -195,8 +400,7 @@ impl Summary {
         view: &View,
         all: TaskCounts,
         matching: TaskCounts,
-        listed: usize,
-        truncated: bool,
+        groups: &[Group],
         editable: bool,
     ) -> Self {
         let filters = Filter::ALL
@@ -207,22 +411,37 @@ impl Summary {
                 selected: f == view.filter,
             })
             .collect();
-        let empty_text = match (&view.query, view.filter) {
-            (Some(q), _) => format!("No tasks match “{q}”."),
-            (None, Filter::Active) => "Nothing left to do.".to_owned(),
-            (None, Filter::Completed) => "No completed tasks yet.".to_owned(),
-            (None, Filter::All) => "No tasks.".to_owned(),
+        // The main part: the open rows, or all of a planning view's.
+        let main_is_empty = match view.agenda {
+            Some(_) => groups
+                .iter()
+                .all(|g| g.tasks.is_empty() || matches!(g.kind, GroupKind::Completed { .. })),
+            None => groups
+                .first()
+                .is_none_or(|g| g.tasks.is_empty() && g.pinned.is_empty()),
         };
+        let empty_text = main_is_empty
+            .then(|| match (view.agenda, &view.query, view.filter) {
+                (Some(Agenda::Today), _, _) => "Nothing due today.".to_owned(),
+                (Some(Agenda::Upcoming), _, _) => {
+                    format!("Nothing due in the next {} days.", Agenda::UPCOMING_DAYS)
+                }
+                (None, Some(q), _) => format!("No tasks match “{q}”."),
+                (None, None, Filter::Completed) => "No completed tasks yet.".to_owned(),
+                (None, None, _) if all.total == 0 => "No tasks.".to_owned(),
+                (None, None, _) => "Nothing left to do.".to_owned(),
+            })
+            // An empty list shows the first-run hint instead.
+            .filter(|_| view.agenda.is_some() || all.total > 0);
         Self {
             return_to: view.url(),
             all,
             matching,
             searching: view.query.is_some(),
+            agenda: view.agenda,
             filters,
-            listed,
-            truncated,
             empty_text,
-            editable,
+            editable: editable && view.agenda.is_none(),
         }
     }
 
@@ -230,12 +449,22 @@ impl Summary {
         self.all.total > 0 && self.all.active == 0
     }
 
+    /// Whether the list has anything to show: the planning views always do
+    /// (at least their "Nothing due" line).
+    pub fn has_tasks(&self) -> bool {
+        self.agenda.is_some() || self.all.total > 0
+    }
+
     pub fn items_left(&self) -> &'static str {
-        match (self.matching.active == 1, self.searching) {
-            (true, false) => "item left",
-            (false, false) => "items left",
-            (true, true) => "matching item left",
-            (false, true) => "matching items left",
+        match (self.matching.active == 1, self.searching, self.agenda) {
+            (true, _, Some(Agenda::Today)) => "task due",
+            (false, _, Some(Agenda::Today)) => "tasks due",
+            (true, _, Some(Agenda::Upcoming)) => "task coming up",
+            (false, _, Some(Agenda::Upcoming)) => "tasks coming up",
+            (true, false, None) => "item left",
+            (false, false, None) => "items left",
+            (true, true, None) => "matching item left",
+            (false, true, None) => "matching items left",
         }
     }
 }
@@ -288,6 +517,8 @@ pub struct Item<'a> {
     /// Whether the list is in the user's own order, so rows can be moved.
     pub movable: bool,
     pub access: Access,
+    /// The list it is in, named in a planning view (rows from many lists).
+    pub list_name: Option<&'a str>,
 }
 
 impl<'a> Item<'a> {
@@ -296,8 +527,31 @@ impl<'a> Item<'a> {
             task,
             due: task.due.map(|d| DueLabel::new(d, clock, task.completed)),
             edit: None,
-            movable: access.editable && view.sort == SortOrder::Order,
+            movable: access.editable
+                && view.agenda.is_none()
+                && view.sort == SortOrder::Order
+                && !task.completed,
             access,
+            list_name: None,
+        }
+    }
+
+    /// The edit form in this row (editing without the script).
+    pub fn edit_form<'b>(
+        &'b self,
+        csrf_token: &Option<&'b str>,
+        return_to: &'b str,
+    ) -> EditFormPart<'b> {
+        EditFormPart {
+            csrf_token: *csrf_token,
+            return_to,
+            id: Some(self.task.id),
+            title: self.edit_title(),
+            priority: self.edit_priority(),
+            due: self.edit_due(),
+            error: self.edit_error(),
+            movable: self.movable,
+            autofocus: self.editing(),
         }
     }
 
@@ -373,15 +627,11 @@ impl<'a> Item<'a> {
     }
 
     pub fn has_tags(&self) -> bool {
-        self.priority_label().is_some() || self.due.is_some()
+        self.priority_label().is_some() || self.due.is_some() || self.list_name.is_some()
     }
 
     pub fn editable(&self) -> bool {
         self.access.editable
-    }
-
-    pub fn priorities(&self) -> impl Iterator<Item = Priority> {
-        Priority::all()
     }
 }
 
@@ -397,22 +647,21 @@ pub struct DueLabel {
 }
 
 impl DueLabel {
+    /// Words and colour for what `DueStanding` decides.
     pub fn new(due: NaiveDate, clock: &Clock, completed: bool) -> Self {
-        let today = clock.today;
-        let days = (due - today).num_days();
-        let date = clock.dates.format(due, today.year());
-        let text = match days {
-            _ if completed => format!("Due {date}"),
-            ..0 => format!("Overdue, {date}"),
-            0 => "Due today".to_owned(),
-            1 => "Due tomorrow".to_owned(),
-            _ => format!("Due {date}"),
+        let standing = DueStanding::of(due, completed, clock.today);
+        let date = clock.dates.format(due, clock.today.year());
+        let text = match standing {
+            DueStanding::Overdue => format!("Overdue, {date}"),
+            DueStanding::Today => "Due today".to_owned(),
+            DueStanding::Tomorrow => "Due tomorrow".to_owned(),
+            DueStanding::Later => format!("Due {date}"),
         };
         Self {
             iso: due.to_string(),
             text,
-            overdue: !completed && days < 0,
-            soon: !completed && (0..=1).contains(&days),
+            overdue: standing == DueStanding::Overdue,
+            soon: matches!(standing, DueStanding::Today | DueStanding::Tomorrow),
         }
     }
 }
@@ -424,37 +673,84 @@ impl<'a> Page<'a> {
         view: &'a View,
         list: &'a List,
         lists: &'a [List],
-        tasks: &'a [Task],
+        groups: &'a [Group],
         summary: Summary,
         new_todo: NewTodoForm,
         mut edit: Option<EditForm>,
-        clock: &Clock,
+        clock: &'a Clock,
     ) -> Self {
-        let access = Access::of(list);
-        let editing_focus = edit.is_some() && access.editable;
-        let items = tasks
+        let rows = Rows {
+            view,
+            list,
+            lists,
+            clock,
+        };
+        let editing_focus = edit.is_some() && Access::of(list).editable;
+        let mut groups: Vec<GroupView<'a>> = groups
             .iter()
-            .map(|task| Item {
-                edit: edit
-                    .take_if(|e| access.editable && e.id == task.id)
-                    .map(|e| e.form),
-                ..Item::new(task, clock, view, access)
-            })
+            .map(|g| GroupView::new(g, rows, &mut edit, true))
             .collect();
+        if let Some(first) = groups.first_mut() {
+            first.first = true;
+        }
         Self {
             assets,
             csrf_token: None,
             username: None,
+            accounts: false,
             view,
             list,
-            lists: lists.iter().map(|l| ListLink::new(l, list.id)).collect(),
+            lists: lists
+                .iter()
+                .map(|l| ListLink {
+                    current: view.agenda.is_none() && l.id == list.id,
+                    ..ListLink::new(l, list.id)
+                })
+                .collect(),
             return_to: view.url(),
-            items,
+            groups,
             summary,
             new_todo,
             editing_focus,
             utc_offset: clock.offset_minutes,
+            today: clock.today,
         }
+    }
+
+    /// What an empty edit form looks like, for the script to fill in (it
+    /// drops the move buttons where a row cannot move).
+    pub fn edit_template(&self) -> EditFormPart<'_> {
+        EditFormPart {
+            csrf_token: self.csrf_token,
+            return_to: &self.return_to,
+            id: None,
+            title: "",
+            priority: Priority::default().value(),
+            due: String::new(),
+            error: String::new(),
+            movable: self.view.agenda.is_none() && self.view.sort == SortOrder::Order,
+            autofocus: false,
+        }
+    }
+
+    /// The navigation's entries for the planning views.
+    pub fn agenda_links(&self) -> [(&'static str, &'static str, bool); 2] {
+        [(Agenda::Today, "Today"), (Agenda::Upcoming, "Upcoming")]
+            .map(|(agenda, label)| (agenda_path(agenda), label, self.view.agenda == Some(agenda)))
+    }
+
+    /// The heading over the tasks: the list's name, or the planning view's.
+    pub fn heading(&self) -> &str {
+        match self.view.agenda {
+            Some(Agenda::Today) => "Today",
+            Some(Agenda::Upcoming) => "Upcoming",
+            None => self.list.name.as_str(),
+        }
+    }
+
+    /// The page's title in the browser's tab.
+    pub fn title(&self) -> String {
+        format!("{} · todos", self.heading())
     }
 
     pub fn priorities(&self) -> impl Iterator<Item = Priority> {
@@ -477,17 +773,20 @@ impl<'a> Page<'a> {
         .collect()
     }
 
-    /// Rows can be moved only in the user's own order.
-    pub fn movable(&self) -> bool {
-        self.editable() && self.view.sort == SortOrder::Order
-    }
-
     pub fn editable(&self) -> bool {
         self.list.role.may_change_tasks()
     }
 
     /// "Shared by ada", "Shared with 2 people", or nothing.
     pub fn list_note(&self) -> Option<String> {
+        if let Some(agenda) = self.view.agenda {
+            return Some(match agenda {
+                Agenda::Today => "Due today or overdue, from every list".to_owned(),
+                Agenda::Upcoming => {
+                    format!("The next {} days, from every list", Agenda::UPCOMING_DAYS)
+                }
+            });
+        }
         let role = match self.list.role {
             Role::Viewer => " · view only",
             _ => "",
@@ -503,6 +802,28 @@ impl<'a> Page<'a> {
     /// Where the list's own page is (rename, share, leave).
     pub fn settings_url(&self) -> String {
         format!("/lists/{}", self.list.id.0)
+    }
+
+    /// The link to it: sharing is offered only where there are accounts.
+    pub fn settings_label(&self) -> &'static str {
+        match (self.list.role.may_manage(), self.accounts) {
+            (true, true) => "Share & edit",
+            (true, false) => "Edit list",
+            (false, _) => "Members",
+        }
+    }
+
+    /// What the new-task form adds to: in a planning view, the reader's
+    /// default list, due on the view's first day.
+    pub fn new_task_due(&self) -> String {
+        if !self.new_todo.due.is_empty() || !self.new_todo.errors.is_empty() {
+            return self.new_todo.due.clone();
+        }
+        match self.view.agenda {
+            Some(Agenda::Today) => self.today.to_string(),
+            Some(Agenda::Upcoming) => self.today.succ_opt().unwrap_or(self.today).to_string(),
+            None => String::new(),
+        }
     }
 
     /// The list id the search form carries, off the default list.

@@ -1,6 +1,8 @@
-//! What the user is looking at: a filter (the path), a sort order and a
-//! search (the query string). Views are addressable, like TodoMVC's `#/active`
-//! but on the server, so Back, bookmarks and reloads all land where they were.
+//! What the user is looking at: a list's tasks under a filter (the path),
+//! with a sort order, a search and how many rows are shown (the query
+//! string), or one of the planning views across every list (`/today`,
+//! `/upcoming`). Views are addressable, like TodoMVC's `#/active` but on
+//! the server, so Back, bookmarks and reloads all land where they were.
 //!
 //! Every form carries the view it was posted from in a `return` field, and
 //! the answer redirects there. That field is attacker-controlled, so it is
@@ -12,7 +14,7 @@ use axum::http::Uri;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use crate::domain::{ListId, SortOrder, TaskFilter};
+use crate::domain::{Agenda, ListId, SortOrder, TaskFilter};
 
 /// Which tasks a view lists; each has its own path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,7 +48,7 @@ impl Filter {
         }
     }
 
-    fn completed(self) -> Option<bool> {
+    pub fn completed(self) -> Option<bool> {
         match self {
             Self::All => None,
             Self::Active => Some(false),
@@ -65,16 +67,44 @@ pub struct ViewParams {
     pub q: Option<String>,
     /// The task to show in edit mode, for browsers without JavaScript.
     pub edit: Option<String>,
+    /// How many rows of the main group are shown ("Show more").
+    pub shown: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     /// `None`: the reader's default list, at `/`.
     pub list: Option<ListId>,
+    /// A planning view across every list instead of one list; it has no
+    /// filter, sort, search or list of its own.
+    pub agenda: Option<Agenda>,
     pub filter: Filter,
     pub sort: SortOrder,
     /// Trimmed, never empty.
     pub query: Option<String>,
+    /// Rows of the main group shown: a page, or more after "Show more".
+    pub shown: u32,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            list: None,
+            agenda: None,
+            filter: Filter::default(),
+            sort: SortOrder::default(),
+            query: None,
+            shown: View::PAGE,
+        }
+    }
+}
+
+/// The path of each planning view.
+pub fn agenda_path(agenda: Agenda) -> &'static str {
+    match agenda {
+        Agenda::Today => "/today",
+        Agenda::Upcoming => "/upcoming",
+    }
 }
 
 /// Longest search kept; longer ones are cut rather than refused.
@@ -88,6 +118,12 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl View {
+    /// Rows a page shows at first: a few screens, not the whole list, so a
+    /// list of thousands opens as fast as one of fifty.
+    pub const PAGE: u32 = 50;
+    /// The most rows one page may be asked to show.
+    pub const MAX_SHOWN: u32 = TaskFilter::MAX_LIMIT;
+
     pub fn new(filter: Filter, params: &ViewParams) -> Self {
         let sort = params
             .sort
@@ -102,11 +138,26 @@ impl View {
             .map(|q| q.chars().filter(|c| !c.is_control()).collect::<String>())
             .map(|q| q.trim().chars().take(MAX_QUERY_CHARS).collect::<String>())
             .filter(|q| !q.is_empty());
+        let shown = params
+            .shown
+            .as_deref()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .map_or(Self::PAGE, |n| n.clamp(Self::PAGE, Self::MAX_SHOWN));
         Self {
             list: params.list.as_deref().and_then(parse_list),
+            agenda: None,
             filter,
             sort,
             query,
+            shown,
+        }
+    }
+
+    /// A planning view: Today or Upcoming.
+    pub fn of_agenda(agenda: Agenda) -> Self {
+        Self {
+            agenda: Some(agenda),
+            ..Self::default()
         }
     }
 
@@ -118,6 +169,12 @@ impl View {
         };
         if uri.scheme().is_some() || uri.authority().is_some() {
             return Self::default();
+        }
+        if let Some(agenda) = [Agenda::Today, Agenda::Upcoming]
+            .into_iter()
+            .find(|a| agenda_path(*a) == uri.path())
+        {
+            return Self::of_agenda(agenda);
         }
         let Some(filter) = Filter::from_path(uri.path()) else {
             return Self::default();
@@ -143,8 +200,20 @@ impl View {
         self.url_with(self.filter, Some(id))
     }
 
+    /// The same view showing `shown` rows of its main group.
+    pub fn url_showing(&self, shown: u32) -> String {
+        Self {
+            shown,
+            ..self.clone()
+        }
+        .url()
+    }
+
     fn url_with(&self, filter: Filter, edit: Option<i64>) -> String {
-        let mut url = String::from(filter.path());
+        let mut url = String::from(match self.agenda {
+            Some(agenda) => agenda_path(agenda),
+            None => filter.path(),
+        });
         let mut sep = '?';
         let mut push = |key: &str, value: &str| {
             url.push(sep);
@@ -162,6 +231,9 @@ impl View {
         if let Some(q) = &self.query {
             push("q", q);
         }
+        if self.shown != Self::PAGE {
+            push("shown", &self.shown.to_string());
+        }
         if let Some(id) = edit {
             push("edit", &id.to_string());
         }
@@ -176,6 +248,8 @@ impl View {
         }
     }
 
+    /// The tasks of this view's list that are `completed` (or all), in
+    /// its sort and search.
     pub fn task_filter(&self) -> TaskFilter {
         TaskFilter {
             completed: self.filter.completed(),
@@ -207,6 +281,7 @@ mod tests {
                 q: q.map(str::to_owned),
                 edit: None,
                 list: None,
+                shown: None,
             },
         )
     }
@@ -229,6 +304,44 @@ mod tests {
         assert_eq!(View::of_list(Some(ListId(5))).url(), "/?list=5");
         let unicode = view(Filter::Completed, None, Some("crème brûlée"));
         assert_eq!(View::from_return(Some(&unicode.url())), unicode);
+        let more = View {
+            shown: 150,
+            ..v.clone()
+        };
+        assert_eq!(more.url(), "/active?sort=due&q=milk%20%26%20eggs&shown=150");
+        assert_eq!(View::from_return(Some(&more.url())), more);
+        assert_eq!(
+            v.url_showing(100),
+            "/active?sort=due&q=milk%20%26%20eggs&shown=100"
+        );
+        for agenda in [Agenda::Today, Agenda::Upcoming] {
+            let planning = View::of_agenda(agenda);
+            assert_eq!(View::from_return(Some(&planning.url())), planning);
+        }
+        assert_eq!(View::of_agenda(Agenda::Today).url(), "/today");
+        // A planning view takes nothing from the query string.
+        assert_eq!(
+            View::from_return(Some("/upcoming?sort=due&list=3&q=x")).url(),
+            "/upcoming"
+        );
+    }
+
+    #[test]
+    fn shown_stays_within_a_page_and_the_most_a_page_holds() {
+        let shown = |raw: &str| {
+            View::new(
+                Filter::All,
+                &ViewParams {
+                    shown: Some(raw.to_owned()),
+                    ..ViewParams::default()
+                },
+            )
+            .shown
+        };
+        assert_eq!(shown("100"), 100);
+        assert_eq!(shown("3"), View::PAGE);
+        assert_eq!(shown("99999"), View::MAX_SHOWN);
+        assert_eq!(shown("lots"), View::PAGE);
     }
 
     #[test]

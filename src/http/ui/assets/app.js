@@ -4,16 +4,21 @@
 // Here those forms are taken over. The page changes the moment the user
 // acts (a new row marked as saving, a ticked box, a row gone), the form is
 // posted with fetch, and the server answers with only what changed: the
-// view as [id, version] pairs in order, the rows the change touched,
-// rendered by the same templates as the page, and the summary (toggle-all,
-// the notes under the list, the footer). Rows whose version is already
-// shown keep their DOM nodes, so focus, a screen reader's place and a
-// test's handle all survive. A refused change is rolled back and explained.
+// view as [id, version, place] in order, the rows the change touched,
+// rendered by the same templates as the page, the frame of groups the rows
+// sit in (the open tasks, "Show 12 completed", Today's parts) and the
+// summary (toggle-all, the notes, the bar over the list). Rows whose
+// version is already shown keep their DOM nodes, so focus, a screen
+// reader's place and a test's handle all survive; a row that leaves the
+// view is kept aside, and the same node comes back when it returns (Back
+// to a filter that showed it). A refused change is rolled back and
+// explained.
 //
-// Filter, sort and search change the URL with history.pushState or
-// replaceState, and popstate shows the URL again, so Back and Forward work
-// and every view can be bookmarked. Another tab's changes arrive by asking
-// /todos/state (a 304 while nothing changed) on focus and every few seconds.
+// Filter, sort, search and "Show more" change the URL with
+// history.pushState or replaceState, and popstate shows the URL again, so
+// Back and Forward work and every view can be bookmarked. Another tab's
+// changes arrive by asking /todos/state (a 304 while nothing changed) on
+// focus and every few seconds.
 'use strict';
 
 // Loaded in <head> without defer, so this runs before the body is painted:
@@ -23,8 +28,12 @@ document.documentElement.classList.add('js');
 (() => {
   const POLL_MS = 5000;
   const TOAST_MS = 8000;
+  // Rows that left the view kept for when they come back.
+  const KEPT_ROWS = 500;
+  // Tasks added on this page stay in view; the server caps them too.
+  const MAX_PINNED = 50;
 
-  let app, main, list, newForm, newInput, controls, search, sort, statusLine, toast;
+  let app, main, body, rowForm, editTemplate, newForm, newInput, controls, search, sort, statusLine, toast;
   // Changes go to the server one after the other, so tasks land in the
   // order typed and answers are applied in the order sent.
   let queue = Promise.resolve();
@@ -38,22 +47,32 @@ document.documentElement.classList.add('js');
   let epoch = 0;
   // The `state` of the answer the page shows, and for which view.
   let known = { state: null, url: null };
+  // Rows that left the view, by id, to be shown again as the same nodes.
+  const kept = new Map();
+  // Collapsed groups the user opened: they stay open when they come back.
+  const opened = new Set();
+  // Tasks added on this page: the server keeps them in view after "Show more".
+  let pinned = [];
   let searchTimer = 0;
   let toastTimer = 0;
   let undoable = null;
   let drag = null;
+  let moreWatcher = null;
 
   document.addEventListener('DOMContentLoaded', () => {
     app = document.getElementById('todoapp');
-    if (!app || !app.querySelector('.todo-list')) return; // a message page
+    body = app && app.querySelector('#list-body');
+    if (!body) return; // a message page
     main = app.querySelector('.main');
-    list = app.querySelector('.todo-list');
+    rowForm = document.getElementById('row-actions');
+    editTemplate = document.getElementById('edit-template');
     // A viewer's page has no new-task form: nothing to add, nothing to undo.
     newForm = app.querySelector('.new-todo-form');
     newInput = newForm && newForm.querySelector('.new-todo');
+    // The planning views have no search or sort.
     controls = app.querySelector('.view-controls');
-    search = controls.querySelector('.search');
-    sort = controls.querySelector('.sort-select');
+    search = controls && controls.querySelector('.search');
+    sort = controls && controls.querySelector('.sort-select');
     statusLine = document.getElementById('status');
     toast = app.querySelector('.toast');
     // `?edit=ID` is the no-JavaScript edit page. Here the item is already in
@@ -61,6 +80,7 @@ document.documentElement.classList.add('js');
     if (new URLSearchParams(location.search).has('edit')) history.replaceState(null, '', here());
     markMovable();
     rememberZone();
+    watchMore();
 
     app.addEventListener('submit', onSubmit);
     app.addEventListener('change', onChange);
@@ -70,6 +90,17 @@ document.documentElement.classList.add('js');
     app.addEventListener('keydown', onKeyDown);
     app.addEventListener('focusout', onFocusOut);
     app.addEventListener('pointerdown', onPointerDown);
+    // `toggle` does not bubble: listen on the way down.
+    body.addEventListener(
+      'toggle',
+      (event) => {
+        const group = event.target;
+        if (!group.matches('details[data-group]')) return;
+        if (group.open) opened.add(group.dataset.group);
+        else opened.delete(group.dataset.group);
+      },
+      true,
+    );
     document.addEventListener('keydown', onDocumentKeyDown);
     toast.addEventListener('pointerenter', holdToast);
     toast.addEventListener('focusin', holdToast);
@@ -80,6 +111,11 @@ document.documentElement.classList.add('js');
       markMovable();
       clearProblems();
       later(() => refresh(true));
+    });
+    // Back to this page from another one (the back-forward cache keeps the
+    // very page): catch up with what changed meanwhile.
+    window.addEventListener('pageshow', (event) => {
+      if (event.persisted) refresh(true);
     });
     window.addEventListener('focus', () => refresh());
     document.addEventListener('visibilitychange', () => {
@@ -94,16 +130,20 @@ document.documentElement.classList.add('js');
 
   function onSubmit(event) {
     const form = event.target;
-    const li = form.closest('.todo-list li');
+    const button = event.submitter;
+    const li = (button || form).closest('#list-body li');
+    if (form === rowForm) {
+      // A row's no-JavaScript button, pressed anyway (it is hidden).
+      event.preventDefault();
+      return;
+    }
     event.preventDefault();
     if (form === newForm) addTask();
     else if (form.matches('.edit-form')) {
-      const button = event.submitter;
       if (button && button.matches('.move-button')) moveBy(li, button.value === 'up' ? -1 : 1);
+      else if (button && button.matches('.destroy')) destroy(li, true);
       else saveEdit(li, true);
-    } else if (form.matches('.toggle-form')) setCompleted(li, !li.classList.contains('completed'));
-    else if (form.matches('.destroy-form')) destroy(li);
-    else if (form.matches('.toggle-all-form')) setAllCompleted(form.elements.completed.value === 'true');
+    } else if (form.matches('.toggle-all-form')) setAllCompleted(form.elements.completed.value === 'true');
     else if (form.matches('.clear-completed-form')) clearCompleted();
     else if (form === controls) navigate(controlsUrl(), 'push');
     else form.submit(); // not ours to take over
@@ -138,6 +178,9 @@ document.documentElement.classList.add('js');
     if (link.closest('.filters')) {
       event.preventDefault();
       navigate(link.getAttribute('href'), 'push');
+    } else if (link.matches('.more-link')) {
+      event.preventDefault();
+      showMore(link);
     } else if (link.matches('.edit-link')) {
       event.preventDefault();
       startEdit(link.closest('li'));
@@ -148,13 +191,13 @@ document.documentElement.classList.add('js');
   }
 
   function onDoubleClick(event) {
-    const label = event.target.closest('.todo-list .view label');
+    const label = event.target.closest('#list-body .view label');
     if (label) startEdit(label.closest('li'));
   }
 
   function onKeyDown(event) {
     const target = event.target;
-    const li = target.closest('.todo-list li');
+    const li = target.closest('#list-body li');
     if (event.key === 'Escape' && target.tagName !== 'SELECT') {
       const form = target.closest('.edit-form');
       if (form) {
@@ -195,53 +238,83 @@ document.documentElement.classList.add('js');
     const title = newInput.value.trim();
     if (!title) return; // TodoMVC: Enter on nothing adds nothing
     const fields = formFields(newForm);
-    const sent = { title: newInput.value, priority: fields.get('priority'), due: fields.get('due') };
+    const priority = newForm.elements.priority;
+    const due = newForm.elements.due;
+    const sent = { title: newInput.value, priority: priority.value, due: due.value };
     // Cleared at once so the next task can be typed; put back on an error.
     newInput.value = '';
-    newForm.elements.priority.value = '1';
-    newForm.elements.due.value = '';
+    priority.value = defaultOption(priority);
+    due.value = due.defaultValue;
     clearError(newForm);
     clearProblems();
     const row = placeholder(title);
-    list.append(row);
+    placeNew(row, sent.due);
     showList(true);
+    // In sight, with the input: a list of thousands ends far below.
+    row.scrollIntoView({ block: 'nearest' });
     change(newForm.action, fields, {
       placeholder: row,
+      applied(answer) {
+        const li = answer.created && body.querySelector(`li[data-id="${answer.created}"]`);
+        if (!li) return;
+        li.classList.add('added');
+        setTimeout(() => li.classList.remove('added'), 2000);
+        if (!inSight(li)) li.scrollIntoView({ block: 'nearest' });
+      },
       failed(problem) {
         row.remove();
         showList();
         if (!newInput.value) {
           newInput.value = sent.title;
-          newForm.elements.priority.value = sent.priority;
-          newForm.elements.due.value = sent.due;
+          priority.value = sent.priority;
+          due.value = sent.due;
         }
         showError(newForm, problem.status === 422 ? problem : { message: inWords(problem, 'your new task') });
       },
     });
   }
 
-  // The new task as it will look, until the server has it.
+  // The new task as it will look, until the server has it. The server's
+  // row is then put into this very node.
   function placeholder(title) {
     const li = document.createElement('li');
     li.className = 'saving';
     li.setAttribute('aria-busy', 'true');
     li.innerHTML =
-      '<div class="view"><span class="toggle-form"><input class="toggle" type="checkbox" disabled aria-label="Saving"></span>' +
-      '<label></label><span class="tags"><span class="saving-note">Saving…</span></span></div>';
+      '<div class="view"><input class="toggle" type="checkbox" disabled aria-label="Saving">' +
+      '<div class="task-text"><label></label><span class="tags"><span class="saving-note">Saving…</span></span></div></div>';
     li.querySelector('label').textContent = title;
     return li;
   }
 
+  // Where a new task shows until the server says: at the end of the open
+  // rows, or after "Show more" when the list goes on beyond the page; in
+  // a planning view, under its day.
+  function placeNew(row, due) {
+    const open = body.querySelector('ul[data-rows="open"]');
+    const more = open && open.parentNode.querySelector('.more:not([hidden])');
+    const target = open
+      ? more
+        ? body.querySelector('ul[data-rows="open-pinned"]')
+        : open
+      : body.querySelector(`ul[data-rows="day-${due}"]`) || body.querySelector('ul[data-rows]');
+    if (target) target.append(row);
+  }
+
+  function inSight(el) {
+    const box = el.getBoundingClientRect();
+    return box.top >= 0 && box.bottom <= window.innerHeight;
+  }
+
   function setCompleted(li, completed) {
     if (!li.dataset.id) return;
-    const form = li.querySelector('.toggle-form');
-    const box = form.querySelector('.toggle');
+    const box = li.querySelector('.toggle');
     li.classList.toggle('completed', completed);
     box.checked = completed;
-    const fields = formFields(form);
+    const fields = rowFields();
     fields.set('completed', String(completed));
     clearProblems();
-    change(form.action, fields, {
+    change(`/todos/${li.dataset.id}/toggle`, fields, {
       rows: [li],
       failed(problem) {
         li.classList.toggle('completed', !completed);
@@ -253,7 +326,7 @@ document.documentElement.classList.add('js');
 
   function setAllCompleted(completed) {
     const form = app.querySelector('.toggle-all-form');
-    const rows = [...list.querySelectorAll('li[data-id]')];
+    const rows = allRows();
     const before = rows.map((li) => li.classList.contains('completed'));
     for (const li of rows) {
       li.classList.toggle('completed', completed);
@@ -278,21 +351,21 @@ document.documentElement.classList.add('js');
 
   function destroy(li, hadFocus = li.contains(document.activeElement)) {
     if (!li.dataset.id) return;
-    const form = li.querySelector('.destroy-form');
-    const fields = formFields(form);
+    const fields = rowFields();
     fields.set('confirm', 'yes'); // there is Undo
+    const home = li.parentNode;
     const spot = li.nextElementSibling;
-    const kind = focusKind(li);
     const next = sibling(li, 1) || sibling(li, -1);
+    li.classList.remove('editing');
     li.remove();
-    if (hadFocus) focusRow(next, kind);
+    if (hadFocus) focusRow(next, 'toggle');
     clearProblems();
-    change(form.action, fields, {
+    change(`/todos/${li.dataset.id}/delete`, fields, {
       applied(answer) {
         if (answer.undo) offerUndo(answer.undo);
       },
       failed(problem) {
-        if (!li.isConnected) list.insertBefore(li, spot && spot.parentNode === list ? spot : null);
+        if (!li.isConnected) home.insertBefore(li, spot && spot.parentNode === home ? spot : null);
         showProblem(problem, 'the deletion');
       },
     });
@@ -300,42 +373,73 @@ document.documentElement.classList.add('js');
 
   function clearCompleted() {
     const form = app.querySelector('.clear-completed-form');
-    const rows = [...list.querySelectorAll('li.completed[data-id]')];
-    const places = rows.map((li) => li.nextElementSibling);
+    const rows = allRows().filter((li) => li.classList.contains('completed'));
+    const places = rows.map((li) => [li.parentNode, li.nextElementSibling]);
     const hadFocus = rows.some((li) => li.contains(document.activeElement));
     const fields = formFields(form);
     fields.set('confirm', 'yes');
     for (const li of rows) li.remove();
-    if (hadFocus) focusRow(list.querySelector('li[data-id]'), 'toggle');
+    if (hadFocus) focusRow(body.querySelector('li[data-id]'), 'toggle');
     clearProblems();
     change(form.action, fields, {
       applied(answer) {
         if (answer.undo) offerUndo(answer.undo);
       },
       failed(problem) {
-        rows.forEach((li, i) => list.insertBefore(li, places[i] && places[i].parentNode === list ? places[i] : null));
+        rows.forEach((li, i) => {
+          const [home, spot] = places[i];
+          home.insertBefore(li, spot && spot.parentNode === home ? spot : null);
+        });
         showProblem(problem, 'clearing the completed tasks');
       },
     });
   }
 
+  // The edit form comes from the page's template, filled in from the row.
   function startEdit(li) {
     if (!li || !li.dataset.id || li.classList.contains('editing')) return;
-    if (!li.querySelector('.edit')) return; // a list the reader may only view
+    if (!li.querySelector('.edit-link')) return; // a list the reader may only view
+    let form = li.querySelector('.edit-form');
+    if (!form) {
+      form = editFormFor(li);
+      li.append(form);
+    }
     li.classList.add('editing');
-    const input = li.querySelector('.edit');
+    const input = form.querySelector('.edit');
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
   }
 
-  // Escape: the form goes back to what the server rendered.
+  function editFormFor(li) {
+    const id = li.dataset.id;
+    const form = editTemplate.content.firstElementChild.cloneNode(true);
+    const title = titleOf(li);
+    form.setAttribute('action', `/todos/${id}/edit`);
+    for (const button of form.querySelectorAll('[formaction]')) {
+      button.setAttribute('formaction', button.getAttribute('formaction').replace('/todos/0/', `/todos/${id}/`));
+    }
+    const input = form.querySelector('.edit');
+    input.id = `edit-${id}`;
+    input.defaultValue = title;
+    form.querySelector('.form-error').id = `edit-error-${id}`;
+    const option = form.querySelector(`option[data-name="${li.dataset.priority}"]`);
+    for (const o of form.elements.priority.options) o.defaultSelected = o === option;
+    const due = li.querySelector('time.due');
+    form.elements.due.defaultValue = due ? due.getAttribute('datetime') : '';
+    form.querySelector('.destroy').setAttribute('aria-label', `Delete: ${title}`);
+    const movable = li.closest('ul.movable') && !li.classList.contains('completed');
+    if (!movable) form.querySelector('.move-buttons')?.remove();
+    form.elements.return.value = here();
+    form.reset();
+    return form;
+  }
+
+  // Escape: the form goes, and the row shows what the server rendered.
   function cancelEdit(li, keepFocus) {
     if (!li.classList.contains('editing')) return;
     // Leave edit mode first, so the blur that follows does not save.
     li.classList.remove('editing');
-    const form = li.querySelector('.edit-form');
-    form.reset();
-    clearError(form);
+    li.querySelector('.edit-form').remove();
     if (keepFocus) focusRow(li, 'edit-link');
   }
 
@@ -347,25 +451,29 @@ document.documentElement.classList.add('js');
     const fields = form.elements;
     const input = fields.namedItem('title');
     const title = input.value.trim();
-    li.classList.remove('editing');
     if (!title) {
       destroy(li, byKey); // TodoMVC: an emptied title deletes the task
       return;
     }
+    li.classList.remove('editing');
     const unchanged =
       title === input.defaultValue.trim() &&
       fields.priority.value === defaultOption(fields.priority) &&
       fields.due.value === fields.due.defaultValue;
     input.value = title;
     if (byKey) focusRow(li, 'edit-link');
-    if (unchanged) return;
+    if (unchanged) {
+      form.remove();
+      return;
+    }
     const label = li.querySelector('.view label');
     const shown = label.textContent;
     label.textContent = title;
     li.classList.add('saving');
     clearError(form);
     clearProblems();
-    change(form.action, formFields(form), {
+    const sent = formFields(form);
+    change(form.action, sent, {
       rows: [li],
       failed(problem) {
         li.classList.remove('saving');
@@ -374,7 +482,7 @@ document.documentElement.classList.add('js');
           li.classList.add('editing');
           showError(form, problem);
         } else {
-          form.reset();
+          form.remove();
           showProblem(problem, 'your change');
         }
       },
@@ -390,13 +498,15 @@ document.documentElement.classList.add('js');
 
   // The server can move tasks only in the user's own order.
   function markMovable() {
+    const open = body.querySelector('ul[data-rows="open"]');
+    if (!open) return;
     const order = !new URLSearchParams(location.search).get('sort');
-    list.classList.toggle('movable', order && Boolean(newForm));
+    open.classList.toggle('movable', order && Boolean(newForm));
   }
 
   function moveBy(li, delta) {
-    if (!newForm) return; // a list the reader may only view
-    if (!list.classList.contains('movable')) {
+    if (!newForm || !li) return; // a list the reader may only view
+    if (!li.closest('ul.movable')) {
       showToast('Tasks can be moved only in your own order: choose “Your order” under Sort.');
       return;
     }
@@ -406,19 +516,19 @@ document.documentElement.classList.add('js');
     if (delta < 0) li.after(other);
     else li.before(other);
     announce(`Moved “${titleOf(li)}” ${delta < 0 ? 'up' : 'down'}.`);
-    commitMove(li);
+    commitMove(li, { direction: delta < 0 ? 'up' : 'down' });
   }
 
-  function commitMove(li) {
-    const next = sibling(li, 1);
-    const fields = hiddenFields(li.querySelector('.destroy-form'));
-    fields.set('before', next ? next.dataset.id : '');
-    const order = rowsNow();
+  function commitMove(li, where) {
+    const fields = rowFields();
+    for (const [name, value] of Object.entries(where)) fields.set(name, value);
+    const ul = li.parentNode;
+    const order = [...ul.children];
     clearProblems();
     change(`/todos/${li.dataset.id}/move`, fields, {
       rows: [li],
       failed(problem) {
-        for (const row of order) list.append(row);
+        for (const row of order) ul.append(row);
         showProblem(problem, 'the move');
       },
     });
@@ -430,9 +540,9 @@ document.documentElement.classList.add('js');
     const handle = event.target.closest('.move-handle');
     if (!handle || event.button !== 0) return;
     const li = handle.closest('li');
-    if (!li.dataset.id || !list.classList.contains('movable')) return;
+    if (!li.dataset.id || !li.closest('ul.movable')) return;
     event.preventDefault();
-    drag = { li, order: rowsNow(), moved: false };
+    drag = { li, order: [...li.parentNode.children], moved: false };
     li.classList.add('dragging');
     document.addEventListener('pointermove', onPointerMove);
     document.addEventListener('pointerup', onPointerUp);
@@ -462,10 +572,11 @@ document.documentElement.classList.add('js');
     document.removeEventListener('pointermove', onPointerMove);
     document.removeEventListener('pointerup', onPointerUp);
     document.removeEventListener('pointercancel', onPointerUp);
-    const now = rowsNow();
+    const now = [...li.parentNode.children];
     if (!moved || now.every((row, i) => row === order[i])) return;
     announce(`Moved “${titleOf(li)}”.`);
-    commitMove(li);
+    const next = sibling(li, 1);
+    commitMove(li, { before: next ? next.dataset.id : '' });
   }
 
   function middle(el) {
@@ -486,14 +597,17 @@ document.documentElement.classList.add('js');
     const hadFocus = toast.contains(document.activeElement);
     undoable = null;
     hideToast();
-    const fields = hiddenFields(newForm);
+    const fields = rowFields();
     fields.set('tasks', JSON.stringify(tasks));
     change('/todos/restore', fields, {
       applied(answer) {
         const first = Object.keys(answer.rows || {})
-          .map((id) => list.querySelector(`li[data-id="${id}"]`))
+          .map((id) => body.querySelector(`li[data-id="${id}"]`))
           .filter(Boolean)
           .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+        // Brought back into a closed section: open it, to show it is back.
+        const section = first && first.closest('details');
+        if (section && !section.open) section.open = true;
         const lost = document.activeElement === document.body || !document.activeElement;
         if (first && (hadFocus || lost)) focusRow(first, 'toggle');
       },
@@ -533,6 +647,38 @@ document.documentElement.classList.add('js');
     }, TOAST_MS);
   }
 
+  // ---- Many tasks ------------------------------------------------------------
+
+  // "Show 50 more": the same view with more rows, in place. The line is
+  // also followed on its own when it scrolls near the window's bottom, so
+  // a long list scrolls on as if it were all there.
+  function showMore(link) {
+    const group = link.closest('.group');
+    if (group && group.dataset.group === 'open') navigate(link.getAttribute('href'), 'replace');
+    else navigate(link.getAttribute('href'), 'push');
+  }
+
+  function watchMore() {
+    if (!('IntersectionObserver' in window)) return;
+    if (!moreWatcher) {
+      moreWatcher = new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (entry.isIntersecting && pending === 0 && entry.target.isConnected) {
+              const link = entry.target;
+              moreWatcher.unobserve(link);
+              showMore(link);
+            }
+          }
+        },
+        { rootMargin: '0px 0px 600px 0px' },
+      );
+    }
+    moreWatcher.disconnect();
+    const link = body.querySelector('[data-group="open"] .more:not([hidden]) .more-link');
+    if (link) moreWatcher.observe(link);
+  }
+
   // ---- Talking to the server --------------------------------------------------
 
   // Queues a change; its answer is applied in turn. `rows`: the rows it
@@ -546,6 +692,7 @@ document.documentElement.classList.add('js');
     const run = async () => {
       changing = true;
       let answer;
+      fields.set('pinned', pinned.join(','));
       try {
         answer = await post(action, fields);
       } catch (problem) {
@@ -557,6 +704,7 @@ document.documentElement.classList.add('js');
         return;
       }
       release(rows);
+      if (answer.created) pinned = [...pinned, answer.created].slice(-MAX_PINNED);
       if (view !== here()) {
         // The user has moved to another view meanwhile.
         if (stand) stand.remove();
@@ -564,7 +712,8 @@ document.documentElement.classList.add('js');
       } else {
         if (stand) {
           const html = answer.created && answer.rows[answer.created];
-          if (html) stand.replaceWith(rowFrom(html));
+          // The placeholder becomes the task: the same node, now with its id.
+          if (html) morph(stand, rowFrom(html));
           else stand.remove();
         }
         await apply(answer);
@@ -623,17 +772,23 @@ document.documentElement.classList.add('js');
     });
   }
 
+  function viewQuery(url) {
+    const query = new URLSearchParams({ view: url });
+    if (pinned.length) query.set('pinned', pinned.join(','));
+    return query.toString();
+  }
+
   // Asks what the view looks like now. Unless `force`d, only when no change
   // is in flight, and with the last state seen (a 304 when nothing changed).
   async function refresh(force = false) {
-    if (!list || (pending > 0 && !force)) return;
+    if (!body || (pending > 0 && !force)) return;
     const started = epoch;
     const url = here();
     const extra = {};
     if (!force && known.state && known.url === url) extra['if-none-match'] = known.state;
     let response;
     try {
-      response = await fetch(`/todos/state?view=${encodeURIComponent(url)}`, { headers: headers(extra), cache: 'no-store' });
+      response = await fetch(`/todos/state?${viewQuery(url)}`, { headers: headers(extra), cache: 'no-store' });
     } catch {
       return; // offline: the next poll tries again
     }
@@ -645,65 +800,92 @@ document.documentElement.classList.add('js');
 
   async function apply(answer) {
     applySummary(answer.summary);
-    await reconcile(answer.view, answer.rows || {});
+    await reconcile(answer.view, answer.rows || {}, answer.frame);
     known = { state: answer.state, url: here() };
     if (answer.message) announce(answer.message);
+    watchMore();
   }
 
   async function fetchRows(ids) {
-    const url = `/todos/rows?view=${encodeURIComponent(here())}&ids=${ids.join(',')}`;
-    const response = await fetch(url, { headers: headers(), cache: 'no-store' });
-    return (await read(response)).rows;
+    const rows = {};
+    // A page of rows at a time: a long list after "Show more" asks for many.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const response = await fetch(`/todos/rows?${viewQuery(here())}&ids=${chunk.join(',')}`, { headers: headers(), cache: 'no-store' });
+      Object.assign(rows, (await read(response)).rows);
+    }
+    return rows;
   }
 
-  // Makes the list show `view` ([id, version] in order): rows already shown
-  // at that version stay as they are (moved if need be), changed ones are
-  // updated in place, missing ones are fetched. A row being edited, or with
-  // a change of its own still on the way, is left alone.
-  async function reconcile(view, rows) {
+  // Makes the page show `view` ([id, version, place] in order) in the
+  // groups of `frame`: rows already shown at that version stay as they are
+  // (moved if need be), changed ones are updated in place, rows that come
+  // back take their old node again, missing ones are fetched. A row being
+  // edited, or with a change of its own still on the way, is left alone.
+  async function reconcile(view, rows, frame) {
     const shown = new Map();
-    for (const li of list.querySelectorAll(':scope > li[data-id]')) shown.set(li.dataset.id, li);
+    for (const li of body.querySelectorAll('li[data-id]')) shown.set(li.dataset.id, li);
     const mine = (li) => li && (li.classList.contains('editing') || busy.get(li) > 0);
+    const current = (id) => shown.get(id) || kept.get(id);
     const missing = view
       .filter(([id, version]) => {
-        const li = shown.get(String(id));
+        const li = current(String(id));
         return !(id in rows) && !mine(li) && (!li || li.dataset.version !== String(version));
       })
       .map(([id]) => id);
     if (missing.length) Object.assign(rows, await fetchRows(missing));
 
     const place = focusPlace();
-    const wanted = [];
-    for (const [id] of view) {
-      let li = shown.get(String(id));
+    applyFrame(frame);
+    const wanted = new Map();
+    for (const [id, , where] of view) {
+      const key = String(id);
+      let li = current(key);
       const html = rows[id];
       if (html !== undefined && !mine(li)) {
         const fresh = rowFrom(html);
         if (li) morph(li, fresh);
         else li = fresh;
       }
-      if (li) wanted.push(li);
-      shown.delete(String(id));
+      kept.delete(key);
+      shown.delete(key);
+      if (!li) continue;
+      if (!wanted.has(where)) wanted.set(where, []);
+      wanted.get(where).push(li);
     }
-    for (const li of shown.values()) if (!li.classList.contains('editing')) li.remove();
+    for (const li of shown.values()) {
+      if (li.classList.contains('editing')) continue;
+      li.remove();
+      keep(li);
+    }
 
     // In order, moving only rows that are out of place; placeholders and
     // rows being edited keep their spot. While later changes wait to be
     // sent, the page already shows their effect (a move made meanwhile):
     // the server's order would undo it until their answers come, and a
     // move pressed in between would start from the wrong place. Then only
-    // rows new to the page are placed; the last answer puts all in order.
+    // rows new to their place are placed; the last answer puts all in order.
     const keepOrder = pending - (changing ? 1 : 0) > 0;
-    const set = new Set(wanted);
-    let cursor = list.firstElementChild;
-    for (const li of wanted) {
-      while (cursor && cursor !== li && !set.has(cursor)) cursor = cursor.nextElementSibling;
-      if (cursor === li || (keepOrder && li.parentNode === list)) cursor = li.nextElementSibling;
-      else list.insertBefore(li, cursor);
+    for (const [where, lis] of wanted) {
+      const ul = body.querySelector(`ul[data-rows="${where}"]`);
+      if (!ul) continue;
+      const set = new Set(lis);
+      let cursor = ul.firstElementChild;
+      for (const li of lis) {
+        while (cursor && cursor !== li && !set.has(cursor)) cursor = cursor.nextElementSibling;
+        if (cursor === li || (keepOrder && li.parentNode === ul)) cursor = li.nextElementSibling;
+        else ul.insertBefore(li, cursor);
+      }
     }
     restoreFocus(place);
     retarget();
     showList();
+  }
+
+  // A row that left the view, kept to be shown again as the same node.
+  function keep(li) {
+    kept.set(li.dataset.id, li);
+    if (kept.size > KEPT_ROWS) kept.delete(kept.keys().next().value);
   }
 
   function rowFrom(html) {
@@ -712,8 +894,38 @@ document.documentElement.classList.add('js');
     return template.content.firstElementChild;
   }
 
-  // Puts each part of the summary (toggle-all, notes, footer, first-run
-  // hint) over its counterpart on the page.
+  // Puts the groups of the frame in place: each existing group is updated
+  // (its heading, "Show 12 completed", "Show more") around the rows it
+  // holds, new ones are added, gone ones removed (their rows are placed
+  // again by `reconcile`).
+  function applyFrame(html) {
+    if (html === undefined) return;
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    const existing = new Map();
+    for (const group of body.querySelectorAll(':scope > [data-group]')) existing.set(group.dataset.group, group);
+    const wanted = [];
+    for (const fresh of [...template.content.children]) {
+      const group = existing.get(fresh.dataset.group);
+      if (group && group.tagName === fresh.tagName) {
+        morph(group, fresh);
+        existing.delete(fresh.dataset.group);
+        wanted.push(group);
+      } else {
+        if (fresh.tagName === 'DETAILS' && opened.has(fresh.dataset.group)) fresh.open = true;
+        wanted.push(fresh);
+      }
+    }
+    for (const group of existing.values()) group.remove();
+    let cursor = body.firstElementChild;
+    for (const group of wanted) {
+      if (cursor === group) cursor = cursor.nextElementSibling;
+      else body.insertBefore(group, cursor);
+    }
+  }
+
+  // Puts each part of the summary (toggle-all, notes, the bar over the
+  // list, first-run hint) over its counterpart on the page.
   function applySummary(html) {
     if (!html) return;
     const template = document.createElement('template');
@@ -732,17 +944,20 @@ document.documentElement.classList.add('js');
     showList();
   }
 
-  // `.main` shows whenever the footer does (there are tasks at all); a
-  // placeholder row shows it too.
+  // `.main` shows whenever the bar over the list does (there are tasks at
+  // all); a placeholder row shows it too.
   function showList(force) {
     const footer = app.querySelector('.footer');
-    const any = force || !footer.hidden || list.querySelector('li.saving:not([data-id])');
+    const any = force || !footer.hidden || body.querySelector('li.saving:not([data-id])');
     main.hidden = !any;
-    if (force) app.querySelector('.first-run').hidden = true;
+    const firstRun = app.querySelector('.first-run');
+    if (force && firstRun) firstRun.hidden = true;
   }
 
   // Makes `from` look like `to`, keeping `from` and every child node that
-  // is still of the same kind: only what differs is touched.
+  // is still of the same kind: only what differs is touched. Rows inside
+  // `from` are not its to change: `reconcile` places them; and a
+  // `<details>` stays open or closed as the user left it.
   function morph(from, to) {
     if (from.nodeType !== to.nodeType || from.nodeName !== to.nodeName) {
       from.replaceWith(to);
@@ -752,12 +967,15 @@ document.documentElement.classList.add('js');
       if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
       return;
     }
-    for (const { name } of [...from.attributes]) if (!to.hasAttribute(name)) from.removeAttribute(name);
-    for (const { name, value } of [...to.attributes]) if (from.getAttribute(name) !== value) from.setAttribute(name, value);
+    const mine = (name) => name === 'open' && from.tagName === 'DETAILS';
+    for (const { name } of [...from.attributes]) if (!to.hasAttribute(name) && !mine(name)) from.removeAttribute(name);
+    for (const { name, value } of [...to.attributes]) if (from.getAttribute(name) !== value && !mine(name)) from.setAttribute(name, value);
     if (from.tagName === 'INPUT') {
       if (from.type === 'checkbox') from.checked = to.hasAttribute('checked');
       else if (from !== document.activeElement) from.value = to.getAttribute('value') || '';
     }
+    // A list of rows inside a group: its rows are placed by `reconcile`.
+    if (from.tagName === 'UL' && from.hasAttribute('data-rows')) return;
     const a = [...from.childNodes];
     const b = [...to.childNodes];
     b.forEach((node, i) => {
@@ -776,13 +994,13 @@ document.documentElement.classList.add('js');
   function retarget() {
     const url = here();
     for (const input of app.querySelectorAll('input[name="return"]')) input.value = url;
-    for (const link of list.querySelectorAll('.cancel-link')) link.setAttribute('href', url);
-    for (const link of list.querySelectorAll('.edit-link')) {
+    for (const link of body.querySelectorAll('.cancel-link')) link.setAttribute('href', url);
+    for (const link of body.querySelectorAll('.edit-link')) {
       const to = new URL(url, location.href);
       to.searchParams.set('edit', link.closest('li').dataset.id);
       link.setAttribute('href', to.pathname + to.search);
     }
-    controls.action = location.pathname;
+    if (controls) controls.action = location.pathname;
   }
 
   function navigate(url, how) {
@@ -797,23 +1015,26 @@ document.documentElement.classList.add('js');
   }
 
   // Dates are rendered for the zone in the `tz` cookie. Set it for the next
-  // page, and if this one was rendered for another zone, fetch its dated rows.
+  // page, and if this one was rendered for another zone, fetch the page
+  // again: its rows, and in a planning view which day they fall on.
   function rememberZone() {
     const offset = -new Date().getTimezoneOffset();
     document.cookie = `tz=${offset}; path=/; max-age=31536000; samesite=lax`;
     if (Number(app.dataset.utcOffset) === offset) return;
     app.dataset.utcOffset = String(offset);
-    const dated = [...list.querySelectorAll('li[data-id]')].filter((li) => li.querySelector('time'));
-    if (!dated.length) return;
+    const dated = allRows().filter((li) => li.querySelector('time'));
     later(async () => {
-      const rows = await fetchRows(dated.map((li) => li.dataset.id));
-      for (const li of dated) {
-        if (rows[li.dataset.id] && !li.classList.contains('editing')) morph(li, rowFrom(rows[li.dataset.id]));
+      if (dated.length) {
+        const rows = await fetchRows(dated.map((li) => li.dataset.id));
+        for (const li of dated) {
+          if (rows[li.dataset.id] && !li.classList.contains('editing')) morph(li, rowFrom(rows[li.dataset.id]));
+        }
       }
+      await refresh(true);
     });
   }
 
-  // The current view's URL (path, sort, search).
+  // The current view's URL (path, sort, search, rows shown).
   function here() {
     const url = new URL(location.href);
     url.searchParams.delete('edit');
@@ -822,6 +1043,7 @@ document.documentElement.classList.add('js');
 
   // After Back or Forward: the search box and sort select follow the URL.
   function showControls() {
+    if (!controls) return;
     const params = new URLSearchParams(location.search);
     search.value = params.get('q') || '';
     sort.value = params.get('sort') || 'order';
@@ -842,17 +1064,16 @@ document.documentElement.classList.add('js');
     return new URLSearchParams(new FormData(form));
   }
 
-  function hiddenFields(form) {
-    const fields = new URLSearchParams();
-    for (const input of form.querySelectorAll('input[type="hidden"]')) fields.append(input.name, input.value);
-    return fields;
+  // What every row's action sends: the page's token and view, once.
+  function rowFields() {
+    return formFields(rowForm);
+  }
+
+  function allRows() {
+    return [...body.querySelectorAll('li[data-id]')];
   }
 
   // ---- Focus ------------------------------------------------------------------
-
-  function rowsNow() {
-    return [...list.children];
-  }
 
   function sibling(li, direction) {
     let other = direction < 0 ? li.previousElementSibling : li.nextElementSibling;
@@ -869,7 +1090,7 @@ document.documentElement.classList.add('js');
   function focusKind(li) {
     const active = document.activeElement;
     if (!li.contains(active)) return 'toggle';
-    for (const kind of ['destroy', 'edit-link', 'move-handle', 'toggle']) if (active.matches(`.${kind}`)) return kind;
+    for (const kind of ['edit-link', 'move-handle', 'toggle']) if (active.matches(`.${kind}`)) return kind;
     return 'toggle';
   }
 
@@ -884,19 +1105,34 @@ document.documentElement.classList.add('js');
 
   function focusPlace() {
     const active = document.activeElement;
-    const li = active && active.closest && active.closest('.todo-list > li');
+    const li = active && active.closest && active.closest('#list-body li');
     if (!li) return null;
-    return { active, li, kind: focusKind(li), index: rowsNow().indexOf(li) };
+    const rows = visibleRows();
+    return { active, li, kind: focusKind(li), index: rows.indexOf(li) };
+  }
+
+  function visibleRows() {
+    return allRows().filter(shows);
+  }
+
+  // Rendered, and not inside a closed section (whose content the browser
+  // keeps laid out but hidden).
+  function shows(el) {
+    return el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null;
   }
 
   function restoreFocus(place) {
-    if (!place || document.activeElement === place.active) return;
-    if (place.active.isConnected && place.active.offsetParent !== null) {
-      place.active.focus();
+    if (!place) return;
+    // Still in sight: keep it. (A control moved into a closed section
+    // still has focus for a moment: the browser lets go of it later.)
+    if (place.active.isConnected && shows(place.active)) {
+      if (document.activeElement !== place.active) place.active.focus();
       return;
     }
-    const rows = rowsNow().filter((li) => li.dataset.id);
-    focusRow(rows[Math.min(place.index, rows.length - 1)], place.kind);
+    // The row left the view, or went into the collapsed completed part:
+    // focus the row that took its place.
+    const rows = visibleRows();
+    focusRow(rows[Math.min(Math.max(place.index, 0), rows.length - 1)], place.kind);
   }
 
   // ---- Messages ---------------------------------------------------------------
@@ -939,6 +1175,7 @@ document.documentElement.classList.add('js');
     const message = String(problem.message || '');
     line.textContent = sentence(message.startsWith(prefix) ? message.slice(prefix.length) : message);
     line.hidden = false;
+    form.classList.add('has-error');
     const field = (problem.field && form.elements.namedItem(problem.field)) || form.querySelector('.new-todo, .edit');
     field.setAttribute('aria-invalid', 'true');
     field.setAttribute('aria-describedby', line.id);
@@ -950,6 +1187,7 @@ document.documentElement.classList.add('js');
     const line = form.querySelector('.form-error');
     line.hidden = true;
     line.textContent = '';
+    form.classList.remove('has-error');
     for (const field of form.querySelectorAll('[aria-invalid]')) {
       field.removeAttribute('aria-invalid');
       field.removeAttribute('aria-describedby');
