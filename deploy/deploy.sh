@@ -19,6 +19,10 @@
 #
 # Runs with bash 3.2 (macOS) and later: no arrays (an empty "${a[@]}" is an unbound-variable
 # error under set -u before bash 4.4), no bash 4 builtins or expansions.
+#
+# No pipe ends with a reader that stops early (head, awk's exit): the writer would die of
+# SIGPIPE once its output outgrows the pipe's buffer, and with pipefail and set -e the script
+# would end there without a word. Take the first line with ${text%%$'\n'*} instead.
 set -euo pipefail
 
 if [ -z "${BASH_VERSINFO:-}" ] || [ "${BASH_VERSINFO[0]}" -lt 3 ] ||
@@ -357,7 +361,7 @@ stack_parameters() {
 has_param() { printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k { found = 1 } END { exit !found }'; }
 param() {
   local value
-  value=$(printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k { print $2; exit }')
+  value=$(printf '%s\n' "$1" | awk -F'\t' -v k="$2" '$1 == k && !found { print $2; found = 1 }')
   [[ $value != None ]] || value=""
   printf '%s' "$value"
 }
@@ -494,7 +498,7 @@ follow_stack() {
       --query 'StackEvents[].[EventId, ResourceStatus, ResourceType, LogicalResourceId, PhysicalResourceId, ResourceStatusReason]' \
       --output text 2>"$WORK_DIR/follow-error") ||
       die "could not read the events of stack $id: $(tr '\n' ' ' <"$WORK_DIR/follow-error")"
-    newest=$(printf '%s\n' "$events" | head -n 1 | cut -f 1)
+    newest=${events%%$'\n'*} newest=${newest%%$'\t'*}
     # AWS lists the newest first: keep those after SINCE, and print them oldest first.
     while IFS=$'\t' read -r event_id resource_status resource_type logical physical reason; do
       [[ -n $event_id ]] || continue
@@ -515,7 +519,7 @@ follow_stack() {
         esac
       fi
     done <<EOF
-$(printf '%s\n' "$events" | awk -F'\t' -v since="$since" '$1 == since { exit } { line[++n] = $0 } END { for (i = n; i > 0; i--) print line[i] }')
+$(printf '%s\n' "$events" | awk -F'\t' -v since="$since" '$1 == since { seen = 1 } !seen { line[++n] = $0 } END { for (i = n; i > 0; i--) print line[i] }')
 EOF
     [[ -z $newest ]] || since=$newest
     if [[ $service_stack -eq 1 ]] && { [[ $snapshot -eq 1 ]] || [[ $((polls % 12)) -eq 11 ]]; }; then
@@ -586,7 +590,8 @@ deploy_stack() {
       return 0
       ;;
   esac
-  change_set=$(printf '%s\n' "$out" | sed -n 's/.*--change-set-name \([^[:space:]]*\).*/\1/p' | head -n 1)
+  change_set=$(printf '%s\n' "$out" | sed -n 's/.*--change-set-name \([^[:space:]]*\).*/\1/p')
+  change_set=${change_set%%$'\n'*}
   [[ -n $change_set ]] || { printf '%s\n' "$out" >&2; die "could not find the change set of $name in the AWS CLI's answer"; }
   since=$(stack_id_and_latest_event "$name") || exit 1
   stack_id=${since%%$'\t'*} since=${since#*$'\t'}
@@ -958,8 +963,9 @@ check_dns_record() {
     --query "ResourceRecordSets[?Name=='$DOMAIN_NAME.' && (Type=='CNAME' || Type=='A' || Type=='AAAA')].[Type, ResourceRecords[0].Value || AliasTarget.DNSName]" \
     --output text 2>&1) || die "could not read hosted zone $HOSTED_ZONE_ID: ${records//$'\n'/ }"
   [[ -n $records ]] || return 0
-  type=$(printf '%s\n' "$records" | head -n 1 | cut -f 1)
-  value=$(printf '%s\n' "$records" | head -n 1 | cut -f 2)
+  records=${records%%$'\n'*}
+  type=${records%%$'\t'*} value=${records#*$'\t'}
+  value=${value%%$'\t'*}
   die "$DOMAIN_NAME already has a $type record in hosted zone $HOSTED_ZONE_ID (to $value), probably the one an earlier up asked you to create. The alias record that --hosted-zone-id makes cannot exist next to it. Either keep that record and drop --hosted-zone-id (a CNAME to the load balancer works as well), or delete it (aws route53 change-resource-record-sets --hosted-zone-id $HOSTED_ZONE_ID with a DELETE of it; the name does not resolve until the alias exists) and run up again."
 }
 

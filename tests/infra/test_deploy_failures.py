@@ -2,7 +2,7 @@
 
 One test per failure that cfn-lint, checkov and a plain deployment cannot show: a stack left in
 REVIEW_IN_PROGRESS, an AWS error that is not "does not exist", an AWS CLI pager waiting for a
-key, an image of the wrong architecture, the failure output of a first create that rolls back,
+key, a page of events larger than a pipe holds, an image of the wrong architecture, the failure output of a first create that rolls back,
 `down` at a terminal and of a protected database, a certificate or DNS record that would fail
 late, and a template above the inline limit. moto's stand-ins for what it cannot do by itself are in moto_server.py.
 """
@@ -124,6 +124,35 @@ def test_down_asks_at_a_terminal(env, aws, tmp_path):
     code, out = down("y")
     assert code == 0 and "deleting stack ask-network" in out, out
     assert stack_status(aws, "ask-network") == "NONE"
+
+
+LONG_HISTORY_AWS = """#!/usr/bin/env bash
+# The AWS CLI, except that the events deploy.sh follows come with a long history of older events
+# after them, as AWS answers for a stack that has been updated many times.
+out=$("$REAL_AWS" "$@") || exit
+printf '%s\\n' "$out"
+case "$*" in *"StackEvents[].[EventId"*) cat "$OLDER_EVENTS" ;; esac
+"""
+
+
+def test_a_long_event_history_is_followed_to_the_end(env, aws, tmp_path):
+    """A page of events is often more than a pipe holds. A reader that stops early (head) killed
+    the writer with SIGPIPE, and with pipefail and set -e the script ended there without a word."""
+    aws("cloudformation").create_stack(StackName="history-network", TemplateBody=NOTHING)
+    older = tmp_path / "older-events.txt"
+    older.write_text("".join(f"old-event-{i}\tUPDATE_COMPLETE\tAWS::EC2::VPC\tVpc\tvpc-0123456789abcdef0\tNone\n"
+                             for i in range(4000)))
+    assert older.stat().st_size > 4 * 65536  # several times a Linux pipe's buffer
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "aws").write_text(LONG_HISTORY_AWS)
+    (fake / "aws").chmod(0o755)
+    extra = {"OLDER_EVENTS": str(older), "REAL_AWS": shutil.which("aws", path=env["PATH"])}
+    code, out = run(env, tmp_path, "down", "--yes", "--stack-name", "history", "--region", REGION,
+                    path=f"{fake}{os.pathsep}{env['PATH']}", extra_env=extra)
+    assert code == 0 and "deleted the service, database and network stacks" in out, (code, out)
+    assert re.search(r"^ *\d+:\d\d  DELETE_COMPLETE +AWS::CloudFormation::Stack +history-network$", out, re.M), out
+    assert "old-event" not in out and stack_status(aws, "history-network") == "NONE"
 
 
 FAKE_DOCKER = """#!/usr/bin/env bash
