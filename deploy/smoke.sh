@@ -66,7 +66,12 @@ command -v curl >/dev/null 2>&1 || { printf 'error: the smoke test needs curl\n'
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/todo-smoke.XXXXXX")
 TOKEN=""
+PASSWORD=""
 TASK_ID=""
+# Deleting an account asks for its password, also with a token.
+delete_account() {
+  request DELETE /api/account -H 'Content-Type: application/json' -d "{\"password\":\"$PASSWORD\"}"
+}
 cleanup() {
   # Best effort: leave nothing behind in the deployment, even after a failed check.
   if [[ -n $TASK_ID ]]; then
@@ -74,7 +79,7 @@ cleanup() {
     TASK_ID=""
   fi
   if [[ -n $TOKEN ]]; then
-    request DELETE /api/account >/dev/null 2>&1 || true
+    delete_account >/dev/null 2>&1 || true
     TOKEN=""
   fi
   rm -rf "$WORK"
@@ -169,9 +174,9 @@ if [[ $auth == accounts ]]; then
   [[ -n $csrf ]] || csrf=$(body | tr '\n' ' ' | sed -n 's/.*value="\([^"]*\)"[^>]*name="csrf_token".*/\1/p')
   [[ -n $csrf ]] || fail "GET /signup has no csrf_token field"
   username="smoke-$(date +%s)-$$-$RANDOM"
-  password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   code=$(request POST /signup -H "Origin: $ORIGIN" --data-urlencode "username=$username" \
-    --data-urlencode "password=$password" --data-urlencode "csrf_token=$csrf")
+    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$csrf")
   if [[ $code == 403 ]] && grep -qi 'another web site' "$WORK/body" 2>/dev/null; then
     fail "POST /signup from a page of $ORIGIN was refused as cross-site: the app's PUBLIC_URL is not $ORIGIN, so every user's forms would be refused too"
   fi
@@ -182,7 +187,7 @@ if [[ $auth == accounts ]]; then
   fi
   expect "200 201 302 303" "$code" "POST /signup"
   code=$(request POST /api/tokens -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$username\",\"password\":\"$password\",\"name\":\"smoke test\"}")
+    -d "{\"username\":\"$username\",\"password\":\"$PASSWORD\",\"name\":\"smoke test\"}")
   expect 201 "$code" "POST /api/tokens"
   TOKEN=$(json_field token)
   [[ -n $TOKEN ]] || fail "POST /api/tokens answered without a token"
@@ -204,7 +209,7 @@ code=$(request GET "/api/todos/$TASK_ID")
 expect 404 "$code" "GET /api/todos/$TASK_ID after deleting it"
 TASK_ID=""
 if [[ $auth == accounts ]]; then
-  code=$(request DELETE /api/account)
+  code=$(delete_account)
   expect "200 204" "$code" "DELETE /api/account"
   TOKEN=""
   log "passed: health, readiness, version, sign-up, token, create, read by id, delete, account deleted"

@@ -128,6 +128,11 @@ def handler_for(app: App):
                 if app.auth == "accounts" and owner is None:
                     return self.send(401, {"code": "unauthorized"})
                 if path == "/api/account" and method == "DELETE":
+                    # As the app does: the password again, as JSON, whatever the credentials.
+                    if not self.headers.get("Content-Type", "").startswith("application/json"):
+                        return self.send(415, {"code": "unsupported_media_type"})
+                    if json.loads(self.body() or "{}").get("password") != app.accounts.get(owner):
+                        return self.send(401, {"code": "wrong_password"})
                     app.accounts.pop(owner, None)
                     app.tokens = {t: u for t, u in app.tokens.items() if u != owner}
                     app.tasks = {i: t for i, t in app.tasks.items() if t["owner"] != owner}
