@@ -21,10 +21,10 @@ use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{
-    Due, FieldError, Import, ImportedList, ImportedTask, List, ListName, MAX_IMPORTED,
+    Due, DueTime, FieldError, Import, ImportedList, ImportedTask, List, ListName, MAX_IMPORTED,
     MAX_SAFE_INTEGER, Priority, Task, Title, check_range, check_timestamp_year,
 };
-use crate::json::schema::{CalendarDay, PriorityNumber, TitleText};
+use crate::json::schema::{CalendarDay, PriorityNumber, TimeOfDay, TitleText};
 use crate::json::whole_number;
 
 /// The value of `format` in every export file.
@@ -116,6 +116,11 @@ pub struct ExportedTask {
     pub order: i64,
     #[schema(value_type = Option<CalendarDay>)]
     pub due: Option<NaiveDate>,
+    /// The time of day on `due` (`HH:MM`), when the task has one; left out
+    /// otherwise, as files written before times were kept have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TimeOfDay>)]
+    pub due_time: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -151,6 +156,7 @@ impl From<Task> for ExportedTask {
             completed: t.completed,
             order: t.order,
             due: t.due,
+            due_time: t.due_time.map(|time| time.to_string()),
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
@@ -293,6 +299,16 @@ fn validate_tasks(
             }
             check_range("order", t.order, MAX_SAFE_INTEGER).map_err(at)?;
             let due = t.due.map(Due::check).transpose().map_err(at)?;
+            let due_time = t
+                .due_time
+                .as_deref()
+                .map(DueTime::parse)
+                .transpose()
+                .map_err(at)?
+                .flatten();
+            if due_time.is_some() && due.is_none() {
+                return Err(at(DueTime::needs_a_date()));
+            }
             check_timestamp_year("created_at", t.created_at).map_err(at)?;
             check_timestamp_year("updated_at", t.updated_at).map_err(at)?;
             Ok(ImportedTask {
@@ -302,6 +318,7 @@ fn validate_tasks(
                 completed: t.completed,
                 order: t.order,
                 due,
+                due_time,
                 created_at: t.created_at,
                 updated_at: t.updated_at,
             })

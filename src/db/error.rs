@@ -32,6 +32,9 @@ pub enum StoreError {
     /// The default list is never deleted.
     #[error("the default list cannot be deleted")]
     DefaultList,
+    /// A time of day given to task `0`, which has no due date.
+    #[error("task {0} has no due date to give a time to")]
+    TimeWithoutDate(i64),
     /// A task moved to a list the actor cannot add tasks to.
     #[error("list {0} does not take tasks from this actor")]
     TargetList(i64),

@@ -28,7 +28,7 @@ use super::tasks::now;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{Import, ImportedTask, ListId, Owner};
 
-/// Imported tasks per INSERT: 10 or 11 parameters each, well inside the
+/// Imported tasks per INSERT: 11 or 12 parameters each, well inside the
 /// limits of both databases (SQLite 32,766, PostgreSQL 65,535).
 const ROWS_PER_INSERT: usize = 500;
 
@@ -72,6 +72,7 @@ macro_rules! insert_rows {
                 .bind(task.completed)
                 .bind(task.order)
                 .bind(task.due)
+                .bind(task.due_time.map(crate::domain::DueTime::time))
                 .bind($version)
                 .bind(task.created_at.trunc_subsecs(6))
                 .bind(task.updated_at.trunc_subsecs(6));
@@ -438,9 +439,9 @@ const COUNT_EXISTING: &str = "SELECT COUNT(*) FROM tasks WHERE list_id = $1 \
 
 /// The INSERT of `rows` imported tasks; with `keep_ids`, each with its id.
 fn import_sql(rows: usize, keep_ids: bool) -> String {
-    let columns = if keep_ids { 11 } else { 10 };
+    let columns = if keep_ids { 12 } else { 11 };
     let mut sql = String::from(
-        "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at",
+        "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, due_time, version, created_at, updated_at",
     );
     sql.push_str(if keep_ids {
         ", id) VALUES "
@@ -469,12 +470,12 @@ mod tests {
     fn imports_insert_many_rows_per_statement() {
         assert_eq!(
             import_sql(2, false),
-            "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            "INSERT INTO tasks (list_id, created_by, title, priority, completed, position, due, due_time, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         );
         assert!(
             import_sql(1, true)
-                .ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                .ends_with(", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
         );
     }
 

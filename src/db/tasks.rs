@@ -1,15 +1,15 @@
 //! Task queries. Every statement here is plain SQL that both SQLite and
 //! PostgreSQL accept, bound with `$n` placeholders.
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, Utc};
 use sqlx::FromRow;
 
 use super::lists::Need;
 use super::pool::run;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::{
-    Agenda, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task, TaskChanges,
-    TaskFilter, Title,
+    Agenda, DueTime, ListId, MAX_SAFE_INTEGER, NewTask, Owner, Priority, SortOrder, Task,
+    TaskChanges, TaskFilter, Title,
 };
 
 #[derive(FromRow)]
@@ -20,6 +20,7 @@ pub(super) struct TaskRow {
     completed: bool,
     position: i64,
     due: Option<NaiveDate>,
+    due_time: Option<NaiveTime>,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -38,6 +39,7 @@ impl From<TaskRow> for Task {
             completed: row.completed,
             order: row.position,
             due: row.due,
+            due_time: row.due_time.map(DueTime::stored),
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -66,6 +68,8 @@ macro_rules! task_columns {
             ".position, ",
             $t,
             ".due, ",
+            $t,
+            ".due_time, ",
             $t,
             ".version, ",
             $t,
@@ -134,9 +138,18 @@ macro_rules! list_where {
     };
 }
 
+/// The order of `?sort=due`: by date (undated last), and on one day the
+/// tasks without a time first (NULLs sort first on SQLite and last on
+/// PostgreSQL: the flag makes both agree), then by time.
+macro_rules! due_order {
+    () => {
+        "due IS NULL, due, due_time IS NOT NULL, due_time, position, id"
+    };
+}
+
 /// The list query for one sort order.
 macro_rules! list_sql {
-    ($order_by:literal) => {
+    ($order_by:expr) => {
         concat!(
             list_where!(),
             " ORDER BY ",
@@ -152,7 +165,7 @@ pub fn list_sql(sort: SortOrder) -> &'static str {
     match sort {
         SortOrder::Order => list_sql!("position, id"),
         SortOrder::Priority => list_sql!("priority DESC, position, id"),
-        SortOrder::Due => list_sql!("due IS NULL, due, position, id"),
+        SortOrder::Due => list_sql!(due_order!()),
         SortOrder::Created => list_sql!("created_at DESC, id DESC"),
     }
 }
@@ -163,7 +176,7 @@ fn among_sql(sort: SortOrder, ids: usize) -> String {
     let order_by = match sort {
         SortOrder::Order => "position, id",
         SortOrder::Priority => "priority DESC, position, id",
-        SortOrder::Due => "due IS NULL, due, position, id",
+        SortOrder::Due => due_order!(),
         SortOrder::Created => "created_at DESC, id DESC",
     };
     let placeholders: Vec<String> = (0..ids).map(|i| format!("${}", i + 6)).collect();
@@ -204,15 +217,16 @@ pub(super) fn now() -> DateTime<Utc> {
 
 /// Inserts `rows` tasks, each by default after the last one of its list,
 /// and returns them. Binds per row: list, creator (or NULL), title,
-/// priority, completed, order (or NULL), due, now. Automatic positions stop at `MAX_SAFE_INTEGER` (ties
-/// are broken by id), so every position stays one a client can hold.
+/// priority, completed, order (or NULL), due, due time, now. Automatic
+/// positions stop at `MAX_SAFE_INTEGER` (ties are broken by id), so every
+/// position stays one a client can hold.
 pub(super) fn insert_sql(rows: usize) -> String {
     use std::fmt::Write;
     let mut sql = String::from(
-        "INSERT INTO tasks (list_id, created_by, completed_by, title, priority, completed, position, due, version, created_at, updated_at) VALUES ",
+        "INSERT INTO tasks (list_id, created_by, completed_by, title, priority, completed, position, due, due_time, version, created_at, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let p = row * 8;
+        let p = row * 9;
         let last = format!(
             "(SELECT COALESCE(MAX(position), 0) FROM tasks WHERE list_id = ${list})",
             list = p + 1
@@ -223,7 +237,7 @@ pub(super) fn insert_sql(rows: usize) -> String {
             sql,
             "{comma}(${list}, ${by}, CASE WHEN ${completed} THEN ${by} END, ${title}, ${priority}, ${completed}, \
              COALESCE(${order}, CASE WHEN {last} > {max} - {k} THEN {max} ELSE {last} + {k} END), \
-             ${due}, 1, ${now}, ${now})",
+             ${due}, ${due_time}, 1, ${now}, ${now})",
             comma = if row == 0 { "" } else { ", " },
             list = p + 1,
             by = p + 2,
@@ -232,7 +246,8 @@ pub(super) fn insert_sql(rows: usize) -> String {
             completed = p + 5,
             order = p + 6,
             due = p + 7,
-            now = p + 8,
+            due_time = p + 8,
+            now = p + 9,
             max = MAX_SAFE_INTEGER,
         );
     }
@@ -262,6 +277,7 @@ macro_rules! insert_tasks {
                 .bind(task.completed)
                 .bind(task.order)
                 .bind(task.due)
+                .bind(task.due_time.map($crate::domain::DueTime::time))
                 .bind(now);
         }
         query
@@ -360,7 +376,8 @@ impl Store {
                 readable_lists!("$1"),
                 " AND t.due <= $3 AND ($2 IS NULL OR t.due >= $2) \
                   AND ($2 IS NOT NULL OR NOT t.completed OR t.due = $3) \
-                 ORDER BY t.completed, t.due, t.priority DESC, t.position, t.id LIMIT $4"
+                 ORDER BY t.completed, t.due, t.due_time IS NOT NULL, t.due_time, \
+                          t.priority DESC, t.position, t.id LIMIT $4"
             ))
             .bind(actor.value())
             .bind(first)
@@ -488,11 +505,14 @@ impl Store {
                                     ELSE position END, \
                     list_id = COALESCE($12, list_id), \
                     due = CASE WHEN $6 THEN $7 ELSE due END, \
+                    due_time = CASE WHEN $6 AND $7 IS NULL THEN NULL \
+                                    WHEN $13 THEN $14 ELSE due_time END, \
                     version = version + 1, \
                     updated_at = $8 \
                  WHERE id = $1 AND ($9 IS NULL OR version = $9) \
                    AND list_id IN ", writable_lists!("$10"), " \
                    AND ($12 IS NULL OR $12 IN ", writable_lists!("$10"), ") \
+                   AND ($14 IS NULL OR (CASE WHEN $6 THEN $7 ELSE due END) IS NOT NULL) \
                  RETURNING ",
                 task_columns!("tasks")
             ))
@@ -508,13 +528,15 @@ impl Store {
             .bind(actor.value())
             .bind(actor.account())
             .bind(changes.list.map(|list| list.0))
+            .bind(changes.due_time.is_some())
+            .bind(changes.due_time.flatten().map(DueTime::time))
             .fetch_optional(pool)
         })?;
         match row {
             Some(row) => Ok(row.into()),
-            // Gone, not the actor's to change, or changed by someone else:
-            // tell which.
-            None => Err(self.why_unchanged(actor, id, changes.list).await),
+            // Gone, not the actor's to change, changed by someone else, or
+            // a time for a task with no date: tell which.
+            None => Err(self.why_unchanged(actor, id, changes).await),
         }
     }
 
@@ -539,16 +561,17 @@ impl Store {
             .map(|r| r.rows_affected())
         })?;
         if deleted == 0 {
-            return Err(self.why_unchanged(actor, id, None).await);
+            return Err(self.why_unchanged(actor, id, &TaskChanges::default()).await);
         }
         Ok(())
     }
 
-    /// Why a change to task `id` by `actor` touched no row: the task is
+    /// Why `changes` to task `id` by `actor` touched no row: the task is
     /// not there for the actor (404), the actor may only read its list
-    /// (403), may not add to the `target` list (422), or the version moved
-    /// on (412).
-    async fn why_unchanged(&self, actor: Owner, id: i64, target: Option<ListId>) -> StoreError {
+    /// (403), may not add to the target list (422), the change gives a
+    /// time to a task with no date (422), or the version moved on (412).
+    async fn why_unchanged(&self, actor: Owner, id: i64, changes: &TaskChanges) -> StoreError {
+        let target = changes.list;
         let task = match self.get_task(actor, id).await {
             Ok(task) => task,
             Err(err) => return err,
@@ -564,6 +587,9 @@ impl Store {
                 .is_err()
         {
             return StoreError::TargetList(target.0);
+        }
+        if changes.sets_a_time() && changes.due.is_none() && task.due.is_none() {
+            return StoreError::TimeWithoutDate(id);
         }
         StoreError::VersionMismatch {
             id,
@@ -662,8 +688,8 @@ mod tests {
             sql.starts_with("INSERT INTO tasks (list_id, created_by, completed_by, title,"),
             "{sql}"
         );
-        assert!(sql.contains(&format!("($1, $2, CASE WHEN $5 THEN $2 END, $3, $4, $5, COALESCE($6, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $7, 1, $8, $8)", last(1))), "{sql}");
-        assert!(sql.contains(&format!(", ($9, $10, CASE WHEN $13 THEN $10 END, $11, $12, $13, COALESCE($14, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $15, 1, $16, $16) RETURNING", last(9))), "{sql}");
+        assert!(sql.contains(&format!("($1, $2, CASE WHEN $5 THEN $2 END, $3, $4, $5, COALESCE($6, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $7, $8, 1, $9, $9)", last(1))), "{sql}");
+        assert!(sql.contains(&format!(", ($10, $11, CASE WHEN $14 THEN $11 END, $12, $13, $14, COALESCE($15, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $16, $17, 1, $18, $18) RETURNING", last(10))), "{sql}");
     }
 
     #[test]

@@ -8,7 +8,8 @@ pub enum SortOrder {
     Order,
     /// Most urgent first.
     Priority,
-    /// Soonest due date first; tasks without one last.
+    /// Soonest due date first; tasks without one last. On one day, tasks
+    /// without a time of day come before the timed ones, in time order.
     Due,
     /// Newest first.
     Created,

@@ -8,7 +8,9 @@
 //!
 //! Where things are:
 //! - `field_error`: [`FieldError`], the one way a value is refused;
-//! - `title`, `priority`, `due`: the parsed value of each task field;
+//! - `title`, `priority`, `due`: the parsed value of each task field
+//!   (`due` also the time of day a task may be due at, and when it is
+//!   overdue);
 //! - `limits`: the numeric bounds ids, positions and timestamps keep;
 //! - `task`: [`Task`] as stored, [`NewTask`], [`TaskChanges`] and
 //!   [`ImportedTask`], what the store is asked to write;
@@ -42,7 +44,7 @@ mod task;
 mod title;
 
 pub use account::{NewPassword, Owner, UserId, Username};
-pub use due::Due;
+pub use due::{Due, DueTime};
 pub use field_error::FieldError;
 pub use limits::{
     MAX_IMPORTED, MAX_SAFE_INTEGER, TIMESTAMP_YEARS, check_range, check_timestamp_year,

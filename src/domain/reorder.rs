@@ -57,6 +57,7 @@ mod tests {
                 completed: false,
                 order,
                 due: None,
+                due_time: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,

@@ -1,16 +1,17 @@
-//! Where a task stands against the reader's day: overdue, due today,
+//! Where a task stands against the reader's clock: overdue, due today,
 //! tomorrow or later, and in which part of the Today and Upcoming views it
-//! belongs. The pages only word and colour what is decided here, so "what
-//! is overdue" has one home for every front end.
+//! belongs. The pages and the API only word and colour what is decided
+//! here, so "what is overdue" has one home for every front end (the rule
+//! for a time of day is `Due::is_overdue`).
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{Agenda, Task};
+use super::{Agenda, Due, DueTime, Task};
 
-/// A due date seen from `today`, the reader's day.
+/// A due date (and time) seen from `now`, the reader's wall clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueStanding {
-    /// Past its day and not done.
+    /// Past its day, or its time on that day, and not done.
     Overdue,
     Today,
     Tomorrow,
@@ -19,10 +20,14 @@ pub enum DueStanding {
 }
 
 impl DueStanding {
-    pub fn of(due: NaiveDate, completed: bool, today: NaiveDate) -> Self {
-        match (due - today).num_days() {
-            _ if completed => Self::Later,
-            ..0 => Self::Overdue,
+    pub fn of(due: NaiveDate, time: Option<DueTime>, completed: bool, now: NaiveDateTime) -> Self {
+        if completed {
+            return Self::Later;
+        }
+        if Due::is_overdue(due, time, now) {
+            return Self::Overdue;
+        }
+        match (due - now.date()).num_days() {
             0 => Self::Today,
             1 => Self::Tomorrow,
             _ => Self::Later,
@@ -31,10 +36,12 @@ impl DueStanding {
 }
 
 impl Task {
-    /// Past its due date and not done, for a reader whose day is `today`.
-    pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        self.due
-            .is_some_and(|due| DueStanding::of(due, self.completed, today) == DueStanding::Overdue)
+    /// Past its due date (or time) and not done, for a reader whose wall
+    /// clock shows `now`.
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        self.due.is_some_and(|due| {
+            DueStanding::of(due, self.due_time, self.completed, now) == DueStanding::Overdue
+        })
     }
 }
 
@@ -50,15 +57,16 @@ pub enum AgendaGroup {
 }
 
 impl Agenda {
-    /// Where `task` goes in this view on the reader's `today`. The store
-    /// chose the tasks (`Store::agenda`); this only sorts them into parts.
-    pub fn group(self, task: &Task, today: NaiveDate) -> AgendaGroup {
+    /// Where `task` goes in this view at the reader's `now`: a task due
+    /// today at a time already past is overdue. The store chose the tasks
+    /// (`Store::agenda`); this only sorts them into parts.
+    pub fn group(self, task: &Task, now: NaiveDateTime) -> AgendaGroup {
         match task.due {
             _ if task.completed => AgendaGroup::Done,
-            Some(_) if task.is_overdue(today) => AgendaGroup::Overdue,
+            Some(_) if task.is_overdue(now) => AgendaGroup::Overdue,
             Some(due) => AgendaGroup::Day(due),
             // The store never lists an undated task here.
-            None => AgendaGroup::Day(today),
+            None => AgendaGroup::Day(now.date()),
         }
     }
 }
@@ -81,6 +89,7 @@ mod tests {
             completed,
             order: 1,
             due: due.map(day),
+            due_time: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -93,11 +102,12 @@ mod tests {
     #[test]
     fn overdue_means_before_the_readers_day_and_not_done() {
         let today = day("2030-03-10");
-        assert!(task(Some("2030-03-09"), false).is_overdue(today));
-        assert!(!task(Some("2030-03-09"), true).is_overdue(today));
-        assert!(!task(Some("2030-03-10"), false).is_overdue(today));
-        assert!(!task(None, false).is_overdue(today));
-        let standing = |due: &str, done| DueStanding::of(day(due), done, today);
+        let noon = today.and_hms_opt(12, 0, 0).unwrap();
+        assert!(task(Some("2030-03-09"), false).is_overdue(noon));
+        assert!(!task(Some("2030-03-09"), true).is_overdue(noon));
+        assert!(!task(Some("2030-03-10"), false).is_overdue(noon));
+        assert!(!task(None, false).is_overdue(noon));
+        let standing = |due: &str, done| DueStanding::of(day(due), None, done, noon);
         assert_eq!(standing("2030-03-10", false), DueStanding::Today);
         assert_eq!(standing("2030-03-11", false), DueStanding::Tomorrow);
         assert_eq!(standing("2030-03-12", false), DueStanding::Later);
@@ -105,9 +115,29 @@ mod tests {
     }
 
     #[test]
+    fn a_time_of_day_makes_a_task_overdue_within_its_day() {
+        let today = day("2030-03-10");
+        let at = |h| today.and_hms_opt(h, 0, 0).unwrap();
+        let nine = Task {
+            due_time: DueTime::parse("09:00").unwrap(),
+            ..task(Some("2030-03-10"), false)
+        };
+        assert_eq!(Agenda::Today.group(&nine, at(8)), AgendaGroup::Day(today));
+        assert_eq!(Agenda::Today.group(&nine, at(10)), AgendaGroup::Overdue);
+        let standing = |now| DueStanding::of(today, nine.due_time, false, now);
+        assert_eq!(standing(at(8)), DueStanding::Today);
+        assert_eq!(standing(at(10)), DueStanding::Overdue);
+        assert_eq!(
+            DueStanding::of(today, nine.due_time, true, at(10)),
+            DueStanding::Later
+        );
+    }
+
+    #[test]
     fn agenda_parts_put_overdue_first_and_done_last() {
         let today = day("2030-03-10");
-        let group = |due: &str, done| Agenda::Today.group(&task(Some(due), done), today);
+        let noon = today.and_hms_opt(12, 0, 0).unwrap();
+        let group = |due: &str, done| Agenda::Today.group(&task(Some(due), done), noon);
         assert_eq!(group("2030-03-01", false), AgendaGroup::Overdue);
         assert_eq!(group("2030-03-10", false), AgendaGroup::Day(today));
         assert_eq!(group("2030-03-10", true), AgendaGroup::Done);

@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{FieldError, ListId, ListName, Priority, Title};
+use super::{DueTime, FieldError, ListId, ListName, Priority, Title};
 
 /// A stored task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -12,6 +12,8 @@ pub struct Task {
     pub completed: bool,
     pub order: i64,
     pub due: Option<NaiveDate>,
+    /// The time of day on `due`, if it has one (never without `due`).
+    pub due_time: Option<DueTime>,
     /// Bumped on every change; the HTTP layer exposes it as the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -32,6 +34,8 @@ pub struct NewTask {
     /// Position in the list; `None` puts the task at the end.
     pub order: Option<i64>,
     pub due: Option<NaiveDate>,
+    /// Only with `due`.
+    pub due_time: Option<DueTime>,
 }
 
 impl NewTask {
@@ -42,6 +46,7 @@ impl NewTask {
             completed: false,
             order: None,
             due: None,
+            due_time: None,
         }
     }
 }
@@ -55,12 +60,18 @@ impl TryFrom<TaskChanges> for NewTask {
         let title = changes
             .title
             .ok_or_else(|| FieldError::new("title", "title is required"))?;
+        let due = changes.due.flatten();
+        let due_time = changes.due_time.flatten();
+        if due_time.is_some() && due.is_none() {
+            return Err(DueTime::needs_a_date());
+        }
         Ok(Self {
             title,
             priority: changes.priority.unwrap_or_default(),
             completed: changes.completed.unwrap_or(false),
             order: changes.order,
-            due: changes.due.flatten(),
+            due,
+            due_time,
         })
     }
 }
@@ -72,8 +83,11 @@ pub struct TaskChanges {
     pub priority: Option<Priority>,
     pub completed: Option<bool>,
     pub order: Option<i64>,
-    /// `Some(None)` clears the due date.
+    /// `Some(None)` clears the due date, and its time with it.
     pub due: Option<Option<NaiveDate>>,
+    /// `Some(None)` clears the time and keeps the date. Setting a time
+    /// needs a date: sent with it, or the task's own.
+    pub due_time: Option<Option<DueTime>>,
     /// Moves the task to this list (at its end, unless `order` is given).
     pub list: Option<ListId>,
 }
@@ -81,6 +95,21 @@ pub struct TaskChanges {
 impl TaskChanges {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// Refuses a change that sets a time while it clears the date; whether
+    /// a time sent alone has a date to go with is the stored task's
+    /// business (`Store::update_task`).
+    pub fn check(self) -> Result<Self, FieldError> {
+        if matches!(self.due, Some(None)) && matches!(self.due_time, Some(Some(_))) {
+            return Err(DueTime::needs_a_date());
+        }
+        Ok(self)
+    }
+
+    /// Whether the change gives the task a time of day.
+    pub fn sets_a_time(&self) -> bool {
+        matches!(self.due_time, Some(Some(_)))
     }
 }
 
@@ -93,6 +122,8 @@ pub struct ImportedTask {
     pub completed: bool,
     pub order: i64,
     pub due: Option<NaiveDate>,
+    /// Only with `due`.
+    pub due_time: Option<DueTime>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -141,5 +172,35 @@ mod tests {
             ..TaskChanges::default()
         };
         assert_eq!(NewTask::try_from(changes).unwrap_err().field, "title");
+    }
+
+    #[test]
+    fn a_time_needs_a_date() {
+        let nine = DueTime::parse("09:00").unwrap();
+        let new = TaskChanges {
+            title: Some(Title::parse("Call").unwrap()),
+            due_time: Some(nine),
+            ..TaskChanges::default()
+        };
+        assert_eq!(
+            NewTask::try_from(new.clone()).unwrap_err().field,
+            "due_time"
+        );
+        let dated = TaskChanges {
+            due: Some(NaiveDate::from_ymd_opt(2030, 1, 2)),
+            ..new
+        };
+        assert_eq!(NewTask::try_from(dated).unwrap().due_time, nine);
+        let clearing = TaskChanges {
+            due: Some(None),
+            due_time: Some(nine),
+            ..TaskChanges::default()
+        };
+        assert_eq!(clearing.check().unwrap_err().field, "due_time");
+        let only_time = TaskChanges {
+            due_time: Some(nine),
+            ..TaskChanges::default()
+        };
+        assert!(only_time.check().unwrap().sets_a_time());
     }
 }

@@ -248,6 +248,9 @@ impl From<StoreError> for ApiError {
             StoreError::DefaultList => Self::Conflict(
                 "the default list cannot be deleted; delete its tasks instead".to_owned(),
             ),
+            StoreError::TimeWithoutDate(_) => {
+                Self::Validation(crate::domain::DueTime::needs_a_date())
+            }
             StoreError::TargetList(id) => Self::Validation(FieldError::new(
                 "list_id",
                 format!("list {id} is not a list you may add tasks to"),

@@ -43,7 +43,7 @@ use crate::http::api::body::CompleteAll;
 use crate::http::error::ErrorBody;
 use crate::http::{api, auth, ops, reference};
 use crate::json::schema::{
-    CalendarDay, OrderInput, PriorityInput, PriorityName, PriorityNumber, TitleText,
+    CalendarDay, OrderInput, PriorityInput, PriorityName, PriorityNumber, TimeOfDay, TitleText,
 };
 
 #[derive(OpenApi)]
@@ -110,6 +110,7 @@ use crate::json::schema::{
             PriorityName,
             PriorityInput,
             CalendarDay,
+            TimeOfDay,
             OrderInput,
             CompleteAll
         ),

@@ -62,6 +62,18 @@ pub enum PriorityInput {
 )]
 pub struct CalendarDay(NaiveDate);
 
+/// A time of day, `HH:MM` on the 24-hour clock (00:00 to 23:59), with no
+/// time zone: a wall-clock time wherever the reader is, as iCalendar's
+/// floating times.
+#[derive(ToSchema)]
+#[schema(
+    as = TimeOfDay,
+    value_type = String,
+    pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    examples("09:30")
+)]
+pub struct TimeOfDay(String);
+
 /// The task's place in the list. It must lie within JavaScript's safe
 /// integers (plus or minus 2^53 - 1), so every client reads it exactly.
 #[derive(ToSchema)]

@@ -255,7 +255,21 @@ fn bad_inputs() -> Vec<BadInput> {
             422,
             "validation_failed",
             Some("body"),
-            "unknown field \"colour\"; expected title, priority, completed, order, due or list_id",
+            "unknown field \"colour\"; expected title, priority, completed, order, due, due_time or list_id",
+        ),
+        create(
+            "{\"title\": \"x\", \"due\": \"2030-02-03\", \"due_time\": \"9:30\"}",
+            422,
+            "validation_failed",
+            Some("due_time"),
+            "due time \"9:30\" is not a valid time; use HH:MM (00:00 to 23:59)",
+        ),
+        create(
+            "{\"title\": \"x\", \"due_time\": \"09:30\"}",
+            422,
+            "validation_failed",
+            Some("due_time"),
+            "a due time needs a due date: send \"due\" (YYYY-MM-DD) with it",
         ),
         create(
             &json!({"title": "x".repeat(100 * 1024)}).to_string(),

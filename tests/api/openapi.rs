@@ -26,7 +26,9 @@ use std::sync::Mutex;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use todo_app::domain::{MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title};
+use todo_app::domain::{
+    DueTime, MAX_IMPORTED, MAX_SAFE_INTEGER, Priority, SortOrder, TaskFilter, Title,
+};
 use todo_app::export::{EXPORT_FORMAT, FORMAT_VERSION};
 use todo_app::json::whole_number;
 
@@ -385,6 +387,19 @@ fn document_names_the_domain_values() {
             assert!(accepted, "priority {n}");
         }
     }
+    let time = validator(&doc, &json!({"$ref": "#/components/schemas/TimeOfDay"}));
+    for raw in [
+        "00:00", "09:30", "23:59", "24:00", "9:30", "09:60", "09:30:00", "", " 09:30",
+    ] {
+        let accepted = DueTime::parse(raw).is_ok_and(|t| t.is_some());
+        if time.is_valid(&json!(raw)) {
+            assert!(accepted, "due_time {raw:?}");
+        } else {
+            // What the schema refuses, the server refuses too, but for the
+            // surrounding whitespace it forgives (as for dates).
+            assert!(!accepted || raw != raw.trim(), "due_time {raw:?}");
+        }
+    }
     let title = validator(&doc, &json!({"$ref": "#/components/schemas/Title"}));
     for raw in ["milk", " milk ", "é", &"x".repeat(Title::MAX_CHARS)] {
         assert!(
@@ -628,6 +643,10 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         let made = api
             .expect(201, TODOS, c.post(url(TODOS)).json(&example))
             .await;
+        assert_eq!(
+            made.body["due_time"],
+            example.get("due_time").cloned().unwrap_or(Value::Null)
+        );
         example_ids.push(made.body["id"].as_i64().unwrap());
     }
     for example in examples("TaskChanges") {
@@ -645,6 +664,13 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     ] {
         api.expect(201, TODOS, c.post(url(TODOS)).json(&body)).await;
     }
+    api.expect(
+        422,
+        TODOS,
+        c.post(url(TODOS))
+            .json(&json!({"title": "Call", "due_time": "09:30"})),
+    )
+    .await;
     api.expect(400, TODOS, json_text(c.post(url(TODOS)), "{\"title\":"))
         .await;
     api.expect(413, TODOS, c.post(url(TODOS)).json(&huge)).await;
@@ -1167,9 +1193,29 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     api.expect(204, LIST, c.delete(url(&list_path))).await;
     api.expect(404, LIST, c.delete(url(&list_path))).await;
 
-    // Today and Upcoming.
+    // Today and Upcoming, with the reader's time: every task says
+    // whether it is overdue.
     for view in ["/api/today", "/api/upcoming"] {
         api.expect(200, view, c.get(url(&format!("{view}?date=2030-12-24"))))
+            .await;
+        let timed = api
+            .expect(
+                200,
+                view,
+                c.get(url(&format!("{view}?date=2030-12-23&time=10:00"))),
+            )
+            .await;
+        assert!(
+            timed
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["overdue"].is_boolean()),
+            "{}",
+            timed.body
+        );
+        api.expect(422, view, c.get(url(&format!("{view}?time=10:00"))))
             .await;
         api.expect(200, view, c.get(url(view))).await;
         api.expect(400, view, c.get(url(&format!("{view}?date=1&date=2"))))

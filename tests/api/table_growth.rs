@@ -49,6 +49,7 @@ fn imported(ids: std::ops::RangeInclusive<i64>) -> Vec<ImportedTask> {
         completed: id % 3 == 0,
         order: id,
         due: None,
+        due_time: None,
         created_at: now,
         updated_at: now,
     })

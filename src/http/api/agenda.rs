@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query;
 use super::view::TaskView;
-use crate::domain::{Agenda, Due, FieldError, TaskFilter};
+use crate::domain::{Agenda, Due, DueTime, FieldError, TaskFilter};
 use crate::http::AppState;
 use crate::http::auth::ApiOwner;
 use crate::http::error::ApiResult;
@@ -26,21 +26,47 @@ pub struct AgendaParams {
     /// not the server's. Without it, today in UTC.
     #[param(value_type = Option<String>, format = Date, nullable = false, example = "2026-12-24")]
     date: Option<String>,
+    /// The caller's wall-clock time (`HH:MM`), with `date`: a task due on
+    /// `date` at an earlier time is `overdue`. Without it, tasks due on
+    /// `date` are not overdue yet; without `date` too, the time in UTC.
+    #[param(value_type = Option<String>, nullable = false, pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:30")]
+    time: Option<String>,
     /// The most tasks to return.
     #[param(value_type = Option<u32>, nullable = false, minimum = 1, maximum = 1000, default = 1000)]
     limit: Option<String>,
 }
 
 impl AgendaParams {
-    fn parse(self) -> Result<(NaiveDate, u32), FieldError> {
-        let today = match self.date.as_deref().map(str::trim) {
-            None | Some("") => chrono::Utc::now().date_naive(),
-            Some(raw) => Due::parse(raw).ok().flatten().ok_or_else(|| {
+    /// The reader's wall clock (their today, and the time if they said),
+    /// and the limit.
+    fn parse(self) -> Result<(NaiveDateTime, u32), FieldError> {
+        let time = match self.time.as_deref() {
+            None => None,
+            Some(raw) => DueTime::parse(raw).map_err(|_| {
                 FieldError::new(
-                    "date",
-                    format!("date {raw:?} is not a valid day; use YYYY-MM-DD"),
+                    "time",
+                    format!("time {:?} is not a valid time; use HH:MM", raw.trim()),
                 )
             })?,
+        };
+        let now = match self.date.as_deref().map(str::trim) {
+            None | Some("") if time.is_some() => {
+                return Err(FieldError::new(
+                    "time",
+                    "time needs the date it is on: send date (YYYY-MM-DD) too",
+                ));
+            }
+            None | Some("") => chrono::Utc::now().naive_utc(),
+            Some(raw) => Due::parse(raw)
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "date",
+                        format!("date {raw:?} is not a valid day; use YYYY-MM-DD"),
+                    )
+                })?
+                .and_time(time.map_or(chrono::NaiveTime::MIN, DueTime::time)),
         };
         let limit = match self.limit.as_deref() {
             None | Some("") => TaskFilter::MAX_LIMIT,
@@ -59,7 +85,7 @@ impl AgendaParams {
                     )
                 })?,
         };
-        Ok((today, limit))
+        Ok((now, limit))
     }
 }
 
@@ -70,9 +96,15 @@ async fn agenda(
     agenda: Agenda,
     params: Result<Query<AgendaParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let (today, limit) = query::accept(params)?.parse()?;
-    let tasks = state.store.agenda(owner, agenda, today, limit).await?;
-    let views: Vec<TaskView> = tasks.iter().map(|task| TaskView::new(task, base)).collect();
+    let (now, limit) = query::accept(params)?.parse()?;
+    let tasks = state.store.agenda(owner, agenda, now.date(), limit).await?;
+    let views: Vec<TaskView> = tasks
+        .iter()
+        .map(|task| TaskView {
+            overdue: Some(task.is_overdue(now)),
+            ..TaskView::new(task, base)
+        })
+        .collect();
     Ok(Json(views).into_response())
 }
 
@@ -84,7 +116,9 @@ async fn agenda(
     summary = "Today: what is due today or overdue",
     description = "Open tasks due on `date` or earlier, and tasks completed that were due on \
                    `date`, from every list the caller can see (each task has its `list_id`). \
-                   Open tasks first, soonest due first, then by priority.",
+                   Open tasks first, soonest due first (on one day, tasks without a time before \
+                   timed ones, by time), then by priority. Each says whether it is `overdue` \
+                   at `date` and `time`.",
     params(AgendaParams),
     responses(
         (status = 200, description = "The tasks.", body = Vec<TaskView>),
@@ -110,7 +144,8 @@ pub async fn today(
     tag = "Lists",
     summary = "Upcoming: what is due in the next seven days",
     description = "Tasks due in the seven days after `date`, from every list the caller can \
-                   see, soonest first (group them by `due` to show them by day).",
+                   see, soonest first (on one day, tasks without a time before timed ones; group \
+                   them by `due` to show them by day).",
     params(AgendaParams),
     responses(
         (status = 200, description = "The tasks.", body = Vec<TaskView>),

@@ -15,10 +15,11 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::domain::{
-    Due, FieldError, ListId, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title, check_range,
+    Due, DueTime, FieldError, ListId, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title,
+    check_range,
 };
 use crate::http::extract::{Body, from_json};
-use crate::json::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TitleText};
+use crate::json::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TimeOfDay, TitleText};
 use crate::json::{kind, whole_number};
 
 /// The fields of a task a client may write, and the read-only ones it may
@@ -47,10 +48,19 @@ macro_rules! task_body {
             #[schema(value_type = OrderInput)]
             order: Option<i64>,
             /// The day the task is due (`YYYY-MM-DD`); null (or an empty
-            /// string) means no due date. Surrounding whitespace is ignored.
+            /// string) means no due date, and clears the due time too.
+            /// Surrounding whitespace is ignored.
             #[serde(default, deserialize_with = "due")]
             #[schema(value_type = Option<CalendarDay>)]
             due: Option<Option<NaiveDate>>,
+            /// The time of day on `due` the task is due (`HH:MM`, 24-hour),
+            /// a wall-clock time with no time zone: `09:00` is nine in the
+            /// morning wherever the reader is. Null (or an empty string)
+            /// removes the time and keeps the date. A time needs a date:
+            /// sent with it, or the task's own; otherwise 422.
+            #[serde(default, deserialize_with = "due_time")]
+            #[schema(value_type = Option<TimeOfDay>)]
+            due_time: Option<Option<DueTime>>,
             /// The list the task is in: on a create, the list to add it to
             /// (instead of the one in the path, or the default list); on a
             /// change, the list to move it to (at its end unless `order`
@@ -82,23 +92,32 @@ macro_rules! task_body {
             #[serde(default)]
             #[schema(value_type = ReadOnly)]
             priority_name: Option<IgnoredAny>,
+            #[serde(default)]
+            #[schema(value_type = ReadOnly)]
+            overdue: Option<IgnoredAny>,
         }
 
         impl Body for $name {
             const FIELDS: &'static [&'static str] =
-                &["title", "priority", "completed", "order", "due", "list_id"];
+                &["title", "priority", "completed", "order", "due", "due_time", "list_id"];
         }
 
-        impl From<$name> for TaskChanges {
-            fn from(body: $name) -> Self {
+        /// The change the body asks for, if it holds together (a time is
+        /// not set while the date is cleared).
+        impl TryFrom<$name> for TaskChanges {
+            type Error = FieldError;
+
+            fn try_from(body: $name) -> Result<Self, FieldError> {
                 TaskChanges {
                     title: body.title,
                     priority: body.priority,
                     completed: body.completed,
                     order: body.order,
                     due: body.due,
+                    due_time: body.due_time,
                     list: body.list_id,
                 }
+                .check()
             }
         }
     };
@@ -109,9 +128,10 @@ task_body! {
     /// 1 (`low`), `completed` to false, and a task without `order` goes to
     /// the end of the list. Fields other than those listed are refused with
     /// 422.
-    #[schema(as = NewTask, examples(json!({
-        "title": "Water the plants", "priority": "high", "due": "2026-12-24"
-    })))]
+    #[schema(as = NewTask, examples(
+        json!({"title": "Water the plants", "priority": "high", "due": "2026-12-24"}),
+        json!({"title": "Call the plumber", "due": "2026-12-24", "due_time": "09:30"})
+    ))]
     NewTaskBody {
         #[schema(required = true)]
     }
@@ -119,11 +139,12 @@ task_body! {
 
 task_body! {
     /// The fields to change; fields left out keep their value, and
-    /// `"due": null` clears the due date. All changes are applied together
+    /// `"due": null` clears the due date (and its time). All changes are applied together
     /// or not at all. An empty object changes nothing and returns the task
     /// as it is. Fields other than those listed are refused with 422.
     #[schema(as = TaskChanges, examples(
         json!({"completed": true}),
+        json!({"due": "2026-12-27", "due_time": "18:00"}),
         json!({"title": "Water the plants twice", "due": null})
     ))]
     TaskChangesBody {}
@@ -134,7 +155,7 @@ impl TryFrom<NewTaskBody> for NewTask {
     type Error = FieldError;
 
     fn try_from(body: NewTaskBody) -> Result<Self, FieldError> {
-        NewTask::try_from(TaskChanges::from(body))
+        NewTask::try_from(TaskChanges::try_from(body)?)
     }
 }
 
@@ -258,13 +279,31 @@ fn due<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Naive
     })
 }
 
+/// A time string, or `null` to remove the time: absent is `None`, null
+/// is `Some(None)`.
+fn due_time<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<DueTime>>, D::Error> {
+    field(deserializer, |value| match value {
+        Value::Null => Ok(None),
+        Value::String(s) => DueTime::parse(s),
+        other => Err(FieldError::new(
+            "due_time",
+            format!(
+                "due_time must be a time string (HH:MM) or null, not {}",
+                kind(other)
+            ),
+        )),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn changes(value: Value) -> Result<TaskChanges, FieldError> {
-        from_json::<TaskChangesBody>(value).map(TaskChanges::from)
+        from_json::<TaskChangesBody>(value).and_then(TaskChanges::try_from)
     }
 
     #[test]
@@ -300,10 +339,31 @@ mod tests {
         assert_eq!(err.field, "body");
         assert_eq!(
             err.message,
-            "unknown field \"titel\"; expected title, priority, completed, order, due or list_id"
+            "unknown field \"titel\"; expected title, priority, completed, order, due, due_time or list_id"
         );
         let ok = changes(json!({"id": 3, "url": "x", "completed": true})).unwrap();
         assert_eq!(ok.completed, Some(true));
+    }
+
+    #[test]
+    fn due_times_need_a_date_and_clear_with_it() {
+        let set = changes(json!({"due_time": "09:30"})).unwrap();
+        assert_eq!(set.due_time.unwrap().unwrap().to_string(), "09:30");
+        assert_eq!(
+            changes(json!({"due_time": null})).unwrap().due_time,
+            Some(None)
+        );
+        assert_eq!(
+            changes(json!({"due_time": ""})).unwrap().due_time,
+            Some(None)
+        );
+        for bad in [json!({"due_time": "9:30"}), json!({"due_time": 930})] {
+            assert_eq!(changes(bad).unwrap_err().field, "due_time");
+        }
+        let clearing = changes(json!({"due": null, "due_time": "09:30"})).unwrap_err();
+        assert_eq!(clearing.field, "due_time");
+        let body = from_json::<NewTaskBody>(json!({"title": "x", "due_time": "09:30"})).unwrap();
+        assert_eq!(NewTask::try_from(body).unwrap_err().field, "due_time");
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub async fn create(
     base: BaseUrl,
     JsonBody(body): JsonBody<NewTaskBody>,
 ) -> ApiResult<Response> {
-    let changes = TaskChanges::from(body);
+    let changes = TaskChanges::try_from(body)?;
     let list = match changes.list {
         Some(named) if named != scope.list => {
             state
@@ -289,7 +289,7 @@ pub async fn update(
     Precondition(expected): Precondition,
     JsonBody(body): JsonBody<TaskChangesBody>,
 ) -> ApiResult<Response> {
-    let changes = TaskChanges::from(body);
+    let changes = TaskChanges::try_from(body)?;
     let task = state
         .store
         .update_task(owner, id, &changes, expected)

@@ -8,11 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Priority, Task};
+use crate::domain::{DueTime, Priority, Task};
 use crate::http::extract::{BaseUrl, etag};
-use crate::json::schema::{PriorityName, PriorityNumber, TitleText};
+use crate::json::schema::{PriorityName, PriorityNumber, TimeOfDay, TitleText};
 
-/// A task as the API shows it. Every field is always present.
+/// A task as the API shows it. Every field but `overdue` is always
+/// present.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = Task)]
@@ -36,6 +37,17 @@ pub struct TaskView<'a> {
     /// it has none.
     #[schema(required = true, examples("2026-12-24", json!(null)))]
     pub due: Option<NaiveDate>,
+    /// The time of day on `due` the task is due (`HH:MM`, 24-hour, no
+    /// time zone: a wall-clock time wherever the reader is), or null when
+    /// it is due some time that day, or has no due date.
+    #[schema(value_type = Option<TimeOfDay>, required = true, examples("09:30", json!(null)))]
+    pub due_time: Option<DueTime>,
+    /// Only in the answers of `/api/today` and `/api/upcoming`: whether the
+    /// task is open and past its due date, or its due time, at the
+    /// reader's `date` and `time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
+    pub overdue: Option<bool>,
     /// The absolute URL of this task, built from the address the client
     /// used (and the `X-Forwarded-Proto` and `X-Forwarded-Host` headers of a
     /// load balancer).
@@ -73,6 +85,8 @@ impl<'a> TaskView<'a> {
             completed: task.completed,
             order: task.order,
             due: task.due,
+            due_time: task.due_time,
+            overdue: None,
             url: base.task_url(task.id),
             version: task.version,
             created_at: task.created_at,

@@ -13,6 +13,8 @@ pub(super) struct Fields {
     title: Option<String>,
     priority: Option<String>,
     due: Option<String>,
+    /// A time input beside the date (`HH:MM`); empty means none.
+    due_time: Option<String>,
     completed: Option<String>,
     #[serde(rename = "return")]
     return_to: Option<String>,
@@ -49,6 +51,7 @@ impl Fields {
                 .and_then(|p| Priority::parse(p).ok()),
             title: self.title.unwrap_or_default(),
             due: self.due.unwrap_or_default(),
+            due_time: self.due_time.unwrap_or_default(),
             errors,
         }
     }
@@ -60,9 +63,16 @@ impl Fields {
         }
     }
 
-    /// `None`: leave the due date alone; `Some(None)`: clear it.
-    fn due(&self) -> Result<Option<Option<chrono::NaiveDate>>, FieldError> {
-        self.due.as_deref().map(Due::parse).transpose()
+    /// The due date and time as a change: `None` leaves either alone,
+    /// `Some(None)` clears it (an empty date clears the time too). A time
+    /// with an empty date is refused.
+    fn due(&self) -> Result<DueChange, FieldError> {
+        let date = self.due.as_deref().map(Due::parse).transpose()?;
+        let time = self.due_time.as_deref().map(DueTime::parse).transpose()?;
+        if matches!(date, Some(None)) && matches!(time, Some(Some(_))) {
+            return Err(DueTime::needs_a_date());
+        }
+        Ok((date, time))
     }
 
     fn completed(&self) -> Result<Option<bool>, FieldError> {
@@ -72,6 +82,9 @@ impl Fields {
             .transpose()
     }
 }
+
+/// A form's due date and time, each `None` when not sent.
+type DueChange = (Option<Option<chrono::NaiveDate>>, Option<Option<DueTime>>);
 
 pub(super) fn back_to(view: &View) -> Response {
     Redirect::to(&view.url()).into_response()
@@ -124,10 +137,15 @@ pub(super) async fn create(
             form.due(),
         );
         match parsed {
-            Ok((title, priority, due)) => {
+            Ok((title, priority, (due, due_time))) => {
                 let mut new = NewTask::new(title);
                 new.priority = priority.unwrap_or_default();
                 new.due = due.flatten();
+                new.due_time = due_time.flatten();
+                if new.due_time.is_some() && new.due.is_none() {
+                    let errors = vec![DueTime::needs_a_date()];
+                    return refuse_new(&state, &reader, &view, &list, form, errors).await;
+                }
                 let task = state.store.create_task(list.id, reader.owner, new).await?;
                 if !reader.script {
                     return Ok(back_to(&view));
@@ -148,23 +166,35 @@ pub(super) async fn create(
                 )
                 .await
             }
-            Err(errors) if reader.script => Err(joined(errors)),
-            Err(errors) => {
-                let new_todo = form.rejected(errors);
-                render(
-                    &state,
-                    &reader,
-                    &view,
-                    &list,
-                    new_todo,
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
+            Err(errors) => refuse_new(&state, &reader, &view, &list, form, errors).await,
         }
     };
     reader.finish(result.await)
+}
+
+/// A new task's form refused: the errors for the script, the page with
+/// the form as sent for a browser.
+async fn refuse_new(
+    state: &AppState,
+    reader: &Reader,
+    view: &View,
+    list: &List,
+    form: Fields,
+    errors: Vec<FieldError>,
+) -> UiResult {
+    if reader.script {
+        return Err(joined(errors));
+    }
+    render(
+        state,
+        reader,
+        view,
+        list,
+        form.rejected(errors),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 /// Saves an edit. As in TodoMVC, an empty title deletes the task.
@@ -183,11 +213,12 @@ pub(super) async fn edit(
             return remove(&state, &reader, &list, id, &form).await;
         }
         match collect(Title::parse(title), form.priority(), form.due()) {
-            Ok((title, priority, due)) => {
+            Ok((title, priority, (due, due_time))) => {
                 let changes = TaskChanges {
                     title: Some(title),
                     priority,
                     due,
+                    due_time,
                     ..TaskChanges::default()
                 };
                 let task = state

@@ -7,7 +7,8 @@
 //! without JavaScript, is rendered for the reader's zone. Without the cookie
 //! the server's own zone (`TZ`) is used. An offset rather than a zone name
 //! keeps the server free of a time-zone database; it is only ever used for
-//! today's date.
+//! the reader's wall clock now: today's date, and whether a task due at a
+//! time of day (a floating time, `domain::DueTime`) is past it.
 //!
 //! Dates are written the way the browser's first language (`Accept-Language`)
 //! writes them, month names included: "May 4" in the United States, "4 May"
@@ -18,11 +19,13 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use chrono::{Datelike, FixedOffset, Locale, NaiveDate, Utc};
+use chrono::{Datelike, FixedOffset, Locale, NaiveDate, NaiveDateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
-    pub today: NaiveDate,
+    /// The reader's wall clock: their today, and the time, against which a
+    /// task due at a time of day (a floating time) is overdue.
+    pub now: NaiveDateTime,
     /// Minutes east of UTC the page was rendered for.
     pub offset_minutes: i32,
     pub dates: DateStyle,
@@ -148,9 +151,9 @@ impl Clock {
             .and_then(|v| v.parse::<i32>().ok())
             .filter(|m| m.abs() <= MAX_OFFSET_MINUTES)
             .unwrap_or_else(|| chrono::Local::now().offset().local_minus_utc() / 60);
-        let today = FixedOffset::east_opt(offset_minutes * 60)
-            .map(|zone| Utc::now().with_timezone(&zone).date_naive())
-            .unwrap_or_else(|| Utc::now().date_naive());
+        let now = FixedOffset::east_opt(offset_minutes * 60)
+            .map(|zone| Utc::now().with_timezone(&zone).naive_local())
+            .unwrap_or_else(|| Utc::now().naive_utc());
         let dates = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
@@ -160,10 +163,15 @@ impl Clock {
             .map(DateStyle::for_language)
             .unwrap_or_default();
         Self {
-            today,
+            now,
             offset_minutes,
             dates,
         }
+    }
+
+    /// The reader's today.
+    pub fn today(&self) -> NaiveDate {
+        self.now.date()
     }
 }
 
@@ -197,8 +205,13 @@ mod tests {
         let west = clock(Some("tz=-600"), None);
         assert_eq!(east.offset_minutes, 840);
         assert_eq!(west.offset_minutes, -600);
-        // 24 hours apart: always the day before.
-        assert_eq!(east.today - west.today, chrono::Duration::days(1));
+        // 24 hours apart: always the day before, at the same time.
+        assert_eq!(east.today() - west.today(), chrono::Duration::days(1));
+        let apart = east.now - west.now;
+        assert!(
+            (apart - chrono::Duration::hours(24)).num_seconds().abs() < 5,
+            "{apart}"
+        );
         // Nonsense falls back to the server's zone.
         let local = chrono::Local::now().offset().local_minus_utc() / 60;
         assert_eq!(clock(Some("tz=99999"), None).offset_minutes, local);

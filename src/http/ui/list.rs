@@ -78,6 +78,7 @@ async fn show_view(state: AppState, reader: Reader, view: View, params: ViewPara
                     title: task.title.into(),
                     priority: Some(task.priority),
                     due: task.due.map(|d| d.to_string()).unwrap_or_default(),
+                    due_time: task.due_time.map(|t| t.to_string()).unwrap_or_default(),
                     errors: Vec::new(),
                 },
             }),

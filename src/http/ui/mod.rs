@@ -50,7 +50,8 @@ use super::auth::{Caller, PageCsrfToken, PageForm};
 use super::error::ApiError;
 use crate::db::{Need, StoreError};
 use crate::domain::{
-    Due, FieldError, List, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter, Title,
+    Due, DueTime, FieldError, List, NewTask, Owner, Priority, SortOrder, TaskChanges, TaskFilter,
+    Title,
 };
 pub(crate) use assets::{ASSETS, Assets};
 use clock::Clock;

@@ -16,8 +16,8 @@ use super::snapshot::{Group, GroupKind};
 use super::view::{Filter, View, agenda_path};
 use crate::db::TaskCounts;
 use crate::domain::{
-    Agenda, AgendaGroup, DueStanding, FieldError, List, ListId, Member, Priority, Role, SortOrder,
-    Task,
+    Agenda, AgendaGroup, DueStanding, DueTime, FieldError, List, ListId, Member, Priority, Role,
+    SortOrder, Task,
 };
 
 /// The whole page: header with the new-task form, the list, the footer.
@@ -85,6 +85,7 @@ pub struct EditFormPart<'a> {
     pub title: &'a str,
     pub priority: i16,
     pub due: String,
+    pub due_time: String,
     pub error: String,
     /// Whether the task can be moved (the user's own order).
     pub movable: bool,
@@ -246,9 +247,9 @@ impl<'a> GroupView<'a> {
 
 /// "Today · Mon 14 Dec", "Tomorrow · Tue 15 Dec", "Wed 16 Dec".
 pub fn day_heading(day: NaiveDate, clock: &Clock) -> String {
-    let date = clock.dates.format(day, clock.today.year());
+    let date = clock.dates.format(day, clock.today().year());
     let weekday = day.format_localized("%a", clock.dates.locale).to_string();
-    match DueStanding::of(day, false, clock.today) {
+    match DueStanding::of(day, None, false, clock.now) {
         DueStanding::Today => format!("Today · {weekday} {date}"),
         DueStanding::Tomorrow => format!("Tomorrow · {weekday} {date}"),
         _ => format!("{weekday} {date}"),
@@ -477,6 +478,7 @@ pub struct FormState {
     /// `None`: no valid priority was sent.
     pub priority: Option<Priority>,
     pub due: String,
+    pub due_time: String,
     pub errors: Vec<FieldError>,
 }
 
@@ -525,7 +527,9 @@ impl<'a> Item<'a> {
     pub fn new(task: &'a Task, clock: &Clock, view: &View, access: Access) -> Self {
         Self {
             task,
-            due: task.due.map(|d| DueLabel::new(d, clock, task.completed)),
+            due: task
+                .due
+                .map(|d| DueLabel::new(d, task.due_time, clock, task.completed)),
             edit: None,
             movable: access.editable
                 && view.agenda.is_none()
@@ -549,6 +553,7 @@ impl<'a> Item<'a> {
             title: self.edit_title(),
             priority: self.edit_priority(),
             due: self.edit_due(),
+            due_time: self.edit_due_time(),
             error: self.edit_error(),
             movable: self.movable,
             autofocus: self.editing(),
@@ -599,6 +604,17 @@ impl<'a> Item<'a> {
         }
     }
 
+    pub fn edit_due_time(&self) -> String {
+        match &self.edit {
+            Some(f) => f.due_time.clone(),
+            None => self
+                .task
+                .due_time
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
     pub fn edit_error(&self) -> String {
         self.edit
             .as_ref()
@@ -635,9 +651,11 @@ impl<'a> Item<'a> {
     }
 }
 
-/// How a due date reads next to a task.
+/// How a due date (and time) reads next to a task.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DueLabel {
+    /// For `<time datetime>`: the day, or the day and the time as a local
+    /// date-time (no zone, as the time is the reader's wall clock).
     pub iso: String,
     pub text: String,
     /// Past due and not done: highlighted.
@@ -648,17 +666,30 @@ pub struct DueLabel {
 
 impl DueLabel {
     /// Words and colour for what `DueStanding` decides.
-    pub fn new(due: NaiveDate, clock: &Clock, completed: bool) -> Self {
-        let standing = DueStanding::of(due, completed, clock.today);
-        let date = clock.dates.format(due, clock.today.year());
+    pub fn new(due: NaiveDate, time: Option<DueTime>, clock: &Clock, completed: bool) -> Self {
+        let standing = DueStanding::of(due, time, completed, clock.now);
+        let today = clock.today();
+        let date = clock.dates.format(due, today.year());
+        // The day in words; a task done says its day plainly.
+        let day = match (due - today).num_days() {
+            _ if completed => date,
+            0 => "today".to_owned(),
+            1 => "tomorrow".to_owned(),
+            _ => date,
+        };
+        let when = match time {
+            Some(time) => format!("{day} at {time}"),
+            None => day,
+        };
         let text = match standing {
-            DueStanding::Overdue => format!("Overdue, {date}"),
-            DueStanding::Today => "Due today".to_owned(),
-            DueStanding::Tomorrow => "Due tomorrow".to_owned(),
-            DueStanding::Later => format!("Due {date}"),
+            DueStanding::Overdue => format!("Overdue, {when}"),
+            _ => format!("Due {when}"),
         };
         Self {
-            iso: due.to_string(),
+            iso: match time {
+                Some(time) => format!("{due}T{time}"),
+                None => due.to_string(),
+            },
             text,
             overdue: standing == DueStanding::Overdue,
             soon: matches!(standing, DueStanding::Today | DueStanding::Tomorrow),
@@ -713,7 +744,7 @@ impl<'a> Page<'a> {
             new_todo,
             editing_focus,
             utc_offset: clock.offset_minutes,
-            today: clock.today,
+            today: clock.today(),
         }
     }
 
@@ -727,6 +758,7 @@ impl<'a> Page<'a> {
             title: "",
             priority: Priority::default().value(),
             due: String::new(),
+            due_time: String::new(),
             error: String::new(),
             movable: self.view.agenda.is_none() && self.view.sort == SortOrder::Order,
             autofocus: false,
@@ -859,14 +891,18 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn clock_at(now: &str, dates: DateStyle) -> Clock {
+        Clock {
+            now: now.parse().unwrap(),
+            offset_minutes: 0,
+            dates,
+        }
+    }
+
     #[test]
     fn due_labels_say_how_close() {
-        let clock = Clock {
-            today: day("2030-03-10"),
-            offset_minutes: 0,
-            dates: DateStyle::default(),
-        };
-        let label = |due: &str, done: bool| DueLabel::new(day(due), &clock, done);
+        let clock = clock_at("2030-03-10T08:00:00", DateStyle::default());
+        let label = |due: &str, done: bool| DueLabel::new(day(due), None, &clock, done);
         assert_eq!(label("2030-03-09", false).text, "Overdue, 9 Mar");
         assert!(label("2030-03-09", false).overdue);
         assert!(!label("2030-03-09", true).overdue);
@@ -880,18 +916,38 @@ mod tests {
     }
 
     #[test]
+    fn due_labels_with_a_time_are_overdue_once_it_passed() {
+        let at = |time: &str| DueTime::parse(time).unwrap();
+        let clock = clock_at("2030-03-10T10:00:00", DateStyle::default());
+        let label = |due: &str, time: &str| DueLabel::new(day(due), at(time), &clock, false);
+        let missed = label("2030-03-10", "09:00");
+        assert_eq!(missed.text, "Overdue, today at 09:00");
+        assert!(missed.overdue && !missed.soon);
+        assert_eq!(missed.iso, "2030-03-10T09:00");
+        let later = label("2030-03-10", "18:30");
+        assert_eq!(later.text, "Due today at 18:30");
+        assert!(!later.overdue && later.soon);
+        assert_eq!(label("2030-03-11", "07:00").text, "Due tomorrow at 07:00");
+        assert_eq!(label("2030-04-01", "07:00").text, "Due 1 Apr at 07:00");
+        assert_eq!(label("2030-03-09", "23:00").text, "Overdue, 9 Mar at 23:00");
+        // Done is never overdue.
+        let done = DueLabel::new(day("2030-03-10"), at("09:00"), &clock, true);
+        assert_eq!(done.text, "Due 10 Mar at 09:00");
+        assert!(!done.overdue);
+        // The reader's clock decides: the same task is not yet overdue at 08:59.
+        let early = clock_at("2030-03-10T08:59:00", DateStyle::default());
+        assert!(!DueLabel::new(day("2030-03-10"), at("09:00"), &early, false).overdue);
+    }
+
+    #[test]
     fn due_labels_follow_the_readers_date_order() {
-        let clock = Clock {
-            today: day("2030-03-10"),
-            offset_minutes: 0,
-            dates: DateStyle::for_language("en-US"),
-        };
+        let clock = clock_at("2030-03-10T08:00:00", DateStyle::for_language("en-US"));
         assert_eq!(
-            DueLabel::new(day("2030-04-01"), &clock, false).text,
+            DueLabel::new(day("2030-04-01"), None, &clock, false).text,
             "Due Apr 1"
         );
         assert_eq!(
-            DueLabel::new(day("2031-01-02"), &clock, false).text,
+            DueLabel::new(day("2031-01-02"), None, &clock, false).text,
             "Due Jan 2, 2031"
         );
     }

@@ -192,7 +192,8 @@ async fn agenda_snapshot(
     agenda: Agenda,
     view: &View,
 ) -> UiResult<Snapshot> {
-    let today = reader.clock.today;
+    let now = reader.clock.now;
+    let today = now.date();
     let (tasks, lists) = tokio::try_join!(
         state
             .store
@@ -201,7 +202,7 @@ async fn agenda_snapshot(
     )?;
     let mut groups: Vec<Group> = Vec::new();
     for task in tasks {
-        let part = agenda.group(&task, today);
+        let part = agenda.group(&task, now);
         let key = group_key(part);
         match groups.iter_mut().find(|g| g.key == key) {
             Some(group) => group.tasks.push(task),

@@ -224,7 +224,7 @@ document.documentElement.classList.add('js');
   }
 
   // Leaving the edit form saves it (TodoMVC's "blur saves"); moving between
-  // its own fields (title, priority, due date) does not.
+  // its own fields (title, priority, due date and time) does not.
   function onFocusOut(event) {
     const form = event.target.closest('.edit-form');
     if (form && !(event.relatedTarget && form.contains(event.relatedTarget))) {
@@ -240,11 +240,13 @@ document.documentElement.classList.add('js');
     const fields = formFields(newForm);
     const priority = newForm.elements.priority;
     const due = newForm.elements.due;
-    const sent = { title: newInput.value, priority: priority.value, due: due.value };
+    const dueTime = newForm.elements.due_time;
+    const sent = { title: newInput.value, priority: priority.value, due: due.value, dueTime: dueTime.value };
     // Cleared at once so the next task can be typed; put back on an error.
     newInput.value = '';
     priority.value = defaultOption(priority);
     due.value = due.defaultValue;
+    dueTime.value = dueTime.defaultValue;
     clearError(newForm);
     clearProblems();
     const row = placeholder(title);
@@ -268,6 +270,7 @@ document.documentElement.classList.add('js');
           newInput.value = sent.title;
           priority.value = sent.priority;
           due.value = sent.due;
+          dueTime.value = sent.dueTime;
         }
         showError(newForm, problem.status === 422 ? problem : { message: inWords(problem, 'your new task') });
       },
@@ -424,8 +427,11 @@ document.documentElement.classList.add('js');
     form.querySelector('.form-error').id = `edit-error-${id}`;
     const option = form.querySelector(`option[data-name="${li.dataset.priority}"]`);
     for (const o of form.elements.priority.options) o.defaultSelected = o === option;
+    // The row's <time datetime> is the day, or the day and time (`…T09:30`).
     const due = li.querySelector('time.due');
-    form.elements.due.defaultValue = due ? due.getAttribute('datetime') : '';
+    const [day, time] = due ? due.getAttribute('datetime').split('T') : ['', ''];
+    form.elements.due.defaultValue = day;
+    form.elements.due_time.defaultValue = time || '';
     form.querySelector('.destroy').setAttribute('aria-label', `Delete: ${title}`);
     const movable = li.closest('ul.movable') && !li.classList.contains('completed');
     if (!movable) form.querySelector('.move-buttons')?.remove();
@@ -459,7 +465,8 @@ document.documentElement.classList.add('js');
     const unchanged =
       title === input.defaultValue.trim() &&
       fields.priority.value === defaultOption(fields.priority) &&
-      fields.due.value === fields.due.defaultValue;
+      fields.due.value === fields.due.defaultValue &&
+      (!fields.due_time || fields.due_time.value === fields.due_time.defaultValue);
     input.value = title;
     if (byKey) focusRow(li, 'edit-link');
     if (unchanged) {
