@@ -239,6 +239,12 @@ pub struct AccountLimits {
     /// refused (409) and writes nothing.
     #[arg(long, env = "MAX_TASKS_PER_ACCOUNT", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tasks_per_account: u64,
+
+    /// How long deleted tasks and lists are kept: until then Undo (and
+    /// the API's `restore` routes) brings them back as they were, and sync
+    /// clients learn of the deletion; then they are purged for good.
+    #[arg(long, env = "DELETED_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub deleted_retention: Duration,
 }
 
 /// Who may use the app, and how the app tells who is calling.

@@ -27,12 +27,38 @@ async fn app_state(server: &ServerConfig, store: Store) -> anyhow::Result<AppSta
         .await
         .context("failed to read the server's keys")?;
     Ok(AppState {
-        store: store.with_task_limit(Some(server.limits.max_tasks_per_account)),
+        store: store
+            .with_task_limit(Some(server.limits.max_tasks_per_account))
+            .with_retention(server.limits.deleted_retention),
         lifecycle: Lifecycle::default(),
         list_cache: crate::http::ListCache::new(server.list_cache),
         accounts,
         moves: crate::http::turns::Turns::default(),
     })
+}
+
+/// How often each instance purges what was deleted longer ago than
+/// `DELETED_RETENTION`. Restores refuse such rows already; this only
+/// frees the space, so it need not be prompt.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Purges old deletions at start and every `PURGE_EVERY`, until aborted.
+/// A failure is logged and the next round tries again.
+async fn purge_now_and_then(store: Store) {
+    let mut rounds = tokio::time::interval(PURGE_EVERY);
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        rounds.tick().await;
+        match store.purge_deleted().await {
+            Ok(purged) if purged == db::Purged::default() => {}
+            Ok(purged) => tracing::info!(
+                tasks = purged.tasks,
+                lists = purged.lists,
+                "purged what was deleted longer ago than DELETED_RETENTION"
+            ),
+            Err(err) => tracing::warn!(error = %err, "failed to purge deleted tasks and lists"),
+        }
+    }
 }
 
 pub struct Application {
@@ -113,13 +139,18 @@ impl Application {
             shutdown,
             limits,
         } = self;
-        state
+        // Dropped (aborting the purge) when serving ends, or when this
+        // future is dropped.
+        let mut purger = tokio::task::JoinSet::new();
+        purger.spawn(purge_now_and_then(state.store.clone()));
+        let served = state
             .lifecycle
             .serve(shutdown, |stop_accepting| {
                 crate::http::serve::serve(listener, router, limits, stop_accepting)
             })
-            .await
-            .context("server failed")?;
+            .await;
+        drop(purger);
+        served.context("server failed")?;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -29,9 +29,19 @@ pub enum StoreError {
     /// The actor can see the list but its role does not allow the change.
     #[error("a {role} of list {list} may not do this")]
     NotAllowed { list: i64, role: Role, needed: Need },
+    /// A restore of a list that is not deleted.
+    #[error("list {0} is not deleted")]
+    ListNotDeleted(i64),
+    /// A task restored into a list that was deleted since: the list comes
+    /// back first.
+    #[error("list {0} was deleted")]
+    ListDeleted(i64),
     /// The default list is never deleted.
     #[error("the default list cannot be deleted")]
     DefaultList,
+    /// A restore of a task that is not deleted (or was restored already).
+    #[error("task {0} is not deleted")]
+    NotDeleted(i64),
     /// A time of day given to task `0`, which has no due date.
     #[error("task {0} has no due date to give a time to")]
     TimeWithoutDate(i64),

@@ -433,9 +433,10 @@ impl Store {
     }
 }
 
-/// Counts the tasks in `$1` (the default list) and in the lists `$2` owns.
+/// Counts the tasks in `$1` (the default list) and in the lists `$2` owns;
+/// a deleted list (kept for undo) is not in the way.
 const COUNT_EXISTING: &str = "SELECT COUNT(*) FROM tasks WHERE list_id = $1 \
-     OR list_id IN (SELECT id FROM lists WHERE owner = $2)";
+     OR list_id IN (SELECT id FROM lists WHERE owner = $2 AND deleted_at IS NULL)";
 
 /// The INSERT of `rows` imported tasks; with `keep_ids`, each with its id.
 fn import_sql(rows: usize, keep_ids: bool) -> String {

@@ -4,7 +4,9 @@
 //! query names the acting account (`Owner`) and reads or changes a list
 //! only where that account owns it or is a member with the role the
 //! change needs ([`Role`]). A list the actor cannot see is `ListNotFound`,
-//! whether or not it exists.
+//! whether or not it exists. A deleted list (`deleted_at` set, kept with
+//! its tasks and members until its owner restores it or the retention
+//! ends) is one nobody can see.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -28,11 +30,11 @@ fn select_lists(filter: &str) -> String {
                 (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id) AS total, \
                 (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id AND NOT t.completed) AS active \
          FROM (SELECT l.*, 'owner' AS role, 0 AS shared, l.created_at AS since \
-                 FROM lists l WHERE l.owner = $1 {filter} \
+                 FROM lists l WHERE l.owner = $1 AND l.deleted_at IS NULL {filter} \
                UNION ALL \
                SELECT l.*, m.role, 1, m.added_at \
                  FROM list_members m JOIN lists l ON l.id = m.list_id \
-                WHERE m.user_id = $1 AND l.owner <> $1 {filter}) l \
+                WHERE m.user_id = $1 AND l.owner <> $1 AND l.deleted_at IS NULL {filter}) l \
          LEFT JOIN users o ON o.id = l.owner \
          ORDER BY l.shared, CASE WHEN l.shared = 0 THEN l.position ELSE 0 END, l.since, l.id"
     )
@@ -151,23 +153,40 @@ impl Store {
         row.map(List::from).ok_or(StoreError::ListNotFound(id.0))
     }
 
-    /// `actor`'s role on a list; `ListNotFound` if it has none. One
-    /// indexed lookup, for routes that check before they act.
+    /// `actor`'s role on a list; `ListNotFound` if it has none, or the
+    /// list is deleted. One indexed lookup, for routes that check before
+    /// they act.
     pub async fn role(&self, actor: Owner, id: ListId) -> StoreResult<Role> {
-        let role: Option<Option<String>> =
+        match self.role_even_if_deleted(actor, id).await? {
+            Some((role, None)) => Ok(role),
+            _ => Err(StoreError::ListNotFound(id.0)),
+        }
+    }
+
+    /// `actor`'s role on a list, and when it was deleted if it was: for
+    /// telling someone why a restore cannot be done.
+    pub(super) async fn role_even_if_deleted(
+        &self,
+        actor: Owner,
+        id: ListId,
+    ) -> StoreResult<Option<(Role, Option<DateTime<Utc>>)>> {
+        let found: Option<(Option<String>, Option<DateTime<Utc>>)> =
             run!(self, "failed to check access to a list", |pool| {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT {ROLE_OF_ACTOR} FROM lists l WHERE l.id = $2"
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {ROLE_OF_ACTOR}, l.deleted_at FROM lists l WHERE l.id = $2"
                 )))
                 .bind(actor.value())
                 .bind(id.0)
                 .fetch_optional(pool)
             })?;
-        match role.flatten().as_deref() {
-            Some("owner") => Ok(Role::Owner),
-            Some(member) => Ok(Role::member(member).unwrap_or(Role::Viewer)),
-            None => Err(StoreError::ListNotFound(id.0)),
-        }
+        let Some((Some(role), deleted_at)) = found else {
+            return Ok(None);
+        };
+        let role = match role.as_str() {
+            "owner" => Role::Owner,
+            member => Role::member(member).unwrap_or(Role::Viewer),
+        };
+        Ok(Some((role, deleted_at)))
     }
 
     /// `actor`'s role on a list, refused unless it allows `needed`.
@@ -225,38 +244,69 @@ impl Store {
         self.list(actor, id).await
     }
 
-    /// Deletes one of `actor`'s own lists with its tasks; returns how many
-    /// tasks went. The default list stays.
-    pub async fn delete_list(&self, actor: Owner, id: ListId) -> StoreResult<u64> {
+    /// Deletes one of `actor`'s own lists with its tasks: the list, its
+    /// tasks and its members are kept, invisible to all, until the owner
+    /// restores it ([`Store::restore_list`]) or the retention ends. The
+    /// default list stays.
+    pub async fn delete_list(&self, actor: Owner, id: ListId) -> StoreResult<()> {
         let list = self.list(actor, id).await?;
         Need::Manage.check(id, list.role)?;
         if list.is_default {
             return Err(StoreError::DefaultList);
         }
         let _write = self.write_guard().await;
-        let ctx = StoreError::db;
-        run!(self, |pool| async {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(ctx("failed to start deleting a list"))?;
-            let tasks = sqlx::query("DELETE FROM tasks WHERE list_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(ctx("failed to delete a list's tasks"))?
-                .rows_affected();
-            sqlx::query("DELETE FROM lists WHERE id = $1 AND owner = $2 AND NOT is_default")
+        let deleted = run!(self, "failed to delete a list", |pool| async {
+            sqlx::query(
+                "UPDATE lists SET deleted_at = $3 \
+                 WHERE id = $1 AND owner = $2 AND NOT is_default AND deleted_at IS NULL",
+            )
+            .bind(id.0)
+            .bind(actor.value())
+            .bind(now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if deleted == 0 {
+            // Deleted in the meantime by another request of the owner's.
+            return Err(StoreError::ListNotFound(id.0));
+        }
+        Ok(())
+    }
+
+    /// Brings back one of `actor`'s deleted lists as it was, with its
+    /// tasks and members, if it was deleted within the retention period.
+    /// Anyone else is told there is no such list (members cannot see a
+    /// deleted list; on a list that is not deleted, a member's attempt is
+    /// a 403 as for any change only the owner may make).
+    pub async fn restore_list(&self, actor: Owner, id: ListId) -> StoreResult<List> {
+        let since = self.kept_since();
+        let restored = {
+            let _write = self.write_guard().await;
+            run!(self, "failed to restore a list", |pool| async {
+                sqlx::query(
+                    "UPDATE lists SET deleted_at = NULL, updated_at = $4 \
+                     WHERE id = $1 AND owner = $2 AND deleted_at IS NOT NULL AND deleted_at >= $3",
+                )
                 .bind(id.0)
                 .bind(actor.value())
-                .execute(&mut *tx)
+                .bind(since)
+                .bind(now())
+                .execute(pool)
                 .await
-                .map_err(ctx("failed to delete a list"))?;
-            tx.commit()
-                .await
-                .map_err(ctx("failed to commit deleting a list"))?;
-            Ok(tasks)
-        })
+                .map(|r| r.rows_affected())
+            })?
+        };
+        if restored == 0 {
+            return Err(match self.role_even_if_deleted(actor, id).await? {
+                Some((role, None)) => match Need::Manage.check(id, role) {
+                    Ok(_) => StoreError::ListNotDeleted(id.0),
+                    Err(refused) => refused,
+                },
+                _ => StoreError::ListNotFound(id.0),
+            });
+        }
+        self.list(actor, id).await
     }
 
     /// Who the list is shared with; any member may ask.

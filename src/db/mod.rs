@@ -7,7 +7,8 @@
 //! # Where things live
 //!
 //! - `tasks`, `lists`, `accounts`: the queries, each written once for both backends
-//!   inside `run!`, with no branch on the backend.
+//!   inside `run!`, with no branch on the backend. `deleted`: deleted tasks,
+//!   kept whole for undo (and CalDAV's tombstones) until purged.
 //! - `pool`: the `Pool` enum and the only `match` on the backend. `run!`
 //!   binds the concrete pool (the body is compiled once per backend: no
 //!   trait object, no boxed future per query), gives a failure its context
@@ -39,6 +40,8 @@ pub mod accounts;
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
 pub mod credentials;
+/// Deleted tasks and lists kept for undo and, later, sync.
+mod deleted;
 /// `StoreError`, classified where it is made.
 mod error;
 /// Creates committed in batches by one writer task.
@@ -64,6 +67,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 pub use connect::{Backend, DatabaseTarget, open_store};
+pub use deleted::Purged;
 pub use error::{StoreError, StoreResult, is_connection_error};
 pub use lists::Need;
 pub use tasks::TaskCounts;
@@ -86,6 +90,9 @@ pub struct Store {
     task_limit: Option<u64>,
     /// Each owner's default list, looked up once.
     default_lists: Arc<lists::DefaultLists>,
+    /// How long deleted tasks and lists are kept for undo
+    /// (`DELETED_RETENTION`).
+    retention: chrono::Duration,
 }
 
 /// Identifies the state of the data a read saw; equal versions mean no
@@ -117,7 +124,18 @@ impl Store {
             create_queue: Some(Arc::default()),
             task_limit: None,
             default_lists: Arc::default(),
+            retention: chrono::Duration::days(Self::DEFAULT_RETENTION_DAYS),
         }
+    }
+
+    /// What `DELETED_RETENTION` defaults to.
+    pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+    /// Keeps deleted tasks and lists restorable for `retention`, then
+    /// purges them.
+    pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
+        self.retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        self
     }
 
     /// Creates and imports refuse to take a list past `limit` tasks.

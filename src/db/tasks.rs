@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, Utc};
 use sqlx::FromRow;
 
+use super::deleted::{STORED_COLUMNS, StoredTask, keep_deleted};
 use super::lists::Need;
 use super::pool::run;
 use super::{Store, StoreError, StoreResult};
@@ -88,6 +89,8 @@ macro_rules! task_columns {
     };
 }
 
+pub(super) use task_columns;
+
 /// `MAX_SAFE_INTEGER` as a literal, for SQL built with `concat!`.
 macro_rules! stringify_max {
     () => {
@@ -96,32 +99,39 @@ macro_rules! stringify_max {
 }
 
 /// The lists the actor bound as `$p` may read: its own and those shared
-/// with it.
+/// with it. A deleted list (`deleted_at` set, kept for undo) is no one's
+/// to read.
 macro_rules! readable_lists {
     ($p:literal) => {
         concat!(
             "(SELECT id FROM lists WHERE owner = ",
             $p,
-            " UNION ALL SELECT list_id FROM list_members WHERE user_id = ",
+            " AND deleted_at IS NULL \
+             UNION ALL SELECT m.list_id FROM list_members m JOIN lists l ON l.id = m.list_id \
+             WHERE m.user_id = ",
             $p,
-            ")"
+            " AND l.deleted_at IS NULL)"
         )
     };
 }
 
 /// The lists the actor bound as `$p` may change tasks in: its own and
-/// those it edits.
+/// those it edits, and never a deleted one.
 macro_rules! writable_lists {
     ($p:literal) => {
         concat!(
             "(SELECT id FROM lists WHERE owner = ",
             $p,
-            " UNION ALL SELECT list_id FROM list_members WHERE user_id = ",
+            " AND deleted_at IS NULL \
+             UNION ALL SELECT m.list_id FROM list_members m JOIN lists l ON l.id = m.list_id \
+             WHERE m.user_id = ",
             $p,
-            " AND role = 'editor')"
+            " AND m.role = 'editor' AND l.deleted_at IS NULL)"
         )
     };
 }
+
+pub(super) use writable_lists;
 
 /// The tasks of a list that pass its filters. Filters are written so that
 /// a NULL parameter switches them off, which keeps the SQL static.
@@ -419,7 +429,7 @@ impl Store {
     /// Adds a task at the end of `list` (unless it names its `order`),
     /// created by `by`. The caller has checked `by` may change the list.
     pub async fn create_task(&self, list: ListId, by: Owner, new: NewTask) -> StoreResult<Task> {
-        self.check_room(list).await?;
+        self.check_room(list, 1).await?;
         let Some(queue) = self.create_queue() else {
             return self.insert_task(list, by, &new).await.map(Task::from);
         };
@@ -430,12 +440,13 @@ impl Store {
         Ok(self.settle(row).await?.into())
     }
 
-    /// Refuses a create into a list that holds `task_limit` tasks already.
-    /// Counting stops at the limit, so a list far below it costs a short
-    /// index scan. Creates that race past the check together can take the
-    /// list a few over (at most one per concurrent request): a limit
-    /// against runaway growth, not a quota to the task.
-    async fn check_room(&self, list: ListId) -> StoreResult<()> {
+    /// Refuses to add `adding` tasks (a create, a move, a restore) to a
+    /// list that would then hold more than `task_limit`. Counting stops at
+    /// the limit, so a list far below it costs a short index scan. Creates
+    /// that race past the check together can take the list a few over (at
+    /// most one per concurrent request): a limit against runaway growth,
+    /// not a quota to the task.
+    pub(super) async fn check_room(&self, list: ListId, adding: u64) -> StoreResult<()> {
         let Some(limit) = self.task_limit else {
             return Ok(());
         };
@@ -447,7 +458,7 @@ impl Store {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_one(pool)
         })?;
-        if held as u64 >= limit {
+        if held as u64 + adding > limit {
             return Err(StoreError::TaskLimit {
                 limit,
                 importing: None,
@@ -481,7 +492,7 @@ impl Store {
         expected_version: Option<i64>,
     ) -> StoreResult<Task> {
         if let Some(target) = changes.list {
-            self.check_room(target).await?;
+            self.check_room(target, 1).await?;
         }
         let _write = self.write_guard().await;
         if changes.is_empty() {
@@ -540,27 +551,29 @@ impl Store {
         }
     }
 
-    /// Deletes a task in a list `actor` may change.
+    /// Deletes a task in a list `actor` may change, keeping it for undo
+    /// (see `deleted`).
     pub async fn delete_task(
         &self,
         actor: Owner,
         id: i64,
         expected_version: Option<i64>,
     ) -> StoreResult<()> {
-        let _write = self.write_guard().await;
-        let deleted = run!(self, "failed to delete task", |pool| async {
-            sqlx::query(concat!(
-                "DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2) AND list_id IN ",
-                writable_lists!("$3")
-            ))
-            .bind(id)
-            .bind(expected_version)
-            .bind(actor.value())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if deleted == 0 {
+        let sql = format!(
+            "DELETE FROM tasks WHERE id = $1 AND ($2 IS NULL OR version = $2) AND list_id IN {} \
+             RETURNING {STORED_COLUMNS}",
+            writable_lists!("$3")
+        );
+        let deleted = {
+            let _write = self.write_guard().await;
+            self.delete_keeping(
+                actor,
+                &sql,
+                &[Some(id), expected_version, Some(actor.value())],
+            )
+            .await?
+        };
+        if deleted.is_empty() {
             return Err(self.why_unchanged(actor, id, &TaskChanges::default()).await);
         }
         Ok(())
@@ -622,25 +635,55 @@ impl Store {
         })
     }
 
-    pub async fn clear_completed(&self, list: ListId) -> StoreResult<u64> {
+    /// Deletes the completed tasks of `list`, by `by`, keeping them for
+    /// undo; returns their ids.
+    pub async fn clear_completed(&self, list: ListId, by: Owner) -> StoreResult<Vec<i64>> {
         let _write = self.write_guard().await;
-        run!(self, "failed to delete completed tasks", |pool| async {
-            sqlx::query("DELETE FROM tasks WHERE list_id = $1 AND completed")
-                .bind(list.0)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })
+        let sql = format!(
+            "DELETE FROM tasks WHERE list_id = $1 AND completed RETURNING {STORED_COLUMNS}"
+        );
+        self.delete_keeping(by, &sql, &[Some(list.0)]).await
     }
 
-    pub async fn delete_all_tasks(&self, list: ListId) -> StoreResult<u64> {
+    /// Deletes every task of `list`, by `by`, keeping them for undo;
+    /// returns their ids.
+    pub async fn delete_all_tasks(&self, list: ListId, by: Owner) -> StoreResult<Vec<i64>> {
         let _write = self.write_guard().await;
-        run!(self, "failed to delete all tasks", |pool| async {
-            sqlx::query("DELETE FROM tasks WHERE list_id = $1")
-                .bind(list.0)
-                .execute(pool)
+        let sql = format!("DELETE FROM tasks WHERE list_id = $1 RETURNING {STORED_COLUMNS}");
+        self.delete_keeping(by, &sql, &[Some(list.0)]).await
+    }
+
+    /// Runs `sql`, a `DELETE FROM tasks … RETURNING STORED_COLUMNS` with
+    /// `binds`, and keeps the rows it deleted as deleted now by `by`, in
+    /// one transaction: exactly what went is kept (see `deleted`). Returns
+    /// their ids. The caller holds the write turn.
+    async fn delete_keeping(
+        &self,
+        by: Owner,
+        sql: &str,
+        binds: &[Option<i64>],
+    ) -> StoreResult<Vec<i64>> {
+        let ctx = StoreError::db;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
                 .await
-                .map(|r| r.rows_affected())
+                .map_err(ctx("failed to start deleting tasks"))?;
+            let mut query = sqlx::query_as::<_, StoredTask>(sqlx::AssertSqlSafe(sql));
+            for value in binds {
+                query = query.bind(*value);
+            }
+            let rows = query
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(ctx("failed to delete tasks"))?;
+            keep_deleted!(tx, &rows, now(), by)
+                .await
+                .map_err(ctx("failed to keep deleted tasks"))?;
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit deleting tasks"))?;
+            Ok(rows.iter().map(|row| row.id).collect())
         })
     }
 

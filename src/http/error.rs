@@ -245,9 +245,18 @@ impl From<StoreError> for ApiError {
                     role.with_article()
                 ),
             }),
+            StoreError::ListNotDeleted(id) => Self::Conflict(format!(
+                "list {id} is not deleted (it may have been restored already); there is nothing to restore"
+            )),
+            StoreError::ListDeleted(id) => Self::Conflict(format!(
+                "list {id}, where this task was, has been deleted; its owner can restore the list first"
+            )),
             StoreError::DefaultList => Self::Conflict(
                 "the default list cannot be deleted; delete its tasks instead".to_owned(),
             ),
+            StoreError::NotDeleted(id) => Self::Conflict(format!(
+                "task {id} is not deleted (it may have been restored already); there is nothing to restore"
+            )),
             StoreError::TimeWithoutDate(_) => {
                 Self::Validation(crate::domain::DueTime::needs_a_date())
             }

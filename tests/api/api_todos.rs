@@ -505,7 +505,7 @@ async fn lists_see_writes_from_other_instances_and_tools(app: TestApp) {
         .create_task(
             shared,
             todo_app::domain::Owner::SHARED,
-            NewTask::try_from(json!({"title": "theirs"}).as_object().unwrap()).unwrap(),
+            NewTask::new(todo_app::domain::Title::parse("theirs").unwrap()),
         )
         .await
         .unwrap();

@@ -877,6 +877,7 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     const LIST_TODOS: &str = "/api/lists/{list_id}/todos";
     const MEMBERS: &str = "/api/lists/{list_id}/members";
     const MEMBER: &str = "/api/lists/{list_id}/members/{username}";
+    const LIST_RESTORE: &str = "/api/lists/{list_id}/restore";
     for example in examples("NewList") {
         api.expect(201, LISTS, c.post(url(LISTS)).json(&example))
             .await;
@@ -1152,6 +1153,17 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     .await;
     api.expect(403, TASK, viewer.delete(&milk)).await;
     api.expect(200, TASK, viewer.get(&milk)).await;
+    // Restoring: the owner deletes Milk; the viewer may not bring it back,
+    // the owner may, once.
+    const RESTORE: &str = "/api/todos/{id}/restore";
+    let milk_restore = format!("{milk}/restore");
+    api.expect(204, TASK, c.delete(&milk)).await;
+    api.expect(403, RESTORE, viewer.post(&milk_restore)).await;
+    api.expect(404, RESTORE, c.post(url("/api/todos/999999/restore")))
+        .await;
+    let back = api.expect(200, RESTORE, c.post(&milk_restore)).await;
+    assert_eq!(back.body["id"], in_list.body["id"]);
+    api.expect(409, RESTORE, c.post(&milk_restore)).await;
     // Moving a task into a list the caller may not add to.
     api.expect(422, TASK, c.patch(&milk).json(&json!({"list_id": 999999})))
         .await;
@@ -1192,6 +1204,27 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         .await;
     api.expect(204, LIST, c.delete(url(&list_path))).await;
     api.expect(404, LIST, c.delete(url(&list_path))).await;
+    // Undoing the deletion: the owner, once; a member of the list as it
+    // is gets 403, a list no one has 404.
+    let restore_path = format!("{list_path}/restore");
+    let back = api
+        .expect(200, LIST_RESTORE, c.post(url(&restore_path)))
+        .await;
+    assert_eq!(back.body["id"], list_id);
+    api.expect(409, LIST_RESTORE, c.post(url(&restore_path)))
+        .await;
+    api.expect(404, LIST_RESTORE, c.post(url("/api/lists/999999/restore")))
+        .await;
+    api.expect(
+        201,
+        MEMBERS,
+        c.post(url(&members_path))
+            .json(&json!({"username": viewer_name, "role": "viewer"})),
+    )
+    .await;
+    api.expect(403, LIST_RESTORE, viewer.post(url(&restore_path)))
+        .await;
+    api.expect(204, LIST, c.delete(url(&list_path))).await;
 
     // Today and Upcoming, with the reader's time: every task says
     // whether it is overdue.
@@ -1358,6 +1391,10 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
         (TASK, c.get(&gone)),
         (TASK, c.patch(&gone).json(&json!({"completed": true}))),
         (TASK, c.delete(&gone)),
+        (
+            "/api/todos/{id}/restore",
+            c.post(url("/api/todos/1/restore")),
+        ),
         ("/api/export", c.get(url("/api/export"))),
         (IMPORT, c.post(url(IMPORT)).json(&export.body)),
         (LISTS, c.get(url(LISTS))),
@@ -1392,6 +1429,7 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
                 .json(&json!({"role": "viewer"})),
         ),
         (MEMBER, c.delete(url("/api/lists/1/members/sam"))),
+        (LIST_RESTORE, c.post(url("/api/lists/1/restore"))),
         ("/api/today", c.get(url("/api/today"))),
         ("/api/upcoming", c.get(url("/api/upcoming"))),
         ("/readyz", c.get(url("/readyz"))),

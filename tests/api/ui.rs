@@ -867,6 +867,8 @@ async fn deletes_offer_an_exact_undo(app: TestApp) {
     let deleted = answer(&app, &format!("/todos/{id}/delete"), &[("return", "/")]).await;
     assert_eq!(deleted["undo"]["message"], "Deleted “precious”.");
     assert_eq!(stored(&app).await.len(), 2);
+    // Undo holds the task's id: the store kept the task itself.
+    assert_eq!(deleted["undo"]["tasks"], json!([task["id"]]));
     let tasks = deleted["undo"]["tasks"].to_string();
     let restored = answer(
         &app,
@@ -875,9 +877,13 @@ async fn deletes_offer_an_exact_undo(app: TestApp) {
     )
     .await;
     assert_eq!(restored["message"], "Restored 1 task.");
+    assert_eq!(view_ids(&restored)[1], task["id"].as_i64().unwrap());
     let all = stored(&app).await;
     let titles: Vec<&str> = all.iter().map(|t| t["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["first", "precious", "last"], "back in its place");
+    // The same task, not a copy: its id and creation time.
+    assert_eq!(all[1]["id"], task["id"]);
+    assert_eq!(all[1]["created_at"], task["created_at"]);
     assert_eq!(all[1]["priority"], 4);
     assert_eq!(all[1]["due"], "2031-07-08");
     assert_eq!(all[1]["order"], task["order"]);
@@ -893,6 +899,16 @@ async fn deletes_offer_an_exact_undo(app: TestApp) {
     }
     let cleared = answer(&app, "/todos/clear-completed", &[("return", "/active")]).await;
     assert_eq!(cleared["undo"]["message"], "Cleared 2 completed tasks.");
+    let mut cleared_ids: Vec<i64> = cleared["undo"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_i64().unwrap())
+        .collect();
+    cleared_ids.sort_unstable();
+    let mut done_ids: Vec<i64> = all[..2].iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    done_ids.sort_unstable();
+    assert_eq!(cleared_ids, done_ids);
     assert_eq!(stored(&app).await.len(), 1);
     let tasks = cleared["undo"]["tasks"].to_string();
     answer(
@@ -925,11 +941,20 @@ async fn deletes_offer_an_exact_undo(app: TestApp) {
     .await;
     assert_eq!(emptied["undo"]["message"], "Deleted “last”.");
 
-    // Bad undo data is refused in words.
-    let bad = post_script(&app, "/todos/restore", &[("tasks", "[{\"title\": \"\"}]")]).await;
-    assert_eq!(bad.status(), 422);
-    let bad = post_script(&app, "/todos/restore", &[("tasks", "nonsense")]).await;
-    assert_eq!(bad.status(), 422);
+    // Bad undo data is refused in words: the old shape (whole tasks),
+    // nonsense, or no ids.
+    for tasks in ["[{\"title\": \"\"}]", "nonsense", "[0]"] {
+        let bad = post_script(&app, "/todos/restore", &[("tasks", tasks)]).await;
+        assert_eq!(bad.status(), 422, "{tasks}");
+        let body: Value = bad.json().await.unwrap();
+        assert_eq!(body["field"], "tasks");
+    }
+    // Undo twice: the second is refused, and changes nothing.
+    let id = emptied["undo"]["tasks"].to_string();
+    answer(&app, "/todos/restore", &[("tasks", &id), ("return", "/")]).await;
+    let twice = post_script(&app, "/todos/restore", &[("tasks", &id), ("return", "/")]).await;
+    assert_eq!(twice.status(), 409);
+    assert_eq!(stored(&app).await.len(), 3);
 }
 
 async fn tasks_move_up_down_and_before_others(app: TestApp) {
@@ -1557,10 +1582,7 @@ mod lists {
                 "/todos/clear-completed".to_owned(),
                 vec![("confirm", "yes")],
             ),
-            (
-                "/todos/restore".to_owned(),
-                vec![("tasks", r#"[{"title":"Back"}]"#)],
-            ),
+            ("/todos/restore".to_owned(), vec![("tasks", "[1]")]),
         ];
         for (path, mut fields) in forged {
             fields.push(("return", &here));

@@ -11,14 +11,14 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _, IgnoredAny};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::{
     Due, DueTime, FieldError, ListId, MAX_SAFE_INTEGER, NewTask, Priority, TaskChanges, Title,
     check_range,
 };
-use crate::http::extract::{Body, from_json};
+use crate::http::extract::Body;
 use crate::json::schema::{CalendarDay, OrderInput, PriorityInput, ReadOnly, TimeOfDay, TitleText};
 use crate::json::{kind, whole_number};
 
@@ -159,15 +159,6 @@ impl TryFrom<NewTaskBody> for NewTask {
     }
 }
 
-/// How the UI reads back the tasks an Undo restores: as `POST` does.
-impl TryFrom<&Map<String, Value>> for NewTask {
-    type Error = FieldError;
-
-    fn try_from(body: &Map<String, Value>) -> Result<Self, FieldError> {
-        NewTask::try_from(from_json::<NewTaskBody>(Value::Object(body.clone()))?)
-    }
-}
-
 /// Marks every task as completed or not completed. No other field may be
 /// sent.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -300,6 +291,7 @@ fn due_time<'de, D: Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::extract::from_json;
     use serde_json::json;
 
     fn changes(value: Value) -> Result<TaskChanges, FieldError> {

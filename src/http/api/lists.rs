@@ -1,5 +1,5 @@
 //! The handlers of `/api/lists` (the caller's lists and those shared with
-//! it), one list, and its members. Who may do what is the store's rule
+//! it), one list (and undoing its deletion), and its members. Who may do what is the store's rule
 //! (`db::lists`); these turn it into HTTP.
 
 use axum::Json;
@@ -359,7 +359,9 @@ pub async fn update(
     summary = "Delete a list and its tasks",
     description = "Only the owner may (members get 403; a member leaves with \
                    `DELETE /api/lists/{list_id}/members/{username}`). The default list cannot \
-                   be deleted (409).",
+                   be deleted (409). The list is gone for everyone at once, but kept with its \
+                   tasks and members for `DELETED_RETENTION`: \
+                   `POST /api/lists/{list_id}/restore` undoes the deletion.",
     params(ListIdParam),
     responses(
         (status = 204, description = "The list and its tasks are gone."),
@@ -373,6 +375,39 @@ pub async fn update(
 pub async fn delete(State(state): State<AppState>, scope: ListScope) -> ApiResult<StatusCode> {
     state.store.delete_list(scope.actor, scope.list).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/lists/{list_id}/restore",
+    operation_id = "restoreList",
+    tag = "Lists",
+    summary = "Bring a deleted list back",
+    description = "Undoes `DELETE /api/lists/{list_id}` within `DELETED_RETENTION` (30 days by \
+                   default): the list comes back as it was, with its tasks and members. Only the \
+                   owner may; while a list is deleted nobody else can see it (404). A list that \
+                   is not deleted gets 409 (a member's attempt on it 403). Nothing needs to be \
+                   sent.",
+    params(ListIdParam),
+    responses(
+        (status = 200, description = "The list, back.", body = ListView),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn restore(
+    State(state): State<AppState>,
+    ApiOwner(actor): ApiOwner,
+    base: BaseUrl,
+    Path(list_id): Path<String>,
+) -> ApiResult<Response> {
+    // Not a `ListScope`: that sees only lists that are not deleted.
+    let id = super::scope::parse_list_id(&list_id)?;
+    let list = state.store.restore_list(actor, id).await?;
+    Ok(list_response(StatusCode::OK, &list, &base))
 }
 
 /// Sharing needs accounts: without them everyone already shares one space.

@@ -4,7 +4,8 @@
 //! Where things are:
 //! - this file: the routes, and which handler answers each;
 //! - `tasks`: the handlers of `/api/todos`, `/api/lists/{list_id}/todos`
-//!   and `/api/todos/{id}`, and the `{id}` path segment;
+//!   and `/api/todos/{id}` (and its `restore`), and the `{id}` path
+//!   segment;
 //! - `lists`: `/api/lists`, one list and its members;
 //! - `agenda`: `/api/today` and `/api/upcoming`, across lists;
 //! - `scope`: which list a collection route works on (the default one, or
@@ -54,11 +55,13 @@ pub fn router(import_body_limit: usize) -> Router<AppState> {
             "/api/todos/{id}",
             get(tasks::get).patch(tasks::update).delete(tasks::delete),
         )
+        .route("/api/todos/{id}/restore", post(tasks::restore))
         .route("/api/lists", get(lists::index).post(lists::create))
         .route(
             "/api/lists/{list_id}",
             get(lists::show).patch(lists::update).delete(lists::delete),
         )
+        .route("/api/lists/{list_id}/restore", post(lists::restore))
         .route(
             "/api/lists/{list_id}/todos",
             get(tasks::list_in)

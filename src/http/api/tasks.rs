@@ -304,7 +304,8 @@ pub async fn update(
     tag = "Tasks",
     summary = "Delete a task",
     description = "Deletes the task. With `If-Match`, only if the task is still at that version. \
-                   A viewer of the task's list gets 403.",
+                   A viewer of the task's list gets 403. `POST /api/todos/{id}/restore` brings \
+                   it back, for `DELETED_RETENTION`.",
     params(TaskId, IfMatch),
     responses(
         (status = 204, description = "The task is gone."),
@@ -326,6 +327,41 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/todos/{id}/restore",
+    operation_id = "restoreTask",
+    tag = "Tasks",
+    summary = "Bring a deleted task back",
+    description = "Puts back a task deleted within `DELETED_RETENTION` (30 days by default), \
+                   whoever deleted it, with every field as it was: the same id, list, place, \
+                   creator and creation time. Its version goes up by one and `updated_at` is \
+                   now. Anyone who may change tasks in its list may (a viewer gets 403, someone \
+                   who is no member 404, as for a task that does not exist); a task that is not \
+                   deleted gets 409, and so does a full list. Nothing needs to be sent.",
+    params(TaskId),
+    responses(
+        (status = 200, response = inline(OneTask)),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+        (status = 401, response = Unauthorized),
+    )
+)]
+pub async fn restore(
+    State(state): State<AppState>,
+    ApiOwner(owner): ApiOwner,
+    base: BaseUrl,
+    TaskId(id): TaskId,
+) -> ApiResult<Response> {
+    let restored = state.store.restore_tasks(owner, &[id]).await?;
+    let task = restored
+        .first()
+        .ok_or_else(|| ApiError::NotFound(format!("task {id} not found")))?;
+    Ok(task_response(StatusCode::OK, task, &base))
+}
+
 /// `DELETE /api/todos` deletes all; `?completed=true` clears completed only.
 #[utoipa::path(
     delete,
@@ -334,7 +370,8 @@ pub async fn delete(
     tag = "Tasks",
     summary = "Delete all tasks, or the completed ones",
     description = "Deletes every task; with `completed=true`, only the completed ones (\"clear \
-                   completed\").",
+                   completed\"). Each can be brought back with `POST /api/todos/{id}/restore` \
+                   for `DELETED_RETENTION`.",
     params(DeleteParams),
     responses(
         (status = 204, description = "The tasks are gone."),
@@ -352,8 +389,13 @@ pub async fn delete_many(
     let deletion = Deletion::try_from(query::accept(params)?)?;
     scope.may_change_tasks()?;
     match deletion {
-        Deletion::All => state.store.delete_all_tasks(scope.list).await?,
-        Deletion::Completed => state.store.clear_completed(scope.list).await?,
+        Deletion::All => {
+            state
+                .store
+                .delete_all_tasks(scope.list, scope.actor)
+                .await?
+        }
+        Deletion::Completed => state.store.clear_completed(scope.list, scope.actor).await?,
     };
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 //! Each answers a browser with a redirect and the script with what changed.
 use super::*;
 
-use crate::domain::{ListId, MoveTarget, reorder};
+use crate::domain::{MoveTarget, reorder};
 
 /// The fields of every form (read through `PageForm`, which checks its CSRF
 /// token), as strings: each action parses what it needs, so a bad value gets
@@ -23,7 +23,8 @@ pub(super) struct Fields {
     /// Moves: `up` or `down`, or `before` another task (empty: to the end).
     direction: Option<String>,
     before: Option<String>,
-    /// Undo: the deleted tasks, as the JSON the deletion answered with.
+    /// Undo: the ids of the deleted tasks, as the JSON array the deletion
+    /// answered with.
     tasks: Option<String>,
     /// Tasks the reader added on this page, kept in view (the script's).
     pinned: Option<String>,
@@ -383,10 +384,7 @@ pub(super) async fn remove(
     }
     let extras = Extras {
         message: Some(format!("Deleted “{}”.", task.title)),
-        undo: Some(live::Undo::new(
-            format!("Deleted “{}”.", task.title),
-            &[task],
-        )),
+        undo: live::Undo::new(format!("Deleted “{}”.", task.title), vec![task.id]),
         pinned: form.pinned(),
         ..Extras::default()
     };
@@ -469,8 +467,7 @@ pub(super) async fn clear_completed(
             completed: Some(true),
             ..TaskFilter::default()
         };
-        // What Undo brings back. (A task completed elsewhere between this
-        // read and the delete is cleared without an Undo of its own.)
+        // What the confirmation lists; Undo brings back what was deleted.
         let (tasks, _) = state.store.list_tasks(list.id, &done).await?;
         if tasks.is_empty() {
             return if reader.script {
@@ -510,17 +507,17 @@ pub(super) async fn clear_completed(
                 },
             });
         }
-        state.store.clear_completed(list.id).await?;
+        let cleared = state.store.clear_completed(list.id, reader.owner).await?;
         if !reader.script {
             return Ok(back_to(&view));
         }
-        let message = match tasks.len() {
+        let message = match cleared.len() {
             1 => "Cleared 1 completed task.".to_owned(),
             n => format!("Cleared {n} completed tasks."),
         };
         let extras = Extras {
             message: Some(message.clone()),
-            undo: Some(live::Undo::new(message, &tasks)),
+            undo: live::Undo::new(message, cleared),
             pinned: form.pinned(),
             ..Extras::default()
         };
@@ -529,8 +526,8 @@ pub(super) async fn clear_completed(
     reader.finish(result.await)
 }
 
-/// Undo: creates the deleted tasks again with their title, priority, due
-/// date, place in the list and state.
+/// Undo: puts the deleted tasks back as they were (the same tasks: ids,
+/// place, history), all of them or none (`Store::restore_tasks`).
 pub(super) async fn restore(
     State(state): State<AppState>,
     reader: Reader,
@@ -540,40 +537,12 @@ pub(super) async fn restore(
         let view = form.view();
         let list = reader.open(&state, &view).await?;
         may_change_tasks(&list)?;
-        let tasks = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
-        // Each goes back to the list it was in (a planning view shows many),
-        // if the reader may still add to it.
-        let mut targets: Vec<ListId> = tasks.iter().map(|(l, _)| l.unwrap_or(list.id)).collect();
-        targets.sort_unstable();
-        targets.dedup();
-        for target in targets {
-            if target != list.id {
-                state
-                    .store
-                    .require(reader.owner, target, Need::ChangeTasks)
-                    .await?;
-            }
-        }
-        // The creates run in tasks of their own: this request is writing.
-        crate::db::note_write();
-        let mut created = tokio::task::JoinSet::new();
-        for (target, new) in tasks {
-            let store = state.store.clone();
-            let (list, owner) = (target.unwrap_or(list.id), reader.owner);
-            // Concurrent creates share commits (see `group_commit`).
-            created.spawn(async move { store.create_task(list, owner, new).await });
-        }
-        let mut ids = Vec::new();
-        while let Some(joined) = created.join_next().await {
-            let task = joined.map_err(|e| {
-                ApiError::Internal(anyhow::Error::new(e).context("restore failed"))
-            })??;
-            ids.push(task.id);
-        }
+        let ids = live::parse_undo(form.tasks.as_deref().unwrap_or_default())?;
+        let restored = state.store.restore_tasks(reader.owner, &ids).await?;
         if !reader.script {
             return Ok(back_to(&view));
         }
-        let message = match ids.len() {
+        let message = match restored.len() {
             1 => "Restored 1 task.".to_owned(),
             n => format!("Restored {n} tasks."),
         };
@@ -582,6 +551,7 @@ pub(super) async fn restore(
             pinned: form.pinned(),
             ..Extras::default()
         };
+        let ids = restored.iter().map(|task| task.id).collect();
         live::answer(&state, &reader, &list, &view, Changed::Ids(ids), extras).await
     };
     reader.finish(result.await)

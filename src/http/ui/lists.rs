@@ -1,6 +1,6 @@
 //! The forms that change lists: create, rename, delete (after a
-//! confirmation page), share with a member, change a member's role, remove
-//! a member, leave. Each is a plain form answered with a redirect; the
+//! confirmation page) and undo that, share with a member, change a
+//! member's role, remove a member, leave. Each is a plain form answered with a redirect; the
 //! script leaves them to the browser. Who may do what is the store's rule
 //! (`db::lists`): a refusal comes back as a page that says why.
 use super::*;
@@ -135,6 +135,22 @@ pub(super) async fn delete_list(
         // The store refuses a member, and the default list.
         state.store.delete_list(reader.owner, id).await?;
         see_other("/")
+    };
+    reader.finish(result.await)
+}
+
+/// Undoes the deletion of one of the reader's lists (with its tasks and
+/// members), and shows it.
+pub(super) async fn restore_list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: Reader,
+    PageForm(_): PageForm<ListFields>,
+) -> Response {
+    let result = async {
+        let id = list_id(&id)?;
+        let list = state.store.restore_list(reader.owner, id).await?;
+        see_other(&View::of_list(Some(list.id)).url())
     };
     reader.finish(result.await)
 }

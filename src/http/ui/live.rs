@@ -20,13 +20,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::page::{FramePart, GroupView, RowPart, Rows, SummaryPart};
 use super::snapshot::{Snapshot, snapshot};
 use super::view::View;
 use super::{Reader, UiError, UiResult, render_error};
-use crate::domain::{FieldError, List, ListId, NewTask, Task, TaskFilter};
+use crate::domain::{FieldError, List, Task, TaskFilter};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 
@@ -59,59 +58,43 @@ pub fn parse_pinned(raw: Option<&str>) -> Vec<i64> {
         .collect()
 }
 
-/// Enough to create deleted tasks again as they were.
+/// What Undo needs to bring deleted tasks back: their ids (the store
+/// keeps the tasks themselves, see `db::deleted`).
 #[derive(Serialize)]
 pub struct Undo {
     pub message: String,
-    pub tasks: Vec<Value>,
+    pub tasks: Vec<i64>,
 }
 
 impl Undo {
-    pub fn new(message: String, tasks: &[Task]) -> Self {
-        let tasks = tasks
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    // The list it was in: a planning view shows many.
-                    "list_id": t.list,
-                    "title": t.title,
-                    "priority": t.priority,
-                    "completed": t.completed,
-                    "order": t.order,
-                    "due": t.due,
-                })
-            })
-            .collect();
-        Self { message, tasks }
+    /// Undo of deleting `ids`; none when there are too many to send back
+    /// in one form.
+    pub fn new(message: String, ids: Vec<i64>) -> Option<Self> {
+        (ids.len() <= MAX_RESTORED).then_some(Self {
+            message,
+            tasks: ids,
+        })
     }
 }
 
-/// The most tasks one Undo brings back: one page of the list.
-const MAX_RESTORED: usize = TaskFilter::MAX_LIMIT as usize;
+/// The most tasks one Undo brings back: their ids fit in a form well
+/// within `BODY_LIMIT`'s default.
+const MAX_RESTORED: usize = 5_000;
 
-/// Reads the `tasks` field of an Undo: the array an `Undo` held, each task
-/// with the list it was in, if it says.
-pub fn parse_undo(raw: &str) -> Result<Vec<(Option<ListId>, NewTask)>, UiError> {
+/// Reads the `tasks` field of an Undo: the ids an `Undo` held.
+pub fn parse_undo(raw: &str) -> Result<Vec<i64>, UiError> {
     let invalid = |message: &str| UiError(ApiError::Validation(FieldError::new("tasks", message)));
-    let value: Value =
-        serde_json::from_str(raw).map_err(|_| invalid("the tasks to restore are not readable"))?;
-    let items = value
-        .as_array()
-        .ok_or_else(|| invalid("the tasks to restore must be a list"))?;
-    if items.len() > MAX_RESTORED {
+    let ids: Vec<i64> = serde_json::from_str(raw)
+        .map_err(|_| invalid("the tasks to restore are not readable: send their ids"))?;
+    if ids.len() > MAX_RESTORED {
         return Err(invalid("too many tasks to restore at once"));
     }
-    items
-        .iter()
-        .map(|item| {
-            let object = item
-                .as_object()
-                .ok_or_else(|| invalid("each task to restore must be an object"))?;
-            let list = object.get("list_id").and_then(Value::as_i64).map(ListId);
-            let task = NewTask::try_from(object).map_err(|e| UiError(e.into()))?;
-            Ok((list, task))
-        })
-        .collect()
+    if ids.iter().any(|id| *id <= 0) {
+        return Err(invalid(
+            "the tasks to restore are not readable: send their ids",
+        ));
+    }
+    Ok(ids)
 }
 
 #[derive(Serialize)]

@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/lists/{id}", get(settings))
         .route("/lists/{id}/rename", post(rename_list))
         .route("/lists/{id}/delete", post(delete_list))
+        .route("/lists/{id}/restore", post(restore_list))
         .route("/lists/{id}/members", post(add_member))
         .route("/lists/{id}/members/role", post(set_member_role))
         .route("/lists/{id}/members/remove", post(remove_member))
