@@ -148,13 +148,21 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         let list = store.default_list(owner).await?;
         let store = store
             .clone()
-            .with_task_limit(Some(limits.max_tasks_per_account));
+            .with_task_limit(Some(limits.max_tasks_per_account))
+            .with_list_limits(Some(limits.max_lists_per_account), None);
         match store.import(list, owner, &import, replace).await {
             Ok(imported) => Ok(imported),
             Err(StoreError::TaskLimit { limit, .. }) => bail!(
                 "{source} holds a list of {}, more than a list may hold \
                  (MAX_TASKS_PER_ACCOUNT, {limit}); nothing was imported",
                 tasks_word(import.largest_list())
+            ),
+            Err(StoreError::ListLimit {
+                limit,
+                importing: Some(lists),
+            }) => bail!(
+                "{source} would leave the account with {lists} lists, more than one may own \
+                 (MAX_LISTS_PER_ACCOUNT, {limit}); nothing was imported"
             ),
             Err(StoreError::ListNotEmpty { .. }) => {
                 let (held, them) = match store.count_tasks(list, None).await {

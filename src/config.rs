@@ -240,6 +240,18 @@ pub struct AccountLimits {
     #[arg(long, env = "MAX_TASKS_PER_ACCOUNT", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tasks_per_account: u64,
 
+    /// Most lists one account may own, its default list included; making
+    /// (or importing) one more is refused (409). Lists deleted but kept
+    /// for undo count too, except that a new list makes room by purging
+    /// the owner's oldest deleted one.
+    #[arg(long, env = "MAX_LISTS_PER_ACCOUNT", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_lists_per_account: u64,
+
+    /// Most people one list may be shared with (its owner not counted);
+    /// sharing with one more is refused (409).
+    #[arg(long, env = "MAX_MEMBERS_PER_LIST", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_members_per_list: u64,
+
     /// How long deleted tasks and lists are kept: until then Undo (and
     /// the API's `restore` routes) brings them back as they were, and sync
     /// clients learn of the deletion; then they are purged for good.

@@ -29,6 +29,10 @@ async fn app_state(server: &ServerConfig, store: Store) -> anyhow::Result<AppSta
     Ok(AppState {
         store: store
             .with_task_limit(Some(server.limits.max_tasks_per_account))
+            .with_list_limits(
+                Some(server.limits.max_lists_per_account),
+                Some(server.limits.max_members_per_list),
+            )
             .with_retention(server.limits.deleted_retention),
         lifecycle: Lifecycle::default(),
         list_cache: crate::http::ListCache::new(server.list_cache),

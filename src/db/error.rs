@@ -23,6 +23,13 @@ pub enum StoreError {
     /// task limit; nothing was written.
     #[error("the list would hold more than {limit} tasks")]
     TaskLimit { limit: u64, importing: Option<u64> },
+    /// A new list (made, restored or imported) that would take its owner
+    /// past the lists an account may have; nothing was written.
+    #[error("the account would own more than {limit} lists")]
+    ListLimit { limit: u64, importing: Option<u64> },
+    /// Sharing a list with more people than a list may have.
+    #[error("the list would be shared with more than {limit} people")]
+    MemberLimit { limit: u64 },
     /// No list with this id that the actor can see.
     #[error("list {0} not found")]
     ListNotFound(i64),

@@ -158,6 +158,19 @@ impl Store {
         import: &Import,
         replace: bool,
     ) -> StoreResult<u64> {
+        // The lists it makes: after a `replace`, the default list and the
+        // file's; otherwise those beside the owner's lists as they are.
+        if let Some(limit) = self.list_limit {
+            let (all, deleted) = self.owned_lists(by).await?;
+            let kept = if replace { 1 } else { all - deleted };
+            let after = kept + import.lists.len() as u64;
+            if after > limit {
+                return Err(StoreError::ListLimit {
+                    limit,
+                    importing: Some(after),
+                });
+            }
+        }
         // Each list ends up holding exactly its imported tasks (an import
         // without `replace` needs empty lists), so this is the whole check.
         if let Some(limit) = self.task_limit

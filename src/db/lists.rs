@@ -195,10 +195,12 @@ impl Store {
         needed.check(id, role)
     }
 
-    /// A new list of `actor`'s, after its others.
+    /// A new list of `actor`'s, after its others, if it owns fewer than
+    /// `list_limit`; deleted lists past it make room (`make_room_for_a_list`).
     pub async fn create_list(&self, actor: Owner, name: &ListName) -> StoreResult<List> {
         let id: i64 = {
             let _write = self.write_guard().await;
+            self.make_room_for_a_list(actor).await?;
             let now = now();
             run!(self, "failed to create a list", |pool| {
                 sqlx::query_scalar(
@@ -213,6 +215,73 @@ impl Store {
             })?
         };
         self.list(actor, ListId(id)).await
+    }
+
+    /// How many lists `owner` has, and how many of them are deleted (kept
+    /// for undo).
+    pub(super) async fn owned_lists(&self, owner: Owner) -> StoreResult<(u64, u64)> {
+        let (all, deleted): (i64, i64) = run!(self, "failed to count lists", |pool| {
+            sqlx::query_as("SELECT COUNT(*), COUNT(deleted_at) FROM lists WHERE owner = $1")
+                .bind(owner.value())
+                .fetch_one(pool)
+        })?;
+        Ok((all as u64, deleted as u64))
+    }
+
+    /// Refuses a new list to an owner with `list_limit` lists that are not
+    /// deleted. Deleted ones count too, so that deleting and making lists
+    /// cannot pile them up; rather than refuse for those, it purges the
+    /// owner's oldest deleted lists (with their tasks) to make room: going
+    /// on past the limit gives up their undo. Called with the write turn
+    /// held. Creates that race past the check can take an owner one or two
+    /// over, as with tasks: a limit against runaway growth.
+    async fn make_room_for_a_list(&self, owner: Owner) -> StoreResult<()> {
+        let Some(limit) = self.list_limit else {
+            return Ok(());
+        };
+        let (all, deleted) = self.owned_lists(owner).await?;
+        if all - deleted >= limit {
+            return Err(StoreError::ListLimit {
+                limit,
+                importing: None,
+            });
+        }
+        let over = (all + 1).saturating_sub(limit);
+        if over == 0 {
+            return Ok(());
+        }
+        let ctx = StoreError::db;
+        run!(self, |pool| async {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(ctx("failed to start making room for a list"))?;
+            let oldest: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM lists WHERE owner = $1 AND deleted_at IS NOT NULL \
+                 ORDER BY deleted_at, id LIMIT $2",
+            )
+            .bind(owner.value())
+            .bind(over as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(ctx("failed to find the oldest deleted lists"))?;
+            for id in oldest {
+                // Members and kept tasks go with the list (ON DELETE CASCADE).
+                sqlx::query("DELETE FROM tasks WHERE list_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("failed to purge a deleted list's tasks"))?;
+                sqlx::query("DELETE FROM lists WHERE id = $1 AND deleted_at IS NOT NULL")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ctx("failed to purge a deleted list"))?;
+            }
+            tx.commit()
+                .await
+                .map_err(ctx("failed to commit making room for a list"))
+        })
     }
 
     /// Renames or moves one of `actor`'s own lists.
@@ -283,6 +352,16 @@ impl Store {
         let since = self.kept_since();
         let restored = {
             let _write = self.write_guard().await;
+            if let Some(limit) = self.list_limit {
+                // Only when the limit was lowered since: deleted lists count.
+                let (all, deleted) = self.owned_lists(actor).await?;
+                if all - deleted >= limit {
+                    return Err(StoreError::ListLimit {
+                        limit,
+                        importing: None,
+                    });
+                }
+            }
             run!(self, "failed to restore a list", |pool| async {
                 sqlx::query(
                     "UPDATE lists SET deleted_at = NULL, updated_at = $4 \
@@ -346,6 +425,16 @@ impl Store {
         }
         let added_at = now();
         let _write = self.write_guard().await;
+        if let Some(limit) = self.member_limit {
+            let members: i64 = run!(self, "failed to count list members", |pool| {
+                sqlx::query_scalar("SELECT COUNT(*) FROM list_members WHERE list_id = $1")
+                    .bind(id.0)
+                    .fetch_one(pool)
+            })?;
+            if members as u64 >= limit {
+                return Err(StoreError::MemberLimit { limit });
+            }
+        }
         let inserted = run!(self, "failed to share a list", |pool| async {
             sqlx::query(
                 "INSERT INTO list_members (list_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \

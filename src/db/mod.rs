@@ -90,6 +90,10 @@ pub struct Store {
     task_limit: Option<u64>,
     /// Each owner's default list, looked up once.
     default_lists: Arc<lists::DefaultLists>,
+    /// The most lists one owner may have (`MAX_LISTS_PER_ACCOUNT`) and
+    /// members one list (`MAX_MEMBERS_PER_LIST`); `None` for no limit.
+    list_limit: Option<u64>,
+    member_limit: Option<u64>,
     /// How long deleted tasks and lists are kept for undo
     /// (`DELETED_RETENTION`).
     retention: chrono::Duration,
@@ -123,6 +127,8 @@ impl Store {
             pool,
             create_queue: Some(Arc::default()),
             task_limit: None,
+            list_limit: None,
+            member_limit: None,
             default_lists: Arc::default(),
             retention: chrono::Duration::days(Self::DEFAULT_RETENTION_DAYS),
         }
@@ -141,6 +147,14 @@ impl Store {
     /// Creates and imports refuse to take a list past `limit` tasks.
     pub fn with_task_limit(mut self, limit: Option<u64>) -> Self {
         self.task_limit = limit;
+        self
+    }
+
+    /// Refuses lists past `lists` per owner, and members past `members`
+    /// per list.
+    pub fn with_list_limits(mut self, lists: Option<u64>, members: Option<u64>) -> Self {
+        self.list_limit = lists;
+        self.member_limit = members;
         self
     }
 

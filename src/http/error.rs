@@ -233,6 +233,21 @@ impl From<StoreError> for ApiError {
             } => Self::Conflict(format!(
                 "the import holds {count} tasks, more than a list's limit of {limit}; nothing was imported"
             )),
+            StoreError::ListLimit {
+                limit,
+                importing: None,
+            } => Self::Conflict(format!(
+                "you own {limit} lists, the most one account may (MAX_LISTS_PER_ACCOUNT); delete one before making another"
+            )),
+            StoreError::ListLimit {
+                limit,
+                importing: Some(lists),
+            } => Self::Conflict(format!(
+                "the import would leave you with {lists} lists, more than the {limit} one account may own (MAX_LISTS_PER_ACCOUNT); nothing was imported"
+            )),
+            StoreError::MemberLimit { limit } => Self::Conflict(format!(
+                "this list is shared with {limit} people, the most one list may be (MAX_MEMBERS_PER_LIST); remove someone before adding more"
+            )),
             StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
             StoreError::ListNotFound(id) => Self::NotFound(format!("list {id} not found")),
             StoreError::NotAllowed { list, role, needed } => Self::Forbidden(match needed {

@@ -22,6 +22,7 @@ mod headers;
 mod import_staging;
 mod in_process;
 mod list_cache;
+mod list_limits;
 mod list_restore;
 mod moves;
 mod openapi;

@@ -899,6 +899,18 @@ async fn every_documented_response_is_real_and_conforms(app: TestApp) {
     api.expect(415, LISTS, c.post(url(LISTS)).body("{}")).await;
     api.expect(422, LISTS, c.post(url(LISTS)).json(&json!({"name": ""})))
         .await;
+    // An instance with a limit of lists the caller has reached.
+    let mut full = crate::helpers::accounts_config();
+    full.limits.max_lists_per_account = 1;
+    let (limited, limited_server) = app.second_instance(full).await;
+    api.expect(
+        409,
+        LISTS,
+        c.post(format!("{limited}{LISTS}"))
+            .json(&json!({"name": "One too many"})),
+    )
+    .await;
+    limited_server.abort();
     let lists = api.expect(200, LISTS, c.get(url(LISTS))).await;
     assert!(
         lists

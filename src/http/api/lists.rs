@@ -266,11 +266,15 @@ pub async fn index(
     tag = "Lists",
     summary = "Create a list",
     description = "Creates a list of the caller's, after its others; returns it with 201 and \
-                   its URL in `Location`.",
+                   its URL in `Location`. An account owns at most `MAX_LISTS_PER_ACCOUNT` \
+                   lists (500 by default, the default list included): one more gets 409. \
+                   Deleted lists still kept for undo count too, but a new list makes room by \
+                   purging the oldest of them.",
     request_body(content = NewListBody),
     responses(
         (status = 201, description = "The new list.", body = ListView),
         (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = ValidationFailed),
@@ -454,7 +458,9 @@ pub async fn members(
     summary = "Share a list",
     description = "The owner shares the list with another account, as `editor` or `viewer`. The \
                    list appears for them at once. An unknown username gets 422 (as sign-up \
-                   tells whether a name is taken, this tells nothing more).",
+                   tells whether a name is taken, this tells nothing more); someone already a \
+                   member, or a list shared with `MAX_MEMBERS_PER_LIST` people (100 by \
+                   default), 409.",
     params(ListIdParam),
     request_body(content = NewMemberBody),
     responses(
