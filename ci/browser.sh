@@ -96,7 +96,7 @@ run_suite() {
 
 # AUTH_MODE=none: one shared list without sign-in, so these tests of the
 # list do not depend on accounts.
-LIST_TESTS=(ui.test.js live.test.js look.test.js views.test.js)
+LIST_TESTS=(ui.test.js live.test.js look.test.js views.test.js many.test.js nodes.test.js solo.test.js)
 # AUTH_MODE=accounts, the default, on a database of its own: tasks stored
 # without accounts would go to the first account created.
 ACCOUNT_TESTS=(accounts.test.js)

@@ -38,28 +38,9 @@ start() { # start BINARY DATABASE_FILE PORT
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# A document of N tasks for POST /api/import: varied titles, priorities,
-# due dates and states, as a real list has.
+# A document of N tasks for POST /api/import (rehearsal/task_document.py).
 document() {
-    python3 - "$1" <<'EOF'
-import json, random, sys
-random.seed(15)
-words = "buy call fix write read plan book pay clean send check order water pick review".split()
-things = "milk the car report invoice tickets garden letters tyres slides dentist groceries".split()
-tasks = []
-for i in range(1, int(sys.argv[1]) + 1):
-    title = f"{random.choice(words)} {random.choice(things)} {i}"
-    if i % 7 == 0:
-        title += " before the meeting on Thursday"
-    tasks.append({
-        "id": i, "title": title, "priority": random.randint(1, 5),
-        "completed": i % 3 == 0, "order": i,
-        "due": f"2027-{random.randint(1, 12):02}-{random.randint(1, 28):02}" if i % 2 else None,
-        "created_at": "2026-11-01T09:00:00Z", "updated_at": "2026-11-02T10:30:00Z",
-    })
-print(json.dumps({"format": "todo-app-export", "version": 1,
-                  "exported_at": "2026-12-01T00:00:00Z", "tasks": tasks}))
-EOF
+    python3 "$(dirname "$0")/task_document.py" "$1"
 }
 
 paths=("/api/todos?limit=100" "/api/todos?limit=1000" "/")

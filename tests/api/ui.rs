@@ -31,6 +31,10 @@ backend_tests!(
     due_years_out_of_range_are_refused,
     the_counter_follows_the_search,
     icon_and_manifest_are_served,
+    completed_tasks_follow_the_open_ones_collapsed,
+    a_long_list_shows_a_page_and_keeps_a_new_task_in_view,
+    today_and_upcoming_span_every_list,
+    without_accounts_lists_offer_no_sharing,
 );
 
 // ---- Helpers -------------------------------------------------------------------
@@ -61,7 +65,24 @@ async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwes
 async fn post_redirects(app: &TestApp, path: &str, fields: &[(&str, &str)], to: &str) {
     let response = post_form(app, path, fields).await;
     assert_eq!(response.status(), 303, "POST {path} {fields:?}");
-    assert_eq!(response.headers()["location"], to, "POST {path} {fields:?}");
+    let location = response.headers()["location"].to_str().unwrap();
+    assert_eq!(view_of(path, location), to, "POST {path} {fields:?}");
+}
+
+/// The view a redirect goes back to. A new task's goes there with the
+/// task kept in view and scrolled to (`?added=ID#task-ID`), checked here.
+fn view_of(path: &str, location: &str) -> String {
+    if path != "/todos" {
+        return location.to_owned();
+    }
+    let (url, anchor) = location
+        .split_once("#task-")
+        .unwrap_or_else(|| panic!("{location} scrolls to no task"));
+    let (view, id) = url
+        .rsplit_once("added=")
+        .unwrap_or_else(|| panic!("{location} names no task added"));
+    assert_eq!(id, anchor, "{location}");
+    view.strip_suffix(['?', '&']).unwrap_or(view).to_owned()
 }
 
 async fn page(app: &TestApp, path: &str) -> String {
@@ -85,7 +106,7 @@ fn titles(html: &str) -> Vec<&str> {
 /// The `<li>` opening tag of the task with `id`.
 fn li_tag(html: &str, id: &Value) -> String {
     let start = html
-        .find(&format!("<li data-id=\"{id}\""))
+        .find(&format!("<li id=\"task-{id}\" data-id=\"{id}\""))
         .unwrap_or_else(|| panic!("no item {id}"));
     let end = start + html[start..].find('>').unwrap();
     html[start..=end].to_owned()
@@ -189,7 +210,7 @@ async fn page_has_todomvc_markup_and_security_headers(app: TestApp) {
     assert!(!html.contains(" style="));
     assert!(!has_inline_handler(&html), "inline event handler");
     // Exactly one label per item: TodoMVC tooling relies on it.
-    let start = html.find("<li data-id").unwrap();
+    let start = html.find("<li id=\"task-").unwrap();
     let item = &html[start..start + html[start..].find("</li>").unwrap()];
     assert_eq!(item.matches("<label").count(), 1, "{item}");
 }
@@ -759,7 +780,7 @@ async fn the_script_gets_only_what_changed(app: TestApp) {
     let row = rows[&id.to_string()].as_str().unwrap();
     assert!(
         row.trim_start()
-            .starts_with(&format!("<li data-id=\"{id}\"")),
+            .starts_with(&format!("<li id=\"task-{id}\" data-id=\"{id}\"")),
         "{row}"
     );
     assert!(row.contains("new one"));
@@ -1118,6 +1139,254 @@ async fn icon_and_manifest_are_served(app: TestApp) {
     assert!(favicon.text().await.unwrap().starts_with("<svg"));
 }
 
+/// The rows of one `<ul data-rows="PLACE">` of a page, as titles.
+fn rows_in(html: &str, place: &str) -> Vec<String> {
+    let marker = format!("data-rows=\"{place}\"");
+    let Some(start) = html.find(&marker) else {
+        return Vec::new();
+    };
+    let end = start + html[start..].find("</ul>").unwrap();
+    titles(&html[start..end])
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn completed_tasks_follow_the_open_ones_collapsed(app: TestApp) {
+    app.create(json!({"title": "done, urgent", "priority": 5, "completed": true}))
+        .await;
+    app.create_titled("open").await;
+    app.create(json!({"title": "done, plain", "completed": true}))
+        .await;
+    for sort in ["", "?sort=priority", "?sort=due", "?sort=created"] {
+        let html = page(&app, &format!("/{sort}")).await;
+        assert_eq!(rows_in(&html, "open"), ["open"], "{sort}");
+        let mut done = rows_in(&html, "done");
+        done.sort();
+        assert_eq!(done, ["done, plain", "done, urgent"], "{sort}");
+        // Collapsed, saying how many; the bar with the filters and Clear
+        // completed comes before the rows.
+        assert!(
+            html.contains("<details class=\"group completed-group\" data-group=\"done\">"),
+            "{sort}"
+        );
+        assert!(html.contains("<span class=\"when-closed\">Show 2 completed</span>"));
+        let bar = html.find("class=\"filters\"").unwrap();
+        let clear = html.find("class=\"clear-completed\"").unwrap();
+        let rows = html.find("data-rows=\"open\"").unwrap();
+        assert!(
+            bar < rows && clear < rows,
+            "{sort}: the bar is under the list"
+        );
+    }
+    // The Completed filter shows them as the list; Active not at all.
+    let html = page(&app, "/completed").await;
+    assert_eq!(rows_in(&html, "done").len(), 2);
+    assert!(!html.contains("<details"));
+    assert!(!page(&app, "/active").await.contains("data-rows=\"done\""));
+    // Editing a completed task without the script opens the section.
+    let done = &app.list("?completed=true").await[0];
+    let html = page(&app, &format!("/?edit={}", done["id"])).await;
+    assert!(html.contains("data-group=\"done\" open>"));
+}
+
+async fn a_long_list_shows_a_page_and_keeps_a_new_task_in_view(app: TestApp) {
+    for n in 1..=120 {
+        app.create(json!({"title": format!("task {n}"), "completed": n > 110}))
+            .await;
+    }
+    let html = page(&app, "/").await;
+    let open = rows_in(&html, "open");
+    assert_eq!(open.len(), 50);
+    assert_eq!(open[49], "task 50");
+    let last = &app.list("").await[49]["id"];
+    assert!(html.contains(&format!(
+        "<a class=\"more-link\" href=\"/?shown=100#task-{last}\">Show 50 more</a> <span class=\"more-count\">60 not shown</span>"
+    )));
+    assert_eq!(rows_in(&page(&app, "/?shown=100").await, "open").len(), 100);
+    assert_eq!(rows_in(&page(&app, "/?shown=150").await, "open").len(), 110);
+
+    // A new task, beyond the rows shown: after them, marked, scrolled to.
+    let response = post_form(&app, "/todos", &[("title", "newest"), ("return", "/")]).await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id = app.list("").await[120]["id"].clone();
+    assert_eq!(location, format!("/?added={id}#task-{id}"));
+    let html = page(&app, &location).await;
+    assert_eq!(rows_in(&html, "open").len(), 50);
+    assert_eq!(rows_in(&html, "open-pinned"), ["newest"]);
+    assert!(li_tag(&html, &id).contains("class=\"added\""));
+    // The forms on that page go back to the plain view.
+    assert!(html.contains("name=\"return\" value=\"/\""));
+
+    // The script's answers keep the tasks it added in view the same way.
+    let added = answer(
+        &app,
+        "/todos",
+        &[
+            ("title", "newer"),
+            ("return", "/"),
+            ("pinned", &id.to_string()),
+        ],
+    )
+    .await;
+    let places: Vec<(i64, String)> = added["view"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t[0].as_i64().unwrap(), t[2].as_str().unwrap().to_owned()))
+        .filter(|(_, place)| place != "open" && place != "done")
+        .collect();
+    let newer = added["created"].as_i64().unwrap();
+    assert_eq!(
+        places,
+        [
+            (id.as_i64().unwrap(), "open-pinned".to_owned()),
+            (newer, "open-pinned".to_owned())
+        ]
+    );
+    assert!(
+        added["rows"][newer.to_string()]
+            .as_str()
+            .unwrap()
+            .contains("class=\"added\"")
+    );
+    // A few hundred rows, and still a page: the token is not in them.
+    let html = page(&app, "/?shown=1000").await;
+    assert_eq!(rows_in(&html, "open").len(), 112);
+    assert!(html.matches("<li id=").count() >= 112);
+    assert!(!html.contains("name=\"return\" value=\"/?shown=1000\">\n</li>"));
+    assert_eq!(html.matches("id=\"row-actions\"").count(), 1);
+}
+
+async fn today_and_upcoming_span_every_list(app: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    let work: Value = app
+        .post_json("/api/lists", &json!({"name": "Work"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let in_work = format!("/api/lists/{}/todos", work["id"]);
+    app.create(json!({"title": "late", "due": day(-2)})).await;
+    app.post_json(&in_work, &json!({"title": "report", "due": day(0)}))
+        .await;
+    app.create(json!({"title": "done today", "due": day(0), "completed": true}))
+        .await;
+    app.post_json(&in_work, &json!({"title": "slides", "due": day(1)}))
+        .await;
+    app.create(json!({"title": "dentist", "due": day(3)})).await;
+    app.create(json!({"title": "far", "due": day(9)})).await;
+    app.create_titled("undated").await;
+
+    // The reader's day: UTC here (the zone cookie, as the script sets it).
+    async fn get(app: &TestApp, path: &str) -> String {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("cookie", "tz=0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
+    }
+    let html = get(&app, "/today").await;
+    assert!(html.contains("<h2 class=\"list-name\">Today</h2>"));
+    assert!(html.contains("<a href=\"/today\" aria-current=\"page\">"));
+    assert_eq!(rows_in(&html, "overdue"), ["late"]);
+    assert_eq!(rows_in(&html, &format!("day-{}", day(0))), ["report"]);
+    assert_eq!(rows_in(&html, "done"), ["done today"]);
+    assert!(
+        html.contains("<h3 class=\"group-heading overdue\" id=\"heading-overdue\">Overdue</h3>")
+    );
+    // Each row names its list; the new task goes to the default one, today.
+    assert!(html.contains(
+        "<span class=\"list-tag\"><span class=\"visually-hidden\">List: </span>Work</span>"
+    ));
+    assert!(html.contains(&format!("class=\"due-input\" value=\"{}\"", day(0))));
+    assert!(html.contains("<strong>2</strong> tasks due"));
+    // No filters, sort or toggle-all: they are a list's.
+    assert!(!html.contains("class=\"filters\"") && !html.contains("toggle-all"));
+
+    let html = get(&app, "/upcoming").await;
+    assert_eq!(rows_in(&html, &format!("day-{}", day(1))), ["slides"]);
+    assert_eq!(rows_in(&html, &format!("day-{}", day(3))), ["dentist"]);
+    assert!(!html.contains(">far</label>") && !html.contains(">late</label>"));
+    assert!(html.contains(">Tomorrow · "));
+
+    // Forms in a planning view come back to it, and act on the task's list.
+    let report: Vec<Value> = app
+        .get(&format!("/api/lists/{}/todos", work["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report_id = report[0]["id"].to_string();
+    post_redirects(
+        &app,
+        &format!("/todos/{report_id}/toggle"),
+        &[("completed", "true"), ("return", "/today")],
+        "/today",
+    )
+    .await;
+    let after: Value = app
+        .get(&format!("/api/todos/{report_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["completed"], true);
+    assert_eq!(after["list_id"], work["id"]);
+    // Undo from a planning view puts a task back in the list it was in.
+    let deleted = answer(
+        &app,
+        &format!("/todos/{report_id}/delete"),
+        &[("return", "/today")],
+    )
+    .await;
+    let tasks = deleted["undo"]["tasks"].to_string();
+    answer(
+        &app,
+        "/todos/restore",
+        &[("tasks", &tasks), ("return", "/today")],
+    )
+    .await;
+    let back: Vec<Value> = app
+        .get(&format!("/api/lists/{}/todos", work["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(back.iter().any(|t| t["title"] == "report"), "{back:?}");
+}
+
+async fn without_accounts_lists_offer_no_sharing(app: TestApp) {
+    let html = page(&app, "/").await;
+    assert!(html.contains(">Edit list</a>"));
+    assert!(!html.contains("Share &#38; edit") && !html.contains("Share &amp; edit"));
+    let response = post_form(&app, "/lists", &[("name", "Garden")]).await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.strip_prefix("/?list=").unwrap().to_owned();
+    let settings = page(&app, &format!("/lists/{id}")).await;
+    assert!(settings.contains("Rename"));
+    assert!(settings.contains("Delete this list"));
+    assert!(!settings.contains("share-username") && !settings.contains("Shared with"));
+    post_redirects(
+        &app,
+        &format!("/lists/{id}/rename"),
+        &[("name", "Allotment")],
+        &format!("/lists/{id}"),
+    )
+    .await;
+    assert!(
+        page(&app, &location)
+            .await
+            .contains("<h2 class=\"list-name\">Allotment</h2>")
+    );
+}
+
 /// Lists and sharing in the pages (issue 15), with accounts on: every
 /// action through the forms a browser without JavaScript submits.
 mod lists {
@@ -1130,7 +1399,48 @@ mod lists {
         sharing_through_forms_shows_the_list_to_its_members,
         a_viewer_sees_no_edit_forms_and_forged_posts_change_nothing,
         a_stranger_gets_404_for_a_list_as_for_an_unknown_task,
+        the_csrf_token_is_on_a_page_once_not_in_every_row,
     );
+
+    async fn the_csrf_token_is_on_a_page_once_not_in_every_row(app: TestApp) {
+        let ada = app.sign_up("ada", "ada's passphrase").await;
+        let count = |html: &str| html.matches(&ada.csrf).count();
+        ada.post_form("/todos", &[("title", "one"), ("return", "/")])
+            .await;
+        let one = html(&ada, "/").await;
+        for n in 0..60 {
+            ada.post_form(
+                "/todos",
+                &[("title", &format!("task {n}")), ("return", "/")],
+            )
+            .await;
+        }
+        let many = html(&ada, "/").await;
+        assert_eq!(super::titles(&many).len(), 50, "a page of rows");
+        assert_eq!(count(&one), count(&many));
+        // The meta tag, and one per form that is not a row's.
+        assert!(count(&many) <= 8, "{} tokens", count(&many));
+        // Rows carry none: their buttons belong to the one row form.
+        let row_start = many.find("<li id=\"task-").unwrap();
+        let row = &many[row_start..row_start + many[row_start..].find("</li>").unwrap()];
+        assert!(!row.contains("csrf_token"), "{row}");
+        assert!(row.contains("form=\"row-actions\""), "{row}");
+        // And they work, token and all, without the script.
+        let id = row
+            .split("data-id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        redirects(
+            &ada,
+            &format!("/todos/{id}/toggle"),
+            &[("completed", "true"), ("return", "/")],
+            "/",
+        )
+        .await;
+    }
 
     async fn get(browser: &Browser, path: &str) -> reqwest::Response {
         browser.client.get(browser.url(path)).send().await.unwrap()
@@ -1146,7 +1456,8 @@ mod lists {
     async fn redirects(browser: &Browser, path: &str, fields: &[(&str, &str)], to: &str) {
         let response = browser.post_form(path, fields).await;
         assert_eq!(response.status(), 303, "POST {path} {fields:?}");
-        assert_eq!(response.headers()["location"], to, "POST {path} {fields:?}");
+        let location = response.headers()["location"].to_str().unwrap();
+        assert_eq!(super::view_of(path, location), to, "POST {path} {fields:?}");
     }
 
     /// Creates a list through the navigation's form; its id.
@@ -1246,7 +1557,7 @@ mod lists {
         assert_eq!(nav(&page), ["Tasks (1)", "Groceries (2) *"]);
         assert_eq!(titles(&html(&ada, "/").await), ["Call mum"]);
         let milk = page
-            .split("<li data-id=\"")
+            .split(" data-id=\"")
             .nth(1)
             .unwrap()
             .split('"')
@@ -1416,7 +1727,7 @@ mod lists {
         assert!(page.contains("<span class=\"byline\">Added by ada</span>"));
         assert!(page.contains("class=\"new-todo-form\""));
         let tap = page
-            .split("<li data-id=\"")
+            .split(" data-id=\"")
             .nth(1)
             .unwrap()
             .split('"')
@@ -1523,7 +1834,7 @@ mod lists {
         .await;
         let page = html(&ada, &here).await;
         let ids: Vec<String> = page
-            .split("<li data-id=\"")
+            .split(" data-id=\"")
             .skip(1)
             .map(|rest| rest.split('"').next().unwrap().to_owned())
             .collect();
@@ -1618,7 +1929,7 @@ mod lists {
         let here = format!("/?list={id}");
         let task = html(&ada, &here).await;
         let task = task
-            .split("<li data-id=\"")
+            .split(" data-id=\"")
             .nth(1)
             .unwrap()
             .split('"')

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BASE_URL,
   PHONE,
   SCREENSHOTS,
   SMALL_PHONE,
@@ -356,4 +357,126 @@ describe('dates', () => {
       await page.context().close();
     }
   });
+});
+
+describe('phone layout, alignment and the keyboard', () => {
+  test('a phone shows at least 10 one-line tasks, each with Edit in reach and no delete', async () => {
+    for (let n = 1; n <= 14; n++) await create(`Task number ${n}`);
+    for (const javaScriptEnabled of [true, false]) {
+      const page = await open('/', { ...PHONE, javaScriptEnabled });
+      try {
+        const rows = await page.locator('#list-body li').evaluateAll((lis) =>
+          lis.map((li) => {
+            const box = li.getBoundingClientRect();
+            const label = li.querySelector('label');
+            const lines = Math.round(label.getBoundingClientRect().height / parseFloat(getComputedStyle(label).lineHeight));
+            const edit = li.querySelector('.edit-link').getBoundingClientRect();
+            return { top: box.top, bottom: box.bottom, lines, edit: edit.width >= 44 && edit.height >= 44 && edit.right <= innerWidth };
+          }),
+        );
+        const seen = rows.filter((r) => r.top >= 0 && r.bottom <= 844);
+        assert.ok(seen.length >= 10, `script ${javaScriptEnabled}: ${seen.length} rows in the first screen`);
+        assert.ok(seen.every((r) => r.lines === 1), 'a title took two lines');
+        assert.ok(seen.every((r) => r.edit), 'Edit is not a 44 px target in reach');
+        assert.equal(await page.locator('#list-body .view .destroy, #list-body .view .destroy-form').count(), 0);
+        await shoot(page, `phone-first-screen${javaScriptEnabled ? '' : '-nojs'}`);
+      } finally {
+        await page.context().close();
+      }
+    }
+  });
+
+  test('a title without marks is centred on its checkbox, with and without the script', async () => {
+    await create('Plain');
+    await create('Marked', { priority: 4, due: '2031-01-01' });
+    for (const [size, options] of SIZES) {
+      for (const javaScriptEnabled of [true, false]) {
+        const page = await open('/', { ...options, javaScriptEnabled });
+        try {
+          const offsets = await page.locator('#list-body li').evaluateAll((lis) =>
+            lis.map((li) => {
+              const box = (el) => el.getBoundingClientRect();
+              const control = [...li.querySelectorAll('.toggle, .toggle-button')].find((el) => el.offsetParent !== null);
+              const label = box(li.querySelector('label'));
+              const text = box(li.querySelector('.task-text'));
+              const check = box(control);
+              return {
+                title: li.querySelector('label').textContent,
+                label: label.top + label.height / 2 - (check.top + check.height / 2),
+                text: text.top + text.height / 2 - (check.top + check.height / 2),
+              };
+            }),
+          );
+          const plain = offsets.find((o) => o.title === 'Plain');
+          assert.ok(Math.abs(plain.label) <= 1.5, `${size}, script ${javaScriptEnabled}: the title is ${plain.label}px off the checkbox's centre`);
+          const marked = offsets.find((o) => o.title === 'Marked');
+          assert.ok(Math.abs(marked.text) <= 1.5, `${size}, script ${javaScriptEnabled}: title and marks are ${marked.text}px off`);
+        } finally {
+          await page.context().close();
+        }
+      }
+    }
+  });
+
+  test('a skip link comes first, and each row is two Tab stops', async () => {
+    for (const title of ['one', 'two', 'three']) await create(title);
+    for (const javaScriptEnabled of [true, false]) {
+      const page = await open('/', { javaScriptEnabled });
+      try {
+        // From the top of the page (a stand-in for the browser's own
+        // controls, before the page's first element).
+        await page.evaluate(() => {
+          const start = Object.assign(document.createElement('button'), { id: 'test-start' });
+          document.body.prepend(start);
+          start.focus();
+        });
+        await page.keyboard.press('Tab');
+        await page.evaluate(() => document.getElementById('test-start').remove());
+        const skip = page.locator('.skip-link');
+        assert.ok(await skip.evaluate((el) => el === document.activeElement), 'the skip link is not the first stop');
+        assert.ok(await skip.isVisible(), 'the skip link does not show when focused');
+        await page.keyboard.press('Enter');
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'todoapp');
+        // From the first row's control, Tab through the rows.
+        const first = javaScriptEnabled ? '.toggle' : '.toggle-button';
+        await page.locator(`#list-body li >> nth=0 >> ${first}`).focus();
+        const stops = [];
+        for (let n = 0; n < 6; n++) {
+          stops.push(await page.evaluate(() => [document.activeElement.closest('li')?.dataset.id, document.activeElement.className]));
+          await page.keyboard.press('Tab');
+        }
+        const perRow = {};
+        for (const [row] of stops) if (row) perRow[row] = (perRow[row] || 0) + 1;
+        assert.deepEqual(Object.values(perRow), [2, 2, 2], `script ${javaScriptEnabled}: ${JSON.stringify(stops)}`);
+      } finally {
+        await page.context().close();
+      }
+    }
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`the API reference: axe finds nothing, code scrolls by keyboard, the app's look and a way back (${scheme})`, async () => {
+      for (const [size, options] of SIZES) {
+        const page = await open('/api/docs', { ...options, colorScheme: scheme, bypassCSP: true });
+        try {
+          assert.deepEqual(await axeProblems(page), [], size);
+          const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+          assert.equal(background, scheme === 'light' ? 'rgb(243, 241, 237)' : 'rgb(22, 25, 29)');
+          // A wide block takes focus, and the arrow keys scroll it.
+          const block = page.locator('pre').first();
+          await block.focus();
+          const before = await block.evaluate((el) => el.scrollLeft);
+          await page.keyboard.press('ArrowRight');
+          await page.keyboard.press('ArrowRight');
+          const wide = await block.evaluate((el) => el.scrollWidth > el.clientWidth);
+          if (wide) assert.ok((await block.evaluate((el) => el.scrollLeft)) > before, 'the block did not scroll');
+          await shoot(page, `${size}-${scheme}-api-docs`);
+          await page.getByRole('link', { name: 'Back to your tasks' }).click();
+          await page.waitForURL(`${BASE_URL}/`);
+        } finally {
+          await page.context().close();
+        }
+      }
+    });
+  }
 });

@@ -149,7 +149,9 @@ pub(super) async fn create(
                 }
                 let task = state.store.create_task(list.id, reader.owner, new).await?;
                 if !reader.script {
-                    return Ok(back_to(&view));
+                    // Back where the task can be seen: in a list of
+                    // thousands it is far beyond the rows shown.
+                    return Ok(Redirect::to(&view.added_url(task.id)).into_response());
                 }
                 let extras = Extras {
                     created: Some(task.id),

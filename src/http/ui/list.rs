@@ -87,19 +87,20 @@ async fn show_view(state: AppState, reader: Reader, view: View, params: ViewPara
         },
         None => None,
     };
-    render(
+    let added = params.added.as_deref().and_then(|raw| raw.parse().ok());
+    render_page(
         &state,
         &reader,
         &view,
         &list,
         FormState::default(),
         edit,
+        added,
         StatusCode::OK,
     )
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn render(
     state: &AppState,
     reader: &Reader,
@@ -109,7 +110,23 @@ pub(super) async fn render(
     edit: Option<EditForm>,
     status: StatusCode,
 ) -> UiResult {
-    let snapshot = snapshot::snapshot(state, reader, list, view, &[]).await?;
+    render_page(state, reader, view, list, new_todo, edit, None, status).await
+}
+
+/// The page; `added`: a task just added, kept in view and marked.
+#[allow(clippy::too_many_arguments)]
+async fn render_page(
+    state: &AppState,
+    reader: &Reader,
+    view: &View,
+    list: &List,
+    new_todo: FormState,
+    edit: Option<EditForm>,
+    added: Option<i64>,
+    status: StatusCode,
+) -> UiResult {
+    let pinned: Vec<i64> = added.into_iter().collect();
+    let snapshot = snapshot::snapshot(state, reader, list, view, &pinned).await?;
     // The planning views read the lists already; the others read them here.
     let lists = match &snapshot.lists {
         Some(_) => None,
@@ -129,6 +146,7 @@ pub(super) async fn render(
         new_todo,
         edit,
         &reader.clock,
+        added,
     );
     page.csrf_token = reader.csrf_token.as_deref();
     page.username = reader.username.as_deref();

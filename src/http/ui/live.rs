@@ -128,6 +128,7 @@ fn rows_of<'a>(
         list,
         lists: snapshot.lists.as_deref().unwrap_or_default(),
         clock: &reader.clock,
+        added: None,
     }
 }
 
@@ -220,7 +221,11 @@ pub async fn answer(
     let mut pinned = extras.pinned;
     pinned.extend(extras.created);
     let snapshot = snapshot(state, reader, list, view, &pinned).await?;
-    let rows = rows_of(&snapshot, reader, list, view);
+    let rows = Rows {
+        // The task just created is marked as added.
+        added: extras.created,
+        ..rows_of(&snapshot, reader, list, view)
+    };
     let tasks = placed(&snapshot).map(|(t, _)| t);
     let rendered = match &changed {
         Changed::None => BTreeMap::new(),

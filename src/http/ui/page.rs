@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use super::assets::Assets;
 use super::clock::Clock;
 use super::snapshot::{Group, GroupKind};
-use super::view::{Filter, View, agenda_path};
+use super::view::{Filter, View, agenda_path, row_anchor};
 use crate::db::TaskCounts;
 use crate::domain::{
     Agenda, AgendaGroup, DueStanding, DueTime, FieldError, List, ListId, Member, Priority, Role,
@@ -137,6 +137,8 @@ pub struct Rows<'a> {
     /// Every list the reader can see; needed in the planning views only.
     pub lists: &'a [List],
     pub clock: &'a Clock,
+    /// The task just added without the script, marked.
+    pub added: Option<i64>,
 }
 
 impl<'a> Rows<'a> {
@@ -158,6 +160,7 @@ impl<'a> Rows<'a> {
                 .agenda
                 .and(self.list_of(task))
                 .map(|l| l.name.as_str()),
+            added: self.added == Some(task.id),
             ..Item::new(task, self.clock, self.view, self.access(task))
         }
     }
@@ -200,8 +203,17 @@ impl<'a> GroupView<'a> {
                 ),
                 hidden: group.hidden,
             },
+            // Without the script the page comes again, longer: it opens at
+            // the last row that was shown, where reading goes on.
             _ => MoreLink {
-                url: view.url_showing(view.shown.saturating_add(View::PAGE)),
+                url: match group.tasks.last() {
+                    Some(last) => format!(
+                        "{}#{}",
+                        view.url_showing(view.shown.saturating_add(View::PAGE)),
+                        row_anchor(last.id)
+                    ),
+                    None => view.url_showing(view.shown.saturating_add(View::PAGE)),
+                },
                 text: format!("Show {} more", group.hidden.min(i64::from(View::PAGE))),
                 hidden: group.hidden,
             },
@@ -521,6 +533,8 @@ pub struct Item<'a> {
     pub access: Access,
     /// The list it is in, named in a planning view (rows from many lists).
     pub list_name: Option<&'a str>,
+    /// Just added (without the script): marked for a moment.
+    pub added: bool,
 }
 
 impl<'a> Item<'a> {
@@ -537,6 +551,7 @@ impl<'a> Item<'a> {
                 && !task.completed,
             access,
             list_name: None,
+            added: false,
         }
     }
 
@@ -622,14 +637,17 @@ impl<'a> Item<'a> {
             .unwrap_or_default()
     }
 
-    /// TodoMVC's classes: `completed`, `editing`.
-    pub fn class(&self) -> &'static str {
-        match (self.task.completed, self.editing()) {
-            (true, true) => "completed editing",
-            (true, false) => "completed",
-            (false, true) => "editing",
-            (false, false) => "",
-        }
+    /// TodoMVC's classes, `completed` and `editing`, and ours, `added`.
+    pub fn class(&self) -> String {
+        [
+            (self.task.completed, "completed"),
+            (self.editing(), "editing"),
+            (self.added, "added"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect::<Vec<_>>()
+        .join(" ")
     }
 
     pub fn priority_class(&self) -> &'static str {
@@ -709,12 +727,14 @@ impl<'a> Page<'a> {
         new_todo: NewTodoForm,
         mut edit: Option<EditForm>,
         clock: &'a Clock,
+        added: Option<i64>,
     ) -> Self {
         let rows = Rows {
             view,
             list,
             lists,
             clock,
+            added,
         };
         let editing_focus = edit.is_some() && Access::of(list).editable;
         let mut groups: Vec<GroupView<'a>> = groups

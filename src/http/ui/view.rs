@@ -69,6 +69,8 @@ pub struct ViewParams {
     pub edit: Option<String>,
     /// How many rows of the main group are shown ("Show more").
     pub shown: Option<String>,
+    /// The task just added without JavaScript: kept in view, marked.
+    pub added: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +202,14 @@ impl View {
         self.url_with(self.filter, Some(id))
     }
 
+    /// This view after adding a task without JavaScript: the task is kept
+    /// in view even beyond the rows shown, and the browser scrolls to it.
+    pub fn added_url(&self, id: i64) -> String {
+        let url = self.url();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}added={id}#{}", row_anchor(id))
+    }
+
     /// The same view showing `shown` rows of its main group.
     pub fn url_showing(&self, shown: u32) -> String {
         Self {
@@ -260,6 +270,11 @@ impl View {
     }
 }
 
+/// The `id` of a task's row, for links that scroll to it.
+pub fn row_anchor(id: i64) -> String {
+    format!("task-{id}")
+}
+
 /// A list id as a URL carries it: a positive whole number, or no list.
 pub fn parse_list(raw: &str) -> Option<ListId> {
     raw.trim()
@@ -282,6 +297,7 @@ mod tests {
                 edit: None,
                 list: None,
                 shown: None,
+                added: None,
             },
         )
     }
@@ -314,6 +330,11 @@ mod tests {
             v.url_showing(100),
             "/active?sort=due&q=milk%20%26%20eggs&shown=100"
         );
+        assert_eq!(
+            v.added_url(7),
+            "/active?sort=due&q=milk%20%26%20eggs&added=7#task-7"
+        );
+        assert_eq!(View::default().added_url(7), "/?added=7#task-7");
         for agenda in [Agenda::Today, Agenda::Upcoming] {
             let planning = View::of_agenda(agenda);
             assert_eq!(View::from_return(Some(&planning.url())), planning);

@@ -54,10 +54,14 @@ document.documentElement.classList.add('js');
   // Tasks added on this page: the server keeps them in view after "Show more".
   let pinned = [];
   let searchTimer = 0;
+  let polling = false;
   let toastTimer = 0;
   let undoable = null;
   let drag = null;
-  let moreWatcher = null;
+  // When a task was last added: its row is in sight, and more rows loading
+  // in above it would push it out.
+  let lastAdded = 0;
+  let scrollTimer = 0;
 
   document.addEventListener('DOMContentLoaded', () => {
     app = document.getElementById('todoapp');
@@ -75,12 +79,14 @@ document.documentElement.classList.add('js');
     sort = controls && controls.querySelector('.sort-select');
     statusLine = document.getElementById('status');
     toast = app.querySelector('.toast');
-    // `?edit=ID` is the no-JavaScript edit page. Here the item is already in
-    // edit mode; keep it out of the URL so it does not open again.
-    if (new URLSearchParams(location.search).has('edit')) history.replaceState(null, '', here());
+    // `?edit=ID` is the no-JavaScript edit page, `?added=ID` the page after
+    // adding a task without it. Here the item is already in edit mode, or
+    // marked; keep them out of the URL so they do not happen again.
+    const params = new URLSearchParams(location.search);
+    if (params.has('edit') || params.has('added')) history.replaceState(null, '', here() + location.hash);
     markMovable();
     rememberZone();
-    watchMore();
+    window.addEventListener('scroll', onScroll, { passive: true });
 
     app.addEventListener('submit', onSubmit);
     app.addEventListener('change', onChange);
@@ -115,14 +121,15 @@ document.documentElement.classList.add('js');
     // Back to this page from another one (the back-forward cache keeps the
     // very page): catch up with what changed meanwhile.
     window.addEventListener('pageshow', (event) => {
-      if (event.persisted) refresh(true);
+      if (event.persisted) later(() => refresh(true));
     });
-    window.addEventListener('focus', () => refresh());
+    // Asked in turn with the changes: two answers are never put in at once.
+    window.addEventListener('focus', () => poll());
     document.addEventListener('visibilitychange', () => {
-      if (!document.hidden) refresh();
+      if (!document.hidden) poll();
     });
     setInterval(() => {
-      if (!document.hidden) refresh();
+      if (!document.hidden) poll();
     }, POLL_MS);
   });
 
@@ -250,6 +257,7 @@ document.documentElement.classList.add('js');
     clearError(newForm);
     clearProblems();
     const row = placeholder(title);
+    lastAdded = Date.now();
     placeNew(row, sent.due);
     showList(true);
     // In sight, with the input: a list of thousands ends far below.
@@ -257,9 +265,10 @@ document.documentElement.classList.add('js');
     change(newForm.action, fields, {
       placeholder: row,
       applied(answer) {
+        // The server marks it as added; the mark goes after a moment.
         const li = answer.created && body.querySelector(`li[data-id="${answer.created}"]`);
         if (!li) return;
-        li.classList.add('added');
+        lastAdded = Date.now();
         setTimeout(() => li.classList.remove('added'), 2000);
         if (!inSight(li)) li.scrollIntoView({ block: 'nearest' });
       },
@@ -661,29 +670,23 @@ document.documentElement.classList.add('js');
   // a long list scrolls on as if it were all there.
   function showMore(link) {
     const group = link.closest('.group');
-    if (group && group.dataset.group === 'open') navigate(link.getAttribute('href'), 'replace');
-    else navigate(link.getAttribute('href'), 'push');
+    // The anchor is for the page that comes again without the script.
+    const url = link.getAttribute('href').split('#')[0];
+    if (group && group.dataset.group === 'open') navigate(url, 'replace');
+    else navigate(url, 'push');
   }
 
-  function watchMore() {
-    if (!('IntersectionObserver' in window)) return;
-    if (!moreWatcher) {
-      moreWatcher = new IntersectionObserver(
-        (entries) => {
-          for (const entry of entries) {
-            if (entry.isIntersecting && pending === 0 && entry.target.isConnected) {
-              const link = entry.target;
-              moreWatcher.unobserve(link);
-              showMore(link);
-            }
-          }
-        },
-        { rootMargin: '0px 0px 600px 0px' },
-      );
-    }
-    moreWatcher.disconnect();
+  // Near the end of the rows shown, the next ones come by themselves, but
+  // not right after adding a task: the rows would come in above it.
+  function onScroll() {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(loadMoreIfNear, 100);
+  }
+
+  function loadMoreIfNear() {
     const link = body.querySelector('[data-group="open"] .more:not([hidden]) .more-link');
-    if (link) moreWatcher.observe(link);
+    if (!link || pending > 0 || Date.now() - lastAdded < 3000) return;
+    if (link.getBoundingClientRect().top < window.innerHeight + 600) showMore(link);
   }
 
   // ---- Talking to the server --------------------------------------------------
@@ -739,6 +742,18 @@ document.documentElement.classList.add('js');
 
   function release(rows) {
     for (const li of rows) busy.set(li, (busy.get(li) || 1) - 1);
+  }
+
+  // Asks for the view unless a change or another question is on its way.
+  function poll() {
+    if (pending > 0 || polling) return;
+    polling = true;
+    queue = queue
+      .then(() => refresh())
+      .catch(() => {})
+      .finally(() => {
+        polling = false;
+      });
   }
 
   // Runs `work` after the changes already queued.
@@ -810,7 +825,6 @@ document.documentElement.classList.add('js');
     await reconcile(answer.view, answer.rows || {}, answer.frame);
     known = { state: answer.state, url: here() };
     if (answer.message) announce(answer.message);
-    watchMore();
   }
 
   async function fetchRows(ids) {
@@ -840,7 +854,12 @@ document.documentElement.classList.add('js');
         return !(id in rows) && !mine(li) && (!li || li.dataset.version !== String(version));
       })
       .map(([id]) => id);
-    if (missing.length) Object.assign(rows, await fetchRows(missing));
+    if (missing.length) {
+      Object.assign(rows, await fetchRows(missing));
+      // The page may have changed while the rows came.
+      shown.clear();
+      for (const li of body.querySelectorAll('li[data-id]')) shown.set(li.dataset.id, li);
+    }
 
     const place = focusPlace();
     applyFrame(frame);
@@ -1045,6 +1064,7 @@ document.documentElement.classList.add('js');
   function here() {
     const url = new URL(location.href);
     url.searchParams.delete('edit');
+    url.searchParams.delete('added');
     return url.pathname + url.search;
   }
 
