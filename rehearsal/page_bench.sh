@@ -8,9 +8,10 @@
 # after scrolling to the end of those shown. Budgets for 5000 tasks: under
 # 100 KB on the wire, under 3,000 elements, first render under 300 ms, a
 # new task shown in under 50 ms. A benchmark, not a test: it prints the
-# figures and marks each budget, and exits non-zero if one is missed.
+# figures and marks each budget, and exits non-zero if one is missed. An
+# empty list (0) shows what the machine takes for a page with nothing in it.
 #
-#   rehearsal/page_bench.sh [BINARY] [RUNS] [TASKS...]
+#   rehearsal/page_bench.sh [BINARY] [RUNS] [TASKS...]   # e.g. ... 5 0 50 5000
 #
 # BINARY defaults to the release build in CARGO_TARGET_DIR (or target/).
 set -euo pipefail
