@@ -21,6 +21,8 @@
 //!   agrees on.
 //! - [`db`] stores domain values in SQLite or PostgreSQL behind one `Store`,
 //!   with every backend difference in one module per backend.
+//! - [`caldav`] is CalDAV's model of a task (a VTODO read from a client
+//!   and rendered back with our edits), shared by `db` and `http::caldav`.
 //! - [`export`] and [`json`] are formats the API and the CLI share, so the
 //!   two cannot disagree; [`telemetry`] is logging.
 //!
@@ -35,6 +37,8 @@
 /// Sign-up, login, sessions, API tokens and the login throttle: the rules
 /// every front end calls.
 pub mod accounts;
+/// CalDAV's model of a task: the VTODO a client sent, read and rendered.
+pub mod caldav;
 pub mod cli;
 /// Flags and environment variables, with their defaults.
 pub mod config;

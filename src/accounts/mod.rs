@@ -406,6 +406,37 @@ impl Accounts {
     pub async fn token(&self, token: &str) -> Result<Option<SignedIn>, StoreError> {
         self.credentials.token(&self.store, token).await
     }
+
+    /// The account an app password stands for: HTTP Basic as CalDAV
+    /// clients send it, the username with one of its API tokens. The
+    /// account password is never taken there (a phone would keep it, and
+    /// each request would cost a hash); it fails like any wrong secret. A
+    /// failure counts against the login throttle, as a failed login does,
+    /// and a throttled client is refused before anything is checked. A
+    /// valid token needs no count: it cannot be guessed.
+    pub async fn app_password(
+        &self,
+        client: IpAddr,
+        username: &str,
+        secret: &str,
+    ) -> AccountResult<SignedIn> {
+        let username = Username::parse(username).ok();
+        if let Some(name) = &username
+            && let Some(signed_in) = self.token(secret).await?
+            && Username::parse(&signed_in.user.username).is_ok_and(|own| own.key() == name.key())
+        {
+            return Ok(signed_in);
+        }
+        let keys = Keys::login(&client.to_string(), username.as_ref());
+        let admission = self
+            .throttle
+            .admit(&self.store, &keys)
+            .await?
+            .map_err(AccountError::Throttled)?;
+        admission.failed(&self.store).await?;
+        tracing::info!(client = %client, "failed app password");
+        Err(AccountError::WrongCredentials)
+    }
 }
 
 /// Creates an account without limits: `todo-app user add`, which works

@@ -28,7 +28,8 @@ use crate::domain::{ListId, Owner, Task};
 /// The columns of a task as stored (creators as account ids), in the
 /// order both `tasks` and `deleted_tasks` name them.
 pub(super) const STORED_COLUMNS: &str = "id, list_id, title, priority, completed, position, due, \
-     due_time, version, created_at, updated_at, created_by, completed_by";
+     due_time, version, created_at, updated_at, created_by, completed_by, caldav_uid, caldav_name, \
+     ical";
 
 /// A task row as stored, on its way from `tasks` to `deleted_tasks`.
 #[derive(FromRow)]
@@ -46,9 +47,13 @@ pub(super) struct StoredTask {
     pub(super) updated_at: DateTime<Utc>,
     pub(super) created_by: Option<i64>,
     pub(super) completed_by: Option<i64>,
+    /// What CalDAV knows it by, and the object a client sent (if one did).
+    pub(super) caldav_uid: Option<String>,
+    pub(super) caldav_name: Option<String>,
+    pub(super) ical: Option<String>,
 }
 
-/// Kept rows per INSERT: 15 parameters each, within both databases'
+/// Kept rows per INSERT: 18 parameters each, within both databases'
 /// limits.
 pub(super) const KEPT_PER_INSERT: usize = 500;
 
@@ -56,7 +61,7 @@ pub(super) const KEPT_PER_INSERT: usize = 500;
 /// id (a task deleted, then imported again with its id, then deleted) is
 /// replaced: the newest deletion is the one that counts.
 pub(super) fn keep_sql(rows: usize) -> String {
-    let columns = 15;
+    let columns = 18;
     let values: Vec<String> = (0..rows)
         .map(|row| {
             let params: Vec<String> = (1..=columns)
@@ -106,6 +111,9 @@ macro_rules! keep_deleted {
                         .bind(row.updated_at)
                         .bind(row.created_by)
                         .bind(row.completed_by)
+                        .bind(row.caldav_uid.as_deref())
+                        .bind(row.caldav_name.as_deref())
+                        .bind(row.ical.as_deref())
                         .bind(at)
                         .bind(by.account());
                 }
@@ -127,7 +135,8 @@ fn restore_sql(ids: usize) -> String {
     format!(
         "INSERT INTO tasks ({STORED_COLUMNS}) \
          SELECT d.id, d.list_id, d.title, d.priority, d.completed, d.position, d.due, \
-                d.due_time, d.version + 1, d.created_at, ${now}, d.created_by, d.completed_by \
+                d.due_time, d.version + 1, d.created_at, ${now}, d.created_by, d.completed_by, \
+                d.caldav_uid, d.caldav_name, d.ical \
            FROM deleted_tasks d \
           WHERE d.id IN ({ids}) AND d.deleted_at >= $2 AND d.list_id IN {writable} \
          ON CONFLICT (id) DO NOTHING \
@@ -309,7 +318,7 @@ impl Store {
         let before = self.kept_since();
         let _write = self.write_guard().await;
         let ctx = StoreError::db;
-        run!(self, |pool| async {
+        let purged = run!(self, |pool| async {
             let mut tx = pool.begin().await.map_err(ctx("failed to start a purge"))?;
             let kept_tasks = sqlx::query("DELETE FROM deleted_tasks WHERE deleted_at < $1")
                 .bind(before)
@@ -339,7 +348,11 @@ impl Store {
                 tasks: kept_tasks + list_tasks,
                 lists,
             })
-        })
+        })?;
+        // Sync's tombstones go after the same time (tokens that needed
+        // them are then refused).
+        self.purge_departures(before).await?;
+        Ok(purged)
     }
 }
 
@@ -354,12 +367,12 @@ mod tests {
             sql.starts_with(
                 "INSERT INTO deleted_tasks (id, list_id, title, priority, completed, position, \
                  due, due_time, version, created_at, updated_at, created_by, completed_by, \
-                 deleted_at, deleted_by) VALUES ($1, $2,"
+                 caldav_uid, caldav_name, ical, deleted_at, deleted_by) VALUES ($1, $2,"
             ),
             "{sql}"
         );
-        assert!(sql.contains("$15), ($16, $17,"), "{sql}");
-        assert!(sql.ends_with("$30) ON CONFLICT (id) DO UPDATE SET list_id = excluded.list_id, title = excluded.title, priority = excluded.priority, completed = excluded.completed, position = excluded.position, due = excluded.due, due_time = excluded.due_time, version = excluded.version, created_at = excluded.created_at, updated_at = excluded.updated_at, created_by = excluded.created_by, completed_by = excluded.completed_by, deleted_at = excluded.deleted_at, deleted_by = excluded.deleted_by"), "{sql}");
+        assert!(sql.contains("$18), ($19, $20,"), "{sql}");
+        assert!(sql.ends_with("$36) ON CONFLICT (id) DO UPDATE SET list_id = excluded.list_id, title = excluded.title, priority = excluded.priority, completed = excluded.completed, position = excluded.position, due = excluded.due, due_time = excluded.due_time, version = excluded.version, created_at = excluded.created_at, updated_at = excluded.updated_at, created_by = excluded.created_by, completed_by = excluded.completed_by, caldav_uid = excluded.caldav_uid, caldav_name = excluded.caldav_name, ical = excluded.ical, deleted_at = excluded.deleted_at, deleted_by = excluded.deleted_by"), "{sql}");
     }
 
     #[test]

@@ -65,6 +65,18 @@ pub enum StoreError {
     AlreadyMember(String),
     #[error("{0:?} is not a member")]
     MemberNotFound(String),
+    /// A CalDAV create (`If-None-Match: *`) where a resource is.
+    #[error("there is already a resource named {0}")]
+    ResourceExists(String),
+    /// A CalDAV replace that would change the object's UID (its current).
+    #[error("the resource holds UID {0}")]
+    UidChanged(String),
+    /// A CalDAV object whose UID another resource of the list holds.
+    #[error("the UID is used by the resource {0}")]
+    UidConflict(String),
+    /// A sync token older than the changes still kept.
+    #[error("the sync token is older than the changes kept")]
+    SyncTokenTooOld,
     /// A username already taken (regardless of case).
     #[error("the username is taken")]
     UsernameTaken,

@@ -8,7 +8,8 @@
 //!
 //! - `tasks`, `lists`, `accounts`: the queries, each written once for both backends
 //!   inside `run!`, with no branch on the backend. `deleted`: deleted tasks,
-//!   kept whole for undo (and CalDAV's tombstones) until purged.
+//!   kept whole for undo until purged. `caldav`: tasks as calendar
+//!   objects, and what changed in a list since a sync token.
 //! - `pool`: the `Pool` enum and the only `match` on the backend. `run!`
 //!   binds the concrete pool (the body is compiled once per backend: no
 //!   trait object, no boxed future per query), gives a failure its context
@@ -36,6 +37,8 @@
 
 /// Accounts, sessions, API tokens and the login throttle.
 pub mod accounts;
+/// Tasks as CalDAV calendar objects, and what changed since a sync token.
+mod caldav;
 /// Turning configuration into a store.
 mod connect;
 /// PostgreSQL credentials read from Secrets Manager, refreshed on rotation.
@@ -66,6 +69,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+pub use caldav::{CalendarObject, Collection, PutCondition, SyncChanges};
 pub use connect::{Backend, DatabaseTarget, open_store};
 pub use deleted::Purged;
 pub use error::{StoreError, StoreResult, is_connection_error};

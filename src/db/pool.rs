@@ -123,6 +123,15 @@ impl Pool {
         }
     }
 
+    /// The SQL of the change number every change still to commit will
+    /// be at or above (CalDAV's sync tokens).
+    pub(super) fn sync_watermark_sql(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => sqlite::SYNC_WATERMARK_SQL,
+            Self::Postgres(_) => postgres::SYNC_WATERMARK_SQL,
+        }
+    }
+
     pub(super) async fn data_version(&self) -> Result<DataVersion, sqlx::Error> {
         match self {
             Self::Sqlite(db) => Ok(db.data_version()),

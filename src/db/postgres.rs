@@ -168,3 +168,8 @@ impl Db {
         }
     }
 }
+
+/// Change numbers are transaction ids: none still running is below the
+/// oldest one our snapshot sees running.
+pub(super) const SYNC_WATERMARK_SQL: &str =
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";

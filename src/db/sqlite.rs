@@ -178,3 +178,7 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     true
 }
+
+/// One writer at a time, and the counter moves in its transaction: every
+/// change still to commit takes a number past the committed counter.
+pub(super) const SYNC_WATERMARK_SQL: &str = "SELECT value + 1 FROM change_counter";

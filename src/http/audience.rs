@@ -11,14 +11,20 @@ use super::error::ApiError;
 pub enum Audience {
     /// `/api/…`: JSON errors.
     Api,
+    /// `/dav/…` and `/.well-known/caldav`: CalDAV clients (plain text or
+    /// WebDAV's XML errors, and Basic authentication).
+    Dav,
     /// Everything else: HTML pages.
     Page,
 }
 
 impl Audience {
     pub fn of(uri: &Uri) -> Self {
-        if uri.path().starts_with("/api/") {
+        let path = uri.path();
+        if path.starts_with("/api/") {
             Self::Api
+        } else if path == "/dav" || path.starts_with("/dav/") || path == "/.well-known/caldav" {
+            Self::Dav
         } else {
             Self::Page
         }
@@ -28,6 +34,7 @@ impl Audience {
     pub fn answer(self, err: ApiError) -> Response {
         match self {
             Self::Api => err.into_response(),
+            Self::Dav => super::caldav::answer(err),
             Self::Page => super::ui::UiError::from(err).into_response(),
         }
     }

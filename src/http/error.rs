@@ -249,6 +249,19 @@ impl From<StoreError> for ApiError {
                 "this list is shared with {limit} people, the most one list may be (MAX_MEMBERS_PER_LIST); remove someone before adding more"
             )),
             StoreError::UsernameTaken => Self::Conflict("that username is taken".to_owned()),
+            StoreError::ResourceExists(name) => Self::PreconditionFailed(format!(
+                "there is already a task at {name} (If-None-Match: * asked for a new one)"
+            )),
+            StoreError::UidChanged(uid) => Self::Conflict(format!(
+                "this resource holds the task with UID {uid}; a task's UID cannot change"
+            )),
+            StoreError::UidConflict(name) => Self::Conflict(format!(
+                "another task of this list ({name}) has this UID; UIDs are unique in a list"
+            )),
+            StoreError::SyncTokenTooOld => Self::Conflict(
+                "the sync token is older than the changes this server keeps; sync again from scratch"
+                    .to_owned(),
+            ),
             StoreError::ListNotFound(id) => Self::NotFound(format!("list {id} not found")),
             StoreError::NotAllowed { list, role, needed } => Self::Forbidden(match needed {
                 Need::Manage => format!(

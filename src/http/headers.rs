@@ -81,10 +81,10 @@ fn is_html<B>(response: &Response<B>) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("text/html"))
 }
 
-/// `Cache-Control: no-store` on every answer under `/api/`, the one header
+/// `Cache-Control: no-store` on every answer under `/api/` and `/dav/`, the one header
 /// here that depends on the request rather than the response.
 async fn api_answers_are_not_stored(req: Request, next: Next) -> axum::response::Response {
-    let is_api = super::audience::Audience::of(req.uri()) == super::audience::Audience::Api;
+    let is_api = super::audience::Audience::of(req.uri()) != super::audience::Audience::Page;
     let mut response = next.run(req).await;
     if is_api {
         response

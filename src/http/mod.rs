@@ -3,6 +3,8 @@
 pub mod api;
 mod audience;
 pub mod auth;
+/// CalDAV: every list as a calendar collection of VTODOs.
+pub mod caldav;
 /// Brotli and gzip for clients that accept them.
 pub mod compression;
 /// CORS for the API, for the requests that can be cross-origin.
@@ -64,6 +66,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .merge(ui::router())
         .merge(account_pages)
         .merge(ops::router())
+        .merge(caldav::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -99,10 +102,14 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         deadline,
     ));
     // Around everything that answers, so no answer misses them.
-    headers::layer(app, config)
+    let app = headers::layer(app, config)
         .layer(compression::layer())
         // Outermost, so the log line sees the final status of every response.
-        .layer(axum::middleware::from_fn(request_log::log_request))
+        .layer(axum::middleware::from_fn(request_log::log_request));
+    // Before any routing: `PROPFIND /` is CalDAV's (see the function).
+    Router::new()
+        .fallback_service(app)
+        .layer(axum::middleware::from_fn(caldav::propfind_on_root))
 }
 
 /// A request that outlives `REQUEST_TIMEOUT` gets our JSON 503, unless it
@@ -137,5 +144,8 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
             ApiError::NotFound(format!("no API route matches {}", uri.path())).into_response()
         }
         audience::Audience::Page => ui::not_found_page(),
+        audience::Audience::Dav => {
+            caldav::answer(ApiError::NotFound(format!("nothing is at {}", uri.path())))
+        }
     }
 }

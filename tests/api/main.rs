@@ -13,6 +13,7 @@ mod accounts;
 mod agenda;
 mod api_errors;
 mod api_todos;
+mod caldav;
 mod cli;
 mod compression;
 mod concurrent_writes;

@@ -24,6 +24,18 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
 
     let caller = if !accounts.enabled() {
         Caller::Open
+    } else if audience == Audience::Dav {
+        // CalDAV clients sign in with Basic and an app password, on every
+        // request; they carry no cookie.
+        match basic_credentials(req.headers()) {
+            Some((username, secret)) => {
+                match accounts.app_password(client.ip, &username, &secret).await {
+                    Ok(signed_in) => Caller::SignedIn(signed_in),
+                    Err(err) => return audience.answer(ApiError::from(err)),
+                }
+            }
+            None => Caller::Anonymous { form_secret: None },
+        }
     } else if let Some(token) = bearer_token(req.headers()) {
         match accounts.token(token).await {
             Ok(Some(signed_in)) => Caller::SignedIn(signed_in),
@@ -59,7 +71,7 @@ pub async fn identify(State(state): State<AppState>, mut req: Request, next: Nex
         // Forms ride on the cookie; so does the API called with one. The API
         // with a bearer token, or with nothing, is not something a browser
         // sends on its own: other sites need CORS for it.
-        if (audience == Audience::Page || via_session)
+        if (audience != Audience::Api || via_session)
             && let Some(reason) = cross_site(req.headers(), &client.origin)
         {
             tracing::warn!(reason, "refused a cross-site request");
@@ -128,6 +140,22 @@ fn cross_site(headers: &HeaderMap, origin: &str) -> Option<&'static str> {
     }
 }
 
+/// The username and secret of `Authorization: Basic …`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (username, secret) = decoded.split_once(':')?;
+    Some((username.to_owned(), secret.to_owned()))
+}
+
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -164,6 +192,21 @@ mod tests {
             HeaderValue::from_static("https://todo.example.com"),
         );
         assert_eq!(cross_site(&h, origin), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic YWRhOnRvZG9fcGF0X3g6eQ=="),
+        );
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("ada".to_owned(), "todo_pat_x:y".to_owned()))
+        );
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!"));
+        assert_eq!(basic_credentials(&h), None);
     }
 
     #[test]
