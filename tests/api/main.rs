@@ -16,6 +16,7 @@ mod api_todos;
 mod cli;
 mod compression;
 mod concurrent_writes;
+mod direct_reads;
 mod export_lists;
 mod headers;
 mod import_staging;
