@@ -420,6 +420,11 @@ pub struct DatabaseConfig {
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
 
+    /// SQLite: read single tasks on the request's own thread instead of
+    /// handing the query to a connection thread (`false` to always hand it over).
+    #[arg(long, env = "SQLITE_DIRECT_READS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub sqlite_direct_reads: bool,
+
     /// How long a request waits for a free connection before it gets a 503.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
     pub acquire_timeout: Duration,

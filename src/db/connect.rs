@@ -200,7 +200,9 @@ pub async fn open_store(config: &DatabaseConfig) -> anyhow::Result<Store> {
         secret = Some(source);
     }
     tracing::info!(database = %target.describe(), "using database");
-    let store = target.connect(config.pool_size, config.acquire_timeout);
+    let store = target
+        .connect(config.pool_size, config.acquire_timeout)
+        .with_direct_reads(config.sqlite_direct_reads);
     Ok(match secret {
         Some(source) => store.with_credentials(source),
         None => store,

@@ -30,10 +30,12 @@
 //!   why; `credentials`: the Secrets Manager source; `connect`: from
 //!   configuration to a `Store`.
 //!
-//! Two things here exist for throughput and keep their promises: creates are
-//! committed in batches by one writer task (`group_commit`), and
+//! Three things here exist for throughput and keep their promises: creates are
+//! committed in batches by one writer task (`group_commit`),
 //! `Store::data_version` tells readers cheaply whether anything changed, so
-//! list responses can be reused until a write commits anywhere.
+//! list responses can be reused until a write commits anywhere, and on
+//! SQLite a single task is read on the request's own thread
+//! (`sqlite::DirectReads`, off with `Store::with_direct_reads(false)`).
 
 /// Accounts, sessions, API tokens and the login throttle.
 pub mod accounts;
@@ -208,6 +210,14 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.pool.backend()
+    }
+
+    /// With `false`, SQLite reads always go through the pool's connection
+    /// threads: the plain path, to compare with in tests
+    /// (`SQLITE_DIRECT_READS`; see `sqlite::DirectReads`).
+    pub fn with_direct_reads(mut self, enabled: bool) -> Self {
+        self.pool = self.pool.with_direct_reads(enabled);
+        self
     }
 
     /// Reads PostgreSQL credentials from Secrets Manager from now on.

@@ -168,6 +168,30 @@ impl Pool {
         }
     }
 
+    /// SQLite: point reads on the calling thread, or (`false`) always on
+    /// the pool. PostgreSQL's driver is async: nothing to hand over.
+    pub(super) fn with_direct_reads(self, enabled: bool) -> Self {
+        match self {
+            Self::Sqlite(db) => Self::Sqlite(db.with_direct_reads(enabled)),
+            postgres @ Self::Postgres(_) => postgres,
+        }
+    }
+
+    /// Runs `sql` for at most one row on the calling thread, where the
+    /// backend can (see `sqlite::DirectReads`); `None` means "run it on the
+    /// pool": always on PostgreSQL, and on SQLite when switched off.
+    pub(super) fn read_here<T>(
+        &self,
+        sql: &'static str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<Option<T>> {
+        match self {
+            Self::Sqlite(db) => db.read_here(sql, params, row),
+            Self::Postgres(_) => None,
+        }
+    }
+
     pub(super) fn with_credentials(self, source: super::credentials::SecretCredentials) -> Self {
         match self {
             Self::Postgres(db) => Self::Postgres(db.with_credentials(source)),

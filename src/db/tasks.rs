@@ -30,6 +30,28 @@ pub(super) struct TaskRow {
     completed_by: Option<String>,
 }
 
+impl TaskRow {
+    /// The row of a direct SQLite read (`Pool::read_here`), in the order of
+    /// `task_columns!`: the same values SQLx decodes by name.
+    fn from_direct_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            title: row.get(1)?,
+            priority: row.get(2)?,
+            completed: row.get(3)?,
+            position: row.get(4)?,
+            due: row.get(5)?,
+            due_time: row.get(6)?,
+            version: row.get(7)?,
+            created_at: row.get(8)?,
+            updated_at: row.get(9)?,
+            list_id: row.get(10)?,
+            created_by: row.get(11)?,
+            completed_by: row.get(12)?,
+        })
+    }
+}
+
 impl From<TaskRow> for Task {
     fn from(row: TaskRow) -> Self {
         Task {
@@ -417,12 +439,20 @@ impl Store {
     /// A task in a list `actor` can read. Any other task is `NotFound`, as
     /// if it did not exist.
     pub async fn get_task(&self, actor: Owner, id: i64) -> StoreResult<Task> {
-        let row: Option<TaskRow> = run!(self, "failed to read task", |pool| {
-            sqlx::query_as(GET_TASK_SQL)
-                .bind(id)
-                .bind(actor.value())
-                .fetch_optional(pool)
-        })?;
+        // SQLite answers a point read on this thread; otherwise (and if that
+        // fails) the same query runs on the pool.
+        let direct =
+            self.pool
+                .read_here(GET_TASK_SQL, (id, actor.value()), TaskRow::from_direct_row);
+        let row: Option<TaskRow> = match direct {
+            Some(row) => row,
+            None => run!(self, "failed to read task", |pool| {
+                sqlx::query_as(GET_TASK_SQL)
+                    .bind(id)
+                    .bind(actor.value())
+                    .fetch_optional(pool)
+            })?,
+        };
         row.map(Task::from).ok_or(StoreError::NotFound(id))
     }
 
@@ -733,6 +763,60 @@ mod tests {
         );
         assert!(sql.contains(&format!("($1, $2, CASE WHEN $5 THEN $2 END, $3, $4, $5, COALESCE($6, CASE WHEN {0} > 9007199254740991 - 1 THEN 9007199254740991 ELSE {0} + 1 END), $7, $8, 1, $9, $9)", last(1))), "{sql}");
         assert!(sql.contains(&format!(", ($10, $11, CASE WHEN $14 THEN $11 END, $12, $13, $14, COALESCE($15, CASE WHEN {0} > 9007199254740991 - 2 THEN 9007199254740991 ELSE {0} + 2 END), $16, $17, 1, $18, $18) RETURNING", last(10))), "{sql}");
+    }
+
+    /// SQLite's direct read answers by itself (a failure would fall back
+    /// to the pool and hide here) with what the pool reads, and the switch
+    /// turns it off.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_reads_a_task_on_the_calling_thread() {
+        let dir = std::env::temp_dir().join(format!("todo-direct-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = crate::config::DatabaseConfig {
+            database_url: Some(format!("sqlite://{}/tasks.db", dir.display())),
+            ..Default::default()
+        };
+        let store = crate::db::DatabaseTarget::from_config(&config)
+            .unwrap()
+            .connect(2, std::time::Duration::from_secs(3));
+        store.migrate().await.unwrap();
+        let list = store.default_list(Owner::SHARED).await.unwrap();
+        let mut new = NewTask::new(Title::parse("read me").unwrap());
+        new.due = NaiveDate::from_ymd_opt(2030, 1, 2);
+        let created = store
+            .clone()
+            .with_group_commit(false)
+            .create_task(list, Owner::SHARED, new)
+            .await
+            .unwrap();
+
+        let read = |store: &Store| {
+            store
+                .pool
+                .read_here(
+                    GET_TASK_SQL,
+                    (created.id, Owner::SHARED.value()),
+                    TaskRow::from_direct_row,
+                )
+                .map(|row| row.map(Task::from))
+        };
+        let direct = read(&store).expect("the direct read answered");
+        assert_eq!(direct.as_ref(), Some(&created));
+        assert_eq!(
+            store.get_task(Owner::SHARED, created.id).await.unwrap(),
+            created
+        );
+        let missing =
+            store
+                .pool
+                .read_here(GET_TASK_SQL, (created.id + 1, 0), TaskRow::from_direct_row);
+        assert!(
+            matches!(missing, Some(None)),
+            "no such task: answered, with no row"
+        );
+        assert!(read(&store.clone().with_direct_reads(false)).is_none());
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod caldav;
 mod cli;
 mod compression;
 mod concurrent_writes;
+mod direct_reads;
 mod due_time;
 mod export_lists;
 mod headers;
