@@ -146,7 +146,8 @@ async fn binary_exits_zero_on_sigterm_and_logs_json_without_secrets() {
     assert_eq!(request["method"], "POST");
     assert_eq!(request["status"], 201);
     assert!(request["latency_ms"].is_number());
-    assert!(request["span"]["request_id"].is_string(), "{request}");
+    assert!(request["request_id"].is_string(), "{request}");
+    assert_eq!(request["route"], "/api/todos", "{request}");
     assert!(lines.iter().any(|l| l["message"] == "stopped"));
     if let TestDatabase::Postgres { .. } = db {
         assert!(
