@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# CalDAV with real clients that no one here wrote: the Python `caldav`
-# library (ci/caldav_clients.py) against the real binary, over a fresh
-# SQLite file and then (when TEST_DATABASE_URL is set) a fresh PostgreSQL
-# database. For each: start the server with AUTH_MODE=accounts on a free
-# port of 127.0.0.1, sign up through the sign-up form, get an app password
-# from POST /api/tokens, and run the client from the app's bare address.
+# CalDAV with real clients that no one here wrote, against the real binary,
+# over a fresh SQLite file and then (when TEST_DATABASE_URL is set) a fresh
+# PostgreSQL database: the Python `caldav` library (ci/caldav_clients.py),
+# then vdirsyncer with todoman syncing both ways with a local folder
+# (ci/caldav_sync.py). For each database: start the server with
+# AUTH_MODE=accounts on a free port of 127.0.0.1, sign up through the
+# sign-up form, get an app password from POST /api/tokens, and run the
+# clients from the app's bare address.
 #
 #   ci/caldav.sh                                   # SQLite
 #   TEST_DATABASE_URL=postgres://… ci/caldav.sh    # SQLite, then PostgreSQL
 #
 # The clients live in a cached virtualenv keyed by ci/caldav-requirements.txt.
+# CALDAV_BINARY=path runs that build of the app instead of building the
+# release binary.
 # Each client run is bounded by `timeout` (CALDAV_TIMEOUT seconds, default
 # 300). Closes with "caldav: N passed, M failed"; non-zero when any failed.
 set -euo pipefail
@@ -29,7 +33,7 @@ if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
 fi
-if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import caldav' >/dev/null 2>&1; then
+if [[ ! -x $VENV/bin/vdirsyncer || ! -x $VENV/bin/todo ]] || ! "$VENV/bin/python" -c 'import caldav' >/dev/null 2>&1; then
   log "installing the CalDAV clients into $VENV"
   mkdir -p "$CACHE"
   rm -rf "$VENV"
@@ -37,9 +41,12 @@ if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import caldav' >/dev/
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
 fi
 
-log "building the binary"
-cargo build --release --locked --quiet
-binary=${CARGO_TARGET_DIR:-target}/release/todo-app
+binary=${CALDAV_BINARY:-}
+if [[ -z $binary ]]; then
+  log "building the binary"
+  cargo build --release --locked --quiet
+  binary=${CARGO_TARGET_DIR:-target}/release/todo-app
+fi
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/todo-caldav.XXXXXX")
 server_pid=""
@@ -84,8 +91,12 @@ run_clients() {
     curl -fsS -H 'content-type: application/json' --data @- "$base/api/tokens" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   local result=0
+  printf -- '-- the python caldav library\n'
   timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/python" ci/caldav_clients.py \
     "$base" "$username" "$token" "$password" || result=$?
+  printf -- '-- vdirsyncer and todoman\n'
+  PATH=$VENV/bin:$PATH timeout --kill-after=10 "$RUN_TIMEOUT" "$VENV/bin/python" ci/caldav_sync.py \
+    "$base" "$username" "$token" "$workdir/$name-sync" || result=$?
   stop_process "$server_pid"
   server_pid=""
   if [[ $result -ne 0 ]]; then
@@ -95,12 +106,12 @@ run_clients() {
   return "$result"
 }
 
-step "python caldav library, SQLite" run_clients sqlite "sqlite://$workdir/todo.db"
+step "CalDAV clients, SQLite" run_clients sqlite "sqlite://$workdir/todo.db"
 if [[ -n ${TEST_DATABASE_URL:-} ]]; then
   pg_database="todo_caldav_$(date +%s)_$$"
   psql "$TEST_DATABASE_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_database" >/dev/null
   pg_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
     "$TEST_DATABASE_URL" "$pg_database")
-  step "python caldav library, PostgreSQL" run_clients postgres "$pg_url"
+  step "CalDAV clients, PostgreSQL" run_clients postgres "$pg_url"
 fi
 summary caldav
