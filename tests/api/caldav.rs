@@ -9,7 +9,7 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, accounts_config, token_client};
+use crate::helpers::{Backend, TestApp, accounts_config, server_config, token_client};
 use crate::per_backend_tests;
 
 per_backend_tests!(
@@ -22,6 +22,8 @@ per_backend_tests!(
     sync_collection_reports_changes_and_tombstones,
     calendars_are_made_changed_and_deleted,
     calendar_queries_filter_tasks,
+    a_change_through_one_instance_shows_in_a_sync_through_another,
+    without_accounts_the_shared_list_is_served_as_the_pages_are,
 );
 
 const APPLE: &str = include_str!("../fixtures/caldav/apple-reminders.ics");
@@ -889,4 +891,125 @@ async fn calendar_queries_filter_tasks(backend: Backend) {
         hrefs_with_status(&body, "404 Not Found"),
         vec![format!("{cal}missing.ics")]
     );
+}
+
+async fn a_change_through_one_instance_shows_in_a_sync_through_another(backend: Backend) {
+    let app = TestApp::spawn_with(backend, accounts_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let ada = person(&app, "ada").await;
+    let (other, _server) = app.second_instance(accounts_config()).await;
+    let cal = calendar(&ada, ada.default_list);
+    let sync = |token: &str| {
+        format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let report = |base: String, body: String| {
+        let request = app
+            .client
+            .request(method("REPORT"), format!("{base}{cal}"))
+            .basic_auth(&ada.name, Some(&ada.token))
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 207);
+            response.text().await.unwrap()
+        }
+    };
+    let first = token_of(&report(app.address.clone(), sync("")).await);
+    // A task made through the second instance, over CalDAV…
+    let put = app
+        .client
+        .put(format!("{other}{cal}from-b.ics"))
+        .basic_auth(&ada.name, Some(&ada.token))
+        .body(TASKS_ORG)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    // …and one deleted through the first one's API.
+    let made: Value = ada
+        .api
+        .post(app.url("/api/todos"))
+        .json(&json!({"title": "Short-lived"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second = token_of(&report(other.clone(), sync(&first)).await);
+    ada.api
+        .delete(app.url(&format!("/api/todos/{}", made["id"])))
+        .send()
+        .await
+        .unwrap();
+    let body = report(other.clone(), sync(&first)).await;
+    assert_eq!(
+        hrefs_with_status(&body, "200 OK"),
+        vec![format!("{cal}from-b.ics")],
+        "{body}"
+    );
+    assert_eq!(hrefs_with_status(&body, "404 Not Found").len(), 1, "{body}");
+    let body = report(app.address.clone(), sync(&second)).await;
+    assert_eq!(hrefs_with_status(&body, "404 Not Found").len(), 1, "{body}");
+}
+
+async fn without_accounts_the_shared_list_is_served_as_the_pages_are(backend: Backend) {
+    let app = TestApp::spawn_with(backend, server_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let propfind = |path: &str| {
+        app.client
+            .request(method("PROPFIND"), app.url(path))
+            .header("depth", "1")
+            .body(PROPFIND_ALL)
+            .send()
+    };
+    // No credentials asked for, and any sent are not needed.
+    let response = propfind("/").await.unwrap();
+    assert_eq!(response.status(), 207);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("<d:href>/dav/principals/shared/</d:href>"),
+        "{body}"
+    );
+    let response = propfind("/dav/calendars/shared/").await.unwrap();
+    let body = response.text().await.unwrap();
+    let lists: Value = app
+        .client
+        .get(app.url("/api/lists"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = lists[0]["id"].as_i64().unwrap();
+    assert!(
+        body.contains(&format!("<d:href>/dav/calendars/shared/{list}/</d:href>")),
+        "{body}"
+    );
+    let put = app
+        .client
+        .put(app.url(&format!("/dav/calendars/shared/{list}/t.ics")))
+        .body(TASKS_ORG)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let tasks: Value = app
+        .client
+        .get(app.url("/api/todos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(tasks.to_string().contains("Call the dentist"), "{tasks}");
+    // Another name than the shared one is no one's.
+    let response = propfind("/dav/calendars/ada/").await.unwrap();
+    assert_eq!(response.status(), 404);
 }
