@@ -12,7 +12,8 @@
 //! - [`http`] is the outside world's door: shared layers (request log and
 //!   id, deadline, body limits, who is calling) around one router per
 //!   concern: `http::api` (JSON), `http::ui` (the HTML pages),
-//!   `http::auth` (accounts, sessions, tokens, CSRF), `http::ops` (health,
+//!   `http::auth` (accounts, sessions, tokens, CSRF), `http::caldav`
+//!   (CalDAV for phone and desktop task apps), `http::ops` (health,
 //!   readiness, version), `http::openapi` and `http::reference` (the API's
 //!   description). Requests are parsed into domain values here, and errors
 //!   get their status and words in one table (`http::error`).

@@ -15,7 +15,7 @@ use super::lists::Need;
 use super::pool::run;
 use super::tasks::{TaskRow, now, task_columns, writable_lists};
 use super::{Store, StoreError, StoreResult};
-use crate::caldav::{ParsedTodo, TaskState, TodoFields, vtodo};
+use crate::caldav::{ParsedTodo, SyncPoint, TaskState, TodoFields, vtodo};
 use crate::domain::{DueTime, List, ListId, ListName, MAX_SAFE_INTEGER, Owner, Task};
 
 /// A task as a calendar object.
@@ -114,7 +114,7 @@ pub enum PutCondition {
 pub struct SyncChanges {
     pub changed: Vec<CalendarObject>,
     pub departed: Vec<String>,
-    pub next: i64,
+    pub next: SyncPoint,
     /// More changes follow: ask again from `next`.
     pub truncated: bool,
 }
@@ -294,20 +294,27 @@ impl Store {
         }
     }
 
-    /// The change number below which everything that will ever be seen
-    /// has committed: no change still running, here or on another
-    /// instance, can get a smaller one.
-    async fn sync_watermark(&self) -> StoreResult<i64> {
+    /// Where the history of changes stands for a read made now: every
+    /// change it cannot see (still running, here or on another instance)
+    /// has a number at or past `from`, or is one of `running`.
+    async fn sync_point(&self) -> StoreResult<SyncPoint> {
         let sql = self.pool.sync_watermark_sql();
-        run!(self, "failed to read the change number", |pool| {
-            sqlx::query_scalar(sql).fetch_one(pool)
-        })
+        let (from, running): (i64, Option<String>) =
+            run!(self, "failed to read the change number", |pool| {
+                sqlx::query_as(sql).fetch_one(pool)
+            })?;
+        let running = running
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        Ok(SyncPoint { from, running })
     }
 
-    /// The sync token of `list` as it is now: it moves when one of its
-    /// tasks changes or leaves, and only then (getctag, sync-token).
-    pub async fn collection_change(&self, list: ListId) -> StoreResult<i64> {
-        let watermark = self.sync_watermark().await?;
+    /// A list's version for `getctag`, which moves when one of its tasks
+    /// changes or leaves and only then, and its sync token as it is now.
+    pub async fn collection_change(&self, list: ListId) -> StoreResult<(i64, SyncPoint)> {
+        let now = self.sync_point().await?;
         let (latest, floor): (Option<i64>, i64) = run!(
             self,
             "failed to read a list's last change",
@@ -322,60 +329,85 @@ impl Store {
                 .fetch_one(pool)
             }
         )?;
-        let since_last = latest.map_or(0, |m| m + 1).max(floor);
-        Ok(since_last.min(watermark))
+        let after_last = latest.map_or(0, |m| m + 1).max(floor);
+        Ok((after_last, now.until(after_last)))
     }
 
-    /// What changed in `list` from change number `since` on (everything,
-    /// with no departures, when `None`), at most about `limit` entries:
-    /// one transaction's changes are never split, so a page may be
-    /// longer. `SyncTokenTooOld` when departures since then were purged.
+    /// What changed in `list` since `since` (everything, with no
+    /// departures, when `None`), at most about `limit` entries: one
+    /// transaction's changes are never split, so a page may be longer.
+    /// `SyncTokenTooOld` when departures it needs were purged.
     pub async fn sync_changes(
         &self,
         list: ListId,
-        since: Option<i64>,
+        since: Option<&SyncPoint>,
         limit: usize,
     ) -> StoreResult<SyncChanges> {
-        let watermark = self.sync_watermark().await?;
+        let now = self.sync_point().await?;
         let floor: i64 = run!(self, "failed to read a list's sync floor", |pool| {
             sqlx::query_scalar("SELECT sync_floor FROM lists WHERE id = $1")
                 .bind(list.0)
                 .fetch_one(pool)
         })?;
-        if since.is_some_and(|s| s < floor) {
+        if since.is_some_and(|s| s.oldest() < floor) {
             return Err(StoreError::SyncTokenTooOld);
         }
-        let from = since.unwrap_or(i64::MIN);
+        let everything = SyncPoint {
+            from: i64::MIN,
+            running: Vec::new(),
+        };
+        let from = since.unwrap_or(&everything);
+        // `change_seq >= $2`, or one of those still running then ($4…).
+        let since_sql = |column: &str| {
+            let running: Vec<String> = (0..from.running.len())
+                .map(|i| format!("${}", i + 4))
+                .collect();
+            if running.is_empty() {
+                format!("{column} >= $2")
+            } else {
+                format!("({column} >= $2 OR {column} IN ({}))", running.join(", "))
+            }
+        };
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let changed_sql = format!(
+            "SELECT {} FROM tasks t WHERE t.list_id = $1 AND {} ORDER BY t.change_seq, t.id LIMIT $3",
+            object_columns!(),
+            since_sql("t.change_seq")
+        );
         let changed: Vec<ObjectRow> = run!(self, "failed to read changed tasks", |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                object_columns!(),
-                " FROM tasks t WHERE t.list_id = $1 AND t.change_seq >= $2 \
-                 ORDER BY t.change_seq, t.id LIMIT $3"
-            ))
-            .bind(list.0)
-            .bind(from)
-            .bind(fetch)
-            .fetch_all(pool)
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(changed_sql.clone()))
+                .bind(list.0)
+                .bind(from.from)
+                .bind(fetch);
+            for running in &from.running {
+                query = query.bind(*running);
+            }
+            query.fetch_all(pool)
         })?;
         // A name that is live again (restored, moved back, made anew) is
         // reported as it is now, not as gone.
         let departed: Vec<(String, i64)> = match since {
             None => Vec::new(),
-            Some(since) => run!(self, "failed to read departed tasks", |pool| {
-                sqlx::query_as(
+            Some(_) => {
+                let departed_sql = format!(
                     "SELECT d.caldav_name, MAX(d.change_seq) FROM task_departures d \
-                     WHERE d.list_id = $1 AND d.change_seq >= $2 \
+                     WHERE d.list_id = $1 AND {} \
                        AND NOT EXISTS (SELECT 1 FROM tasks t \
                                         WHERE t.list_id = d.list_id AND t.caldav_name = d.caldav_name) \
                      GROUP BY d.caldav_name ORDER BY MAX(d.change_seq), d.caldav_name LIMIT $3",
-                )
-                .bind(list.0)
-                .bind(since)
-                .bind(fetch)
-                .fetch_all(pool)
-            })?,
+                    since_sql("d.change_seq")
+                );
+                run!(self, "failed to read departed tasks", |pool| {
+                    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(departed_sql.clone()))
+                        .bind(list.0)
+                        .bind(from.from)
+                        .bind(fetch);
+                    for running in &from.running {
+                        query = query.bind(*running);
+                    }
+                    query.fetch_all(pool)
+                })?
+            }
         };
         let mut entries: Vec<(i64, Result<CalendarObject, String>)> = changed
             .into_iter()
@@ -384,9 +416,7 @@ impl Store {
             .collect();
         entries.sort_by_key(|(seq, _)| *seq);
         let mut truncated = false;
-        // Never past a change still running (PostgreSQL), however far the
-        // committed ones reach.
-        let mut next = watermark;
+        let mut next = now.clone();
         if entries.len() > limit {
             // Cut before the first change number that does not fit whole;
             // if even the first does not, give that one whole.
@@ -394,11 +424,11 @@ impl Store {
             let keep = entries.iter().take_while(|(seq, _)| *seq < cut_seq).count();
             if keep > 0 {
                 entries.truncate(keep);
-                next = cut_seq.min(watermark);
+                next = now.until(cut_seq);
                 truncated = true;
             } else {
                 let mut whole = self.whole_change(list, cut_seq).await?;
-                whole.next = whole.next.min(watermark);
+                whole.next = now.until(cut_seq + 1);
                 return Ok(whole);
             }
         }
@@ -444,7 +474,10 @@ impl Store {
         Ok(SyncChanges {
             changed: changed.into_iter().map(CalendarObject::from).collect(),
             departed,
-            next: change + 1,
+            next: SyncPoint {
+                from: change + 1,
+                running: Vec::new(),
+            },
             truncated: true,
         })
     }
@@ -539,16 +572,50 @@ impl Store {
     }
 
     /// The collection `actor` sees at `segment`; `ListNotFound` if none.
+    /// A request's own list only, by its id or the name a client gave it,
+    /// so a task's GET does not count every list's tasks.
     pub async fn calendar_collection(
         &self,
         actor: Owner,
         segment: &str,
     ) -> StoreResult<Collection> {
-        self.calendar_collections(actor)
-            .await?
-            .into_iter()
-            .find(|c| c.segment == segment)
-            .ok_or(StoreError::ListNotFound(0))
+        let by_id = match segment.parse::<i64>() {
+            Ok(id) => run!(self, "failed to find a calendar", |pool| {
+                sqlx::query_scalar("SELECT id FROM lists WHERE id = $1 AND caldav_name IS NULL")
+                    .bind(id)
+                    .fetch_all(pool)
+            })?,
+            Err(_) => Vec::new(),
+        };
+        let mut candidates: Vec<i64> = by_id;
+        let named: Vec<i64> = run!(self, "failed to find a calendar", |pool| {
+            sqlx::query_scalar("SELECT id FROM lists WHERE caldav_name = $1 ORDER BY id")
+                .bind(segment)
+                .fetch_all(pool)
+        })?;
+        candidates.extend(named);
+        for id in candidates {
+            let list = match self.list(actor, ListId(id)).await {
+                Ok(list) => list,
+                Err(StoreError::ListNotFound(_)) => continue,
+                Err(err) => return Err(err),
+            };
+            let (name, color, order): (Option<String>, Option<String>, Option<i64>) =
+                run!(self, "failed to read a calendar", |pool| {
+                    sqlx::query_as(
+                        "SELECT caldav_name, color, caldav_order FROM lists WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(pool)
+                })?;
+            return Ok(Collection {
+                segment: name.unwrap_or_else(|| id.to_string()),
+                list,
+                color,
+                order,
+            });
+        }
+        Err(StoreError::ListNotFound(0))
     }
 
     /// A new list of `actor`'s, made by a client under `segment`.

@@ -169,7 +169,8 @@ impl Db {
     }
 }
 
-/// Change numbers are transaction ids: none still running is below the
-/// oldest one our snapshot sees running.
-pub(super) const SYNC_WATERMARK_SQL: &str =
-    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+/// Change numbers are transaction ids: what our snapshot does not see is
+/// at or past its xmax, or one of the transactions it saw running.
+pub(super) const SYNC_WATERMARK_SQL: &str = "SELECT pg_snapshot_xmax(s)::text::bigint, \
+            (SELECT string_agg(x::text, ',') FROM pg_snapshot_xip(s) AS x) \
+       FROM (SELECT pg_current_snapshot() AS s) AS now";

@@ -281,5 +281,7 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
 }
 
 /// One writer at a time, and the counter moves in its transaction: every
-/// change still to commit takes a number past the committed counter.
-pub(super) const SYNC_WATERMARK_SQL: &str = "SELECT value + 1 FROM change_counter";
+/// change still to commit takes a number past the committed counter, and
+/// none is running below it.
+pub(super) const SYNC_WATERMARK_SQL: &str =
+    "SELECT value + 1, CAST(NULL AS TEXT) FROM change_counter";

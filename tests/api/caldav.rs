@@ -24,6 +24,7 @@ per_backend_tests!(
     calendar_queries_filter_tasks,
     a_change_through_one_instance_shows_in_a_sync_through_another,
     without_accounts_the_shared_list_is_served_as_the_pages_are,
+    a_change_that_commits_late_is_neither_skipped_nor_repeated,
 );
 
 const APPLE: &str = include_str!("../fixtures/caldav/apple-reminders.ics");
@@ -1012,4 +1013,107 @@ async fn without_accounts_the_shared_list_is_served_as_the_pages_are(backend: Ba
     // Another name than the shared one is no one's.
     let response = propfind("/dav/calendars/ada/").await.unwrap();
     assert_eq!(response.status(), 404);
+}
+
+/// A writer of the database outside the app, holding its transaction open.
+enum OpenWrite {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl OpenWrite {
+    async fn begin(app: &TestApp, sql: &str) -> Self {
+        use sqlx::Connection;
+        let url = app.database.url();
+        let mut write = match app.backend() {
+            Backend::Sqlite => Self::Sqlite(sqlx::SqliteConnection::connect(url).await.unwrap()),
+            Backend::Postgres => Self::Postgres(sqlx::PgConnection::connect(url).await.unwrap()),
+        };
+        write.run("BEGIN").await;
+        write.run(sql).await;
+        write
+    }
+
+    async fn run(&mut self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            Self::Sqlite(c) => sqlx::query(sql).execute(c).await.map(|_| ()),
+            Self::Postgres(c) => sqlx::query(sql).execute(c).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+}
+
+async fn a_change_that_commits_late_is_neither_skipped_nor_repeated(backend: Backend) {
+    let app = TestApp::spawn_with(backend, accounts_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let ada = person(&app, "ada").await;
+    let cal = calendar(&ada, ada.default_list);
+    let sync = |token: &str| {
+        format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let mut ids = Vec::new();
+    for title in ["early", "late"] {
+        let made: Value = ada
+            .api
+            .post(app.url("/api/todos"))
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(made["id"].as_i64().unwrap());
+    }
+    let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync("")).await;
+    let first = token_of(&body);
+    // A change that started before the next sync and commits after it.
+    let mut late = OpenWrite::begin(
+        &app,
+        &format!(
+            "UPDATE tasks SET title = 'committed late', version = version + 1 WHERE id = {}",
+            ids[1]
+        ),
+    )
+    .await;
+    // On PostgreSQL writers do not wait for each other: a change that
+    // commits while the late one runs is reported once, not again with
+    // every sync until the late one ends.
+    let meanwhile = usize::from(backend == Backend::Postgres);
+    if meanwhile == 1 {
+        let made = ada
+            .api
+            .post(app.url("/api/todos"))
+            .json(&json!({"title": "meanwhile"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 201);
+    }
+    let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync(&first)).await;
+    assert_eq!(
+        hrefs_with_status(&body, "HTTP/1.1").len(),
+        meanwhile,
+        "{body}"
+    );
+    let during = token_of(&body);
+    let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync(&during)).await;
+    assert!(
+        hrefs_with_status(&body, "HTTP/1.1").is_empty(),
+        "nothing is repeated: {body}"
+    );
+    late.run("COMMIT").await;
+    let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync(&during)).await;
+    assert_eq!(
+        hrefs_with_status(&body, "200 OK").len(),
+        1,
+        "the late change is not skipped: {body}"
+    );
+    let after = token_of(&body);
+    let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync(&after)).await;
+    assert!(hrefs_with_status(&body, "HTTP/1.1").is_empty(), "{body}");
 }

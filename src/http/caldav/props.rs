@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::xml::{self, APPLE, CALDAV, CALENDARSERVER, DAV, Element, Name, Value};
 use super::{DavError, Request, Target};
-use crate::caldav::{sync_token, vtodo};
+use crate::caldav::{SyncPoint, sync_token, vtodo};
 use crate::db::{CalendarObject, Collection};
 use crate::domain::{ListName, Role};
 use crate::http::error::ApiError;
@@ -46,7 +46,8 @@ pub(super) enum Resource<'a> {
     Home,
     Calendar {
         collection: &'a Collection,
-        change: i64,
+        /// Its version (getctag) and its sync token as it is now.
+        change: (i64, SyncPoint),
     },
     Object {
         collection: &'a Collection,
@@ -183,8 +184,15 @@ impl Resource<'_> {
                 name(CALDAV, "calendar-multiget"),
                 name(DAV, "sync-collection"),
             ]),
-            (CALENDARSERVER, "getctag") | (DAV, "sync-token") => match self {
-                Self::Calendar { change, .. } => Value::Text(sync_token(*change)),
+            (CALENDARSERVER, "getctag") => match self {
+                Self::Calendar { change, .. } => Value::Text(sync_token(&SyncPoint {
+                    from: change.0,
+                    running: Vec::new(),
+                })),
+                _ => return None,
+            },
+            (DAV, "sync-token") => match self {
+                Self::Calendar { change, .. } => Value::Text(sync_token(&change.1)),
                 _ => return None,
             },
             (APPLE, "calendar-color") => match self {

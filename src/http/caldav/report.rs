@@ -118,7 +118,9 @@ pub(super) async fn report(request: &Request<'_>) -> Result<Response, DavError> 
                 })?
                 .min(SYNC_PAGE),
         };
-        let changes = store.sync_changes(collection.list.id, since, limit).await?;
+        let changes = store
+            .sync_changes(collection.list.id, since.as_ref(), limit)
+            .await?;
         let mut responses: Vec<xml::Response> = changes
             .changed
             .iter()
@@ -141,7 +143,7 @@ pub(super) async fn report(request: &Request<'_>) -> Result<Response, DavError> 
                 outcome: xml::Outcome::Status(StatusCode::INSUFFICIENT_STORAGE),
             });
         }
-        return Ok(multistatus(&responses, Some(&sync_token(changes.next))));
+        return Ok(multistatus(&responses, Some(&sync_token(&changes.next))));
     }
     Err(DavError::Precondition {
         status: StatusCode::FORBIDDEN,
