@@ -55,7 +55,7 @@ async fn single_tasks_are_the_same_with_and_without_direct_reads(app: TestApp) {
         create(&ada, json!({"title": "plain"})).await,
         create(
             &ada,
-            json!({"title": "Ünïcode ✓ \"quoted\"", "priority": 5, "due": "2030-02-28"}),
+            json!({"title": "Ünïcode ✓ \"quoted\"", "priority": 5, "due": "2030-02-28", "due_time": "09:30"}),
         )
         .await,
         create(
