@@ -13,33 +13,17 @@ any failed.
 """
 
 import datetime
-import json
 import sys
-import urllib.request
 
 import caldav
 from caldav.lib import error
 
+from caldav_checks import Checks
+
 BASE, USER, TOKEN, PASSWORD = sys.argv[1:5]
-failures = []
-
-
-def check(what, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + what + ("" if condition else f": {detail}"))
-    if not condition:
-        failures.append(what)
-
-
-def api(method, path, body=None):
-    request = urllib.request.Request(
-        BASE + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        text = response.read()
-        return json.loads(text) if text else None
+checks = Checks(BASE, TOKEN)
+check = checks.check
+api = checks.api
 
 
 def titles(calendar, **search):
@@ -113,5 +97,4 @@ check("and is gone from the calendar", titles(errands, include_completed=True) =
 errands.delete()
 check("deleting the calendar deletes the list", "Errands" not in [l["name"] for l in api("GET", "/api/lists")])
 
-print(f"caldav library: {len(failures)} failed" if failures else "caldav library: every check passed")
-sys.exit(1 if failures else 0)
+checks.finish("caldav library")

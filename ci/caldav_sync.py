@@ -17,29 +17,14 @@ import os
 import pathlib
 import subprocess
 import sys
-import urllib.request
+
+from caldav_checks import Checks
 
 BASE, USER, TOKEN, WORK = sys.argv[1:5]
 WORK = pathlib.Path(WORK)
-failures = []
-
-
-def check(what, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + what + ("" if condition else f": {detail}"))
-    if not condition:
-        failures.append(what)
-
-
-def api(method, path, body=None):
-    request = urllib.request.Request(
-        BASE + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        text = response.read()
-        return json.loads(text) if text else None
+checks = Checks(BASE, TOKEN)
+check = checks.check
+api = checks.api
 
 
 def app_tasks():
@@ -144,5 +129,4 @@ check("a task changed on both sides is reported as a conflict", code != 0 and "c
 check("the app keeps its side", "Edited on the phone" in app_tasks(), list(app_tasks()))
 check("the folder keeps its side", "SUMMARY:Edited on the laptop" in file.read_text())
 
-print(f"vdirsyncer and todoman: {len(failures)} failed" if failures else "vdirsyncer and todoman: every check passed")
-sys.exit(1 if failures else 0)
+checks.finish("vdirsyncer and todoman")

@@ -72,12 +72,7 @@ impl Filter {
             comps: Vec::new(),
         };
         for child in &element.children {
-            let local = child
-                .name
-                .as_ref()
-                .filter(|n| n.ns == CALDAV)
-                .map(|n| n.local.as_str());
-            match local {
+            match caldav_local_name(child) {
                 Some("is-not-defined") => filter.is_not_defined = true,
                 Some("time-range") => filter.time_range = Some(TimeRange::read(child)?),
                 Some("prop-filter") => filter.props.push(PropFilter::read(child)?),
@@ -140,12 +135,7 @@ impl PropFilter {
             params: Vec::new(),
         };
         for child in &element.children {
-            let local = child
-                .name
-                .as_ref()
-                .filter(|n| n.ns == CALDAV)
-                .map(|n| n.local.as_str());
-            match local {
+            match caldav_local_name(child) {
                 Some("is-not-defined") => filter.is_not_defined = true,
                 Some("time-range") => filter.time_range = Some(TimeRange::read(child)?),
                 Some("text-match") => filter.text.push(TextMatch::read(child)?),
@@ -194,12 +184,7 @@ impl ParamFilter {
             text: None,
         };
         for child in &element.children {
-            let local = child
-                .name
-                .as_ref()
-                .filter(|n| n.ns == CALDAV)
-                .map(|n| n.local.as_str());
-            match local {
+            match caldav_local_name(child) {
                 Some("is-not-defined") => filter.is_not_defined = true,
                 Some("text-match") => filter.text = Some(TextMatch::read(child)?),
                 _ => return Err(unknown(child, "param-filter")),
@@ -311,6 +296,16 @@ fn name_attribute(element: &Element, what: &str) -> Result<String, String> {
         .attribute("name")
         .map(str::to_owned)
         .ok_or_else(|| format!("a {what} needs a name attribute"))
+}
+
+/// The element's name when it is in the CalDAV namespace (the only one a
+/// filter's elements may come from).
+fn caldav_local_name(element: &Element) -> Option<&str> {
+    element
+        .name
+        .as_ref()
+        .filter(|n| n.ns == CALDAV)
+        .map(|n| n.local.as_str())
 }
 
 fn unknown(child: &Element, parent: &str) -> String {
