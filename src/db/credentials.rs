@@ -49,11 +49,25 @@ impl fmt::Debug for SecretCredentials {
     }
 }
 
+/// The AWS SDK's HTTPS client, on ring (see Cargo.toml): the SDK has none
+/// of its own without its default crypto library.
+pub fn aws_http_client() -> aws_sdk_secretsmanager::config::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 impl SecretCredentials {
     /// Uses the standard AWS configuration chain (task role, environment,
     /// `AWS_REGION`, `AWS_ENDPOINT_URL`) and reads the secret once.
     pub async fn load(secret_id: &str) -> anyhow::Result<(Self, DbCredentials)> {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(aws_http_client())
+            .load()
+            .await;
         let source = Self {
             client: aws_sdk_secretsmanager::Client::new(&config),
             secret_id: secret_id.to_owned(),

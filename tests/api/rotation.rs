@@ -1,6 +1,9 @@
 //! Credentials that survive a rotation: the real binary reads PostgreSQL
 //! credentials from Secrets Manager (moto's, at `TEST_SECRETS_ENDPOINT`),
 //! and keeps serving while the role's password and the secret change.
+//! ci/moto.sh serves moto over HTTPS with a certificate of its own
+//! (`TEST_SECRETS_CA_FILE`), so the app's AWS client shows its TLS works and
+//! checks certificates.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +18,20 @@ struct Fixture {
     role: TestRole,
     secrets: aws_sdk_secretsmanager::Client,
     endpoint: String,
+    /// The certificate moto's HTTPS endpoint presents, when it has one.
+    ca_file: Option<String>,
     secret_arn: String,
+}
+
+/// The certificate to trust for an `https://` endpoint (`TEST_SECRETS_CA_FILE`).
+fn secrets_ca_file(endpoint: &str) -> Option<String> {
+    if !endpoint.starts_with("https://") {
+        return None;
+    }
+    let file = std::env::var("TEST_SECRETS_CA_FILE").expect(
+        "TEST_SECRETS_CA_FILE must name the certificate of an https:// TEST_SECRETS_ENDPOINT",
+    );
+    Some(file)
 }
 
 /// `None` outside CI when moto or PostgreSQL is not configured.
@@ -33,10 +49,32 @@ impl Fixture {
     async fn new(password: &str) -> Option<Self> {
         let endpoint = secrets_endpoint()?;
         let role = TestRole::create("rot", password).await?;
+        let ca_file = secrets_ca_file(&endpoint);
+        let http_client = match &ca_file {
+            // The test's own client trusts only moto's certificate.
+            Some(file) => {
+                use aws_smithy_http_client::tls;
+                let pem = std::fs::read(file).expect("cannot read TEST_SECRETS_CA_FILE");
+                let trust = tls::TrustStore::empty().with_pem_certificate(pem);
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .tls_context(
+                        tls::TlsContext::builder()
+                            .with_trust_store(trust)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build_https()
+            }
+            None => todo_app::db::credentials::aws_http_client(),
+        };
         let config = aws_sdk_secretsmanager::Config::builder()
             .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
             .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
             .endpoint_url(&endpoint)
+            .http_client(http_client)
             .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
                 "testing", "testing", None, None, "test",
             ))
@@ -54,6 +92,7 @@ impl Fixture {
             role,
             secrets,
             endpoint,
+            ca_file,
             secret_arn,
         })
     }
@@ -88,9 +127,23 @@ impl Fixture {
             .unwrap()
     }
 
+    /// The app with the trust store a deployment has: the system's
+    /// certificates (`SSL_CERT_FILE` adds moto's, as a private CA would be).
     fn spawn_app(&self, port: u16) -> tokio::process::Child {
+        let mut command = self.app_command(port);
+        if let Some(file) = &self.ca_file {
+            command.env("SSL_CERT_FILE", file);
+        }
+        command
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap()
+    }
+
+    fn app_command(&self, port: u16) -> tokio::process::Command {
         let admin = self.role.host_and_port();
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"))
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-app"));
+        command
             .env_clear()
             .env("PORT", port.to_string())
             .env("AUTH_MODE", "none")
@@ -111,9 +164,9 @@ impl Fixture {
             .env("LOG_FORMAT", "json")
             .env("SHUTDOWN_DRAIN_DELAY", "0s")
             .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        command
     }
 }
 
@@ -264,4 +317,42 @@ async fn keeps_serving_when_password_and_secret_rotate_together() {
 )]
 async fn recovers_when_the_secret_is_updated_after_the_password() {
     rotate_while_serving(Duration::from_millis(700)).await;
+}
+
+/// The AWS client checks the endpoint's certificate: without moto's in its
+/// trust store, the app does not read the secret and does not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_tests, secrets_tests)),
+    ignore = "set TEST_DATABASE_URL and TEST_SECRETS_ENDPOINT (ci/moto.sh) to run"
+)]
+async fn refuses_a_secrets_endpoint_it_cannot_verify() {
+    let password = "unverified-p@ss";
+    let fixture = Fixture::new(password)
+        .await
+        .expect("TEST_SECRETS_ENDPOINT and TEST_DATABASE_URL must be set: this test was built for them (see build.rs)");
+    assert!(
+        fixture.ca_file.is_some(),
+        "TEST_SECRETS_ENDPOINT is not https://: nothing to verify"
+    );
+    let port = free_port();
+    let child = fixture.app_command(port).spawn().unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the app neither started nor stopped")
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "the app started without a trusted secret"
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        said.contains("failed to read the secret") && said.contains("certificate"),
+        "{said}"
+    );
+    assert!(!said.contains(password), "the password leaked: {said}");
 }
