@@ -167,6 +167,31 @@ impl Store {
         todo: &ParsedTodo,
         condition: PutCondition,
     ) -> StoreResult<(CalendarObject, bool)> {
+        match self.put_once(actor, list, name, todo, condition).await {
+            // Another PUT made a task at this name since this one looked
+            // (the unique index refused ours): this one is then a replace
+            // of it, or refused if it asked for a new resource. A second
+            // race in a row is answered as it falls.
+            Err(StoreError::ResourceNameTaken) => {
+                self.put_once(actor, list, name, todo, condition).await
+            }
+            // The task went (deleted, moved) between the look and the
+            // write: with no condition, this PUT makes it anew.
+            Err(StoreError::VersionMismatch { .. }) if condition == PutCondition::Any => {
+                self.put_once(actor, list, name, todo, condition).await
+            }
+            done => done,
+        }
+    }
+
+    async fn put_once(
+        &self,
+        actor: Owner,
+        list: ListId,
+        name: &str,
+        todo: &ParsedTodo,
+        condition: PutCondition,
+    ) -> StoreResult<(CalendarObject, bool)> {
         self.require(actor, list, Need::ChangeTasks).await?;
         let existing = self.calendar_object(list, name).await?;
         match (&existing, condition) {
@@ -214,14 +239,19 @@ impl Store {
                             completed = $5, due = $7, due_time = $8, \
                             position = COALESCE($9, position), ical = $10, \
                             version = version + 1, updated_at = $11 \
-                         WHERE id = $1 AND version = $2 AND list_id IN ",
+                         WHERE id = $1 AND ($2 IS NULL OR version = $2) AND list_id IN ",
                         writable_lists!("$12"),
                         " RETURNING ",
                         task_columns!("tasks"),
                         ", tasks.caldav_uid, tasks.caldav_name, tasks.ical, tasks.change_seq"
                     ))
                     .bind(object.task.id)
-                    .bind(object.task.version)
+                    // Without If-Match, the last PUT wins, as a PUT
+                    // that came a moment later would.
+                    .bind(match condition {
+                        PutCondition::Version(_) => Some(object.task.version),
+                        _ => None,
+                    })
                     .bind(fields.title.as_str())
                     .bind(fields.priority.value())
                     .bind(fields.completed)

@@ -136,7 +136,7 @@ fn restore_sql(ids: usize) -> String {
         "INSERT INTO tasks ({STORED_COLUMNS}) \
          SELECT d.id, d.list_id, d.title, d.priority, d.completed, d.position, d.due, \
                 d.due_time, d.version + 1, d.created_at, ${now}, d.created_by, d.completed_by, \
-                d.caldav_uid, d.caldav_name, d.ical \
+                d.caldav_uid, {name}, d.ical \
            FROM deleted_tasks d \
           WHERE d.id IN ({ids}) AND d.deleted_at >= $2 AND d.list_id IN {writable} \
          ON CONFLICT (id) DO NOTHING \
@@ -144,6 +144,15 @@ fn restore_sql(ids: usize) -> String {
         ids = id_params.join(", "),
         writable = super::tasks::writable_lists!("$1"),
         columns = super::tasks::task_columns!("tasks"),
+        // Two deleted tasks of a list can hold one name (the first one's
+        // name taken again, then that one deleted too) and be restored
+        // together: the newer keeps it.
+        name = super::tasks::arriving_name!(
+            "d.list_id",
+            "d",
+            "EXISTS (SELECT 1 FROM deleted_tasks z WHERE z.list_id = d.list_id \
+             AND z.caldav_name = d.caldav_name AND z.id > d.id)"
+        ),
     )
 }
 

@@ -71,6 +71,10 @@ pub enum StoreError {
     /// A CalDAV replace that would change the object's UID (its current).
     #[error("the resource holds UID {0}")]
     UidChanged(String),
+    /// A task arriving at a resource name another task of the list took
+    /// at the same moment (the unique index caught it); nothing written.
+    #[error("another task of the list has the same resource name")]
+    ResourceNameTaken,
     /// A CalDAV object whose UID another resource of the list holds.
     #[error("the UID is used by the resource {0}")]
     UidConflict(String),
@@ -106,6 +110,7 @@ impl StoreError {
         move |source| match source {
             sqlx::Error::PoolTimedOut => Self::Busy,
             source if is_connection_error(&source) => Self::Unavailable { context, source },
+            source if is_resource_name_clash(&source) => Self::ResourceNameTaken,
             source => Self::Database { context, source },
         }
     }
@@ -125,6 +130,14 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The unique index of a list's resource names (`tasks_list_caldav_name`)
+/// refused a write. PostgreSQL names the index; SQLite names its columns.
+fn is_resource_name_clash(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation()
+        && (db.constraint() == Some("tasks_list_caldav_name")
+            || db.message().contains("tasks.caldav_name")))
+}
 
 /// Errors that mean "the database is not reachable right now" rather than a bug.
 pub fn is_connection_error(err: &sqlx::Error) -> bool {

@@ -155,6 +155,33 @@ macro_rules! writable_lists {
 
 pub(super) use writable_lists;
 
+/// The resource name (CalDAV) of the task `$task` as it arrives in list
+/// `$target`, moved or restored: its own, unless a task there has it, or
+/// `$also` (SQL) holds; then its own made unique by the task's id. A
+/// client sees the task leave one collection and arrive in the other
+/// anyway, so the name it arrives with is news to it either way.
+macro_rules! arriving_name {
+    ($target:literal, $task:literal, $also:literal) => {
+        concat!(
+            "CASE WHEN EXISTS (SELECT 1 FROM tasks y WHERE y.list_id = ",
+            $target,
+            " AND y.caldav_name = ",
+            $task,
+            ".caldav_name) OR ",
+            $also,
+            " THEN CAST(",
+            $task,
+            ".id AS TEXT) || '-' || ",
+            $task,
+            ".caldav_name ELSE ",
+            $task,
+            ".caldav_name END"
+        )
+    };
+}
+
+pub(super) use arriving_name;
+
 /// The tasks of a list that pass its filters. Filters are written so that
 /// a NULL parameter switches them off, which keeps the SQL static.
 macro_rules! list_where {
@@ -544,6 +571,8 @@ impl Store {
                                                      ELSE COALESCE(MAX(x.position), 0) + 1 END \
                                            FROM tasks x WHERE x.list_id = $12) \
                                     ELSE position END, \
+                    caldav_name = CASE WHEN $12 IS NOT NULL AND $12 <> list_id THEN ",
+                        arriving_name!("$12", "tasks", "FALSE"), " ELSE caldav_name END, \
                     list_id = COALESCE($12, list_id), \
                     due = CASE WHEN $6 THEN $7 ELSE due END, \
                     due_time = CASE WHEN $6 AND $7 IS NULL THEN NULL \

@@ -252,6 +252,10 @@ impl From<StoreError> for ApiError {
             StoreError::ResourceExists(name) => Self::PreconditionFailed(format!(
                 "there is already a task at {name} (If-None-Match: * asked for a new one)"
             )),
+            StoreError::ResourceNameTaken => Self::Conflict(
+                "another task of that list took the same CalDAV resource name at the same moment; nothing was changed, try again"
+                    .to_owned(),
+            ),
             StoreError::UidChanged(uid) => Self::Conflict(format!(
                 "this resource holds the task with UID {uid}; a task's UID cannot change"
             )),

@@ -25,6 +25,7 @@ per_backend_tests!(
     a_change_through_one_instance_shows_in_a_sync_through_another,
     without_accounts_the_shared_list_is_served_as_the_pages_are,
     a_change_that_commits_late_is_neither_skipped_nor_repeated,
+    one_name_holds_one_task_whatever_races_or_arrives,
 );
 
 const APPLE: &str = include_str!("../fixtures/caldav/apple-reminders.ics");
@@ -566,6 +567,47 @@ async fn roles_hold_over_caldav(backend: Backend) {
     )
     .await;
     assert_eq!(status, 204, "{body}");
+
+    // Neither member may rename or recolour the list: each property says
+    // 403 in the multistatus, and the list stays as it was.
+    let lists_before = ada
+        .api
+        .get(app.url("/api/lists"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let patch = r#"<d:propertyupdate xmlns:d="DAV:" xmlns:a="http://apple.com/ns/ical/"><d:set><d:prop><d:displayname>Mine now</d:displayname><a:calendar-color>#000000</a:calendar-color></d:prop></d:set></d:propertyupdate>"#;
+    for member in [&cyd, &dee] {
+        let (status, _, body) = dav(
+            &app,
+            member,
+            "PROPPATCH",
+            &calendar(member, list),
+            &[],
+            patch,
+        )
+        .await;
+        assert_eq!(status, 207, "{body}");
+        assert!(
+            body.contains("403 Forbidden")
+                && !body.contains("200 OK")
+                && body.contains("displayname"),
+            "{body}"
+        );
+    }
+    let lists_after = ada
+        .api
+        .get(app.url("/api/lists"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(lists_after, lists_before);
 
     // A stranger cannot tell the list exists.
     let (status, _, _) = dav(
@@ -1116,4 +1158,170 @@ async fn a_change_that_commits_late_is_neither_skipped_nor_repeated(backend: Bac
     let after = token_of(&body);
     let (_, _, body) = dav(&app, &ada, "REPORT", &cal, &[], &sync(&after)).await;
     assert!(hrefs_with_status(&body, "HTTP/1.1").is_empty(), "{body}");
+}
+
+/// The tasks of a list's page of tasks.
+fn items(tasks: &Value) -> Vec<Value> {
+    tasks["items"]
+        .as_array()
+        .or(tasks.as_array())
+        .expect("a list of tasks")
+        .clone()
+}
+
+/// The hrefs of a collection's resources (PROPFIND, depth 1).
+async fn resources_of(app: &TestApp, who: &Person, list: i64) -> Vec<String> {
+    let (status, _, body) = dav(
+        app,
+        who,
+        "PROPFIND",
+        &calendar(who, list),
+        &[("depth", "1")],
+        r#"<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>"#,
+    )
+    .await;
+    assert_eq!(status, 207, "{body}");
+    let mut hrefs = hrefs_with_status(&body, "200 OK");
+    hrefs.retain(|href| href.ends_with(".ics"));
+    hrefs.sort();
+    hrefs
+}
+
+/// A resource name addresses one task: PUTs racing to make one name, a
+/// task moved into a list where its name is taken, and a deleted task
+/// restored after its name was taken again all leave one task per name,
+/// and every task reachable.
+async fn one_name_holds_one_task_whatever_races_or_arrives(backend: Backend) {
+    let app = TestApp::spawn_with(backend, accounts_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let ada = person(&app, "ada").await;
+    let home = ada.default_list;
+    let other: Value = ada
+        .api
+        .post(app.url("/api/lists"))
+        .json(&json!({"name": "Other"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["id"].as_i64().unwrap();
+    let object = |uid: &str, summary: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20261201T100000Z\r\nSUMMARY:{summary}\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+        )
+    };
+
+    // Eight PUTs of one new name at once: with If-None-Match: * exactly
+    // one makes it; without, the rest replace it. One task either way.
+    for (round, condition) in [("a", Some("*")), ("b", None)] {
+        let href = format!("{}race-{round}.ics", calendar(&ada, home));
+        let mut puts = tokio::task::JoinSet::new();
+        for n in 0..8 {
+            let mut request = app
+                .client
+                .put(app.url(&href))
+                .basic_auth(&ada.name, Some(&ada.token))
+                .body(object(&format!("race-{round}"), &format!("Racer {n}")));
+            if let Some(condition) = condition {
+                request = request.header("if-none-match", condition);
+            }
+            puts.spawn(async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            });
+        }
+        let answers = puts.join_all().await;
+        let made = answers.iter().filter(|(s, _)| *s == 201).count();
+        assert_eq!(made, 1, "round {round}: {answers:?}");
+        for (status, body) in &answers {
+            let expected: &[u16] = if condition.is_some() {
+                &[201, 412]
+            } else {
+                &[201, 204]
+            };
+            assert!(
+                expected.contains(&status.as_u16()),
+                "round {round}: {status} {body}"
+            );
+        }
+    }
+    let titles = tasks_of(&app, &ada, home).await;
+    assert_eq!(items(&titles).len(), 2, "{titles}");
+    assert_eq!(
+        resources_of(&app, &ada, home).await,
+        [
+            format!("{}race-a.ics", calendar(&ada, home)),
+            format!("{}race-b.ics", calendar(&ada, home))
+        ]
+    );
+
+    // Both lists have a task at same.ics; the one in Other moves home.
+    for (list, summary) in [(home, "Stays"), (other, "Moves")] {
+        let href = format!("{}same.ics", calendar(&ada, list));
+        let (status, _, body) = dav(&app, &ada, "PUT", &href, &[], &object(summary, summary)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let moving = items(&tasks_of(&app, &ada, other).await)[0]["id"]
+        .as_i64()
+        .unwrap();
+    let moved = ada
+        .api
+        .patch(app.url(&format!("/api/todos/{moving}")))
+        .json(&json!({"list_id": home}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200, "{}", moved.text().await.unwrap());
+    let here = resources_of(&app, &ada, home).await;
+    assert_eq!(here.len(), 4, "{here:?}");
+    let (_, _, body) = dav(
+        &app,
+        &ada,
+        "GET",
+        &format!("{}same.ics", calendar(&ada, home)),
+        &[],
+        "",
+    )
+    .await;
+    assert!(
+        body.contains("SUMMARY:Stays\r\n"),
+        "the task that was there keeps its name: {body}"
+    );
+    let renamed = format!("{}{moving}-same.ics", calendar(&ada, home));
+    assert!(here.contains(&renamed), "{here:?}");
+    let (status, _, body) = dav(&app, &ada, "GET", &renamed, &[], "").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("SUMMARY:Moves\r\n"), "{body}");
+
+    // A deleted task comes back while another holds its name.
+    let href = format!("{}undo.ics", calendar(&ada, home));
+    let (status, _, _) = dav(&app, &ada, "PUT", &href, &[], &object("first", "First")).await;
+    assert_eq!(status, 201);
+    let first = items(&tasks_of(&app, &ada, home).await)
+        .iter()
+        .find(|t| t["title"] == "First")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _, _) = dav(&app, &ada, "DELETE", &href, &[], "").await;
+    assert_eq!(status, 204);
+    let (status, _, _) = dav(&app, &ada, "PUT", &href, &[], &object("second", "Second")).await;
+    assert_eq!(status, 201);
+    let restored = ada
+        .api
+        .post(app.url(&format!("/api/todos/{first}/restore")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.status(), 200, "{}", restored.text().await.unwrap());
+    let (_, _, body) = dav(&app, &ada, "GET", &href, &[], "").await;
+    assert!(body.contains("SUMMARY:Second\r\n"), "{body}");
+    let back = format!("{}{first}-undo.ics", calendar(&ada, home));
+    let (status, _, body) = dav(&app, &ada, "GET", &back, &[], "").await;
+    assert_eq!(status, 200, "the restored task is reachable: {body}");
+    assert!(body.contains("SUMMARY:First\r\n"), "{body}");
+    assert_eq!(resources_of(&app, &ada, home).await.len(), 6);
 }

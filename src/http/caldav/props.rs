@@ -447,7 +447,8 @@ fn is_color(text: &str) -> bool {
 }
 
 /// PROPPATCH on a calendar: all or nothing (RFC 4918 9.2). A property we
-/// do not keep fails with 403 and the others with 424, and nothing changes.
+/// do not keep, or any property for a caller who is not the list's owner,
+/// fails with 403 and the others with 424, and nothing changes.
 pub(super) async fn proppatch(request: &Request<'_>) -> Result<Response, DavError> {
     let Target::Calendar(_, segment) = request.target else {
         return Err(ApiError::Forbidden(
@@ -466,6 +467,10 @@ pub(super) async fn proppatch(request: &Request<'_>) -> Result<Response, DavErro
     }
     let settings = requested_settings(body.as_ref());
     let href = request.dav.collection(&collection);
+    // Only the owner may change a calendar's properties (a member's
+    // privileges lack DAV:write-properties): each property says 403.
+    let may_write = collection.list.role == Role::Owner;
+    let settable = |n: &Name| may_write && settable(n);
     let refused: Vec<&Name> = settings
         .iter()
         .map(|(n, _)| n)
