@@ -102,14 +102,10 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         deadline,
     ));
     // Around everything that answers, so no answer misses them.
-    let app = headers::layer(app, config)
+    headers::layer(app, config)
         .layer(compression::layer())
         // Outermost, so the log line sees the final status of every response.
-        .layer(axum::middleware::from_fn(request_log::log_request));
-    // Before any routing: `PROPFIND /` is CalDAV's (see the function).
-    Router::new()
-        .fallback_service(app)
-        .layer(axum::middleware::from_fn(caldav::propfind_on_root))
+        .layer(axum::middleware::from_fn(request_log::log_request))
 }
 
 /// A request that outlives `REQUEST_TIMEOUT` gets our JSON 503, unless it

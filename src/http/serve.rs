@@ -92,6 +92,8 @@ pub async fn serve(
         let service = TowerToHyperService::new(router.clone().map_request(
             move |mut req: axum::http::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                // Before routing: `PROPFIND /` is CalDAV's.
+                super::caldav::alias_root(&mut req);
                 req.map(axum::body::Body::new)
             },
         ));

@@ -61,15 +61,13 @@ async fn well_known() -> Redirect {
 
 /// A client given only the app's address asks `PROPFIND /` for the
 /// principal (RFC 6764 6): that and nothing else of WebDAV on `/` is
-/// answered as `/dav/` is; `GET /` stays the page.
-pub async fn propfind_on_root(
-    mut req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// answered as `/dav/` is; `GET /` stays the page. Called on each request
+/// before routing (`serve`), as a plain function: a router wrapped around
+/// the app for it would cost every request a layer.
+pub fn alias_root<B>(req: &mut axum::http::Request<B>) {
     if req.uri().path() == "/" && matches!(req.method().as_str(), "PROPFIND" | "OPTIONS") {
         *req.uri_mut() = Uri::from_static("/dav/");
     }
-    next.run(req).await
 }
 
 /// What a path under `/dav/` names.
