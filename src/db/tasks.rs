@@ -30,24 +30,63 @@ pub(super) struct TaskRow {
     completed_by: Option<String>,
 }
 
+/// The columns `task_columns!` selects, in its order (a test holds the
+/// two together): direct reads find each value's position here, at
+/// compile time, rather than by name on every row.
+const TASK_COLUMNS: [&str; 13] = [
+    "id",
+    "title",
+    "priority",
+    "completed",
+    "position",
+    "due",
+    "due_time",
+    "version",
+    "created_at",
+    "updated_at",
+    "list_id",
+    "created_by",
+    "completed_by",
+];
+
+/// The position of `name` in [`TASK_COLUMNS`]; a name not there does not
+/// compile.
+const fn column(name: &str) -> usize {
+    let mut i = 0;
+    while i < TASK_COLUMNS.len() {
+        let (a, b) = (TASK_COLUMNS[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a column of task_columns!")
+}
+
 impl TaskRow {
-    /// The row of a direct SQLite read (`Pool::read_here`), in the order of
+    /// The row of a direct SQLite read (`Pool::read_here`) of
     /// `task_columns!`: the same values SQLx decodes by name.
     fn from_direct_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: row.get(0)?,
-            title: row.get(1)?,
-            priority: row.get(2)?,
-            completed: row.get(3)?,
-            position: row.get(4)?,
-            due: row.get(5)?,
-            due_time: row.get(6)?,
-            version: row.get(7)?,
-            created_at: row.get(8)?,
-            updated_at: row.get(9)?,
-            list_id: row.get(10)?,
-            created_by: row.get(11)?,
-            completed_by: row.get(12)?,
+            id: row.get(const { column("id") })?,
+            title: row.get(const { column("title") })?,
+            priority: row.get(const { column("priority") })?,
+            completed: row.get(const { column("completed") })?,
+            position: row.get(const { column("position") })?,
+            due: row.get(const { column("due") })?,
+            due_time: row.get(const { column("due_time") })?,
+            version: row.get(const { column("version") })?,
+            created_at: row.get(const { column("created_at") })?,
+            updated_at: row.get(const { column("updated_at") })?,
+            list_id: row.get(const { column("list_id") })?,
+            created_by: row.get(const { column("created_by") })?,
+            completed_by: row.get(const { column("completed_by") })?,
         })
     }
 }
@@ -774,6 +813,18 @@ fn check_version(task: Task, expected: Option<i64>) -> StoreResult<Task> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direct_reads_know_the_order_of_task_columns() {
+        let selected: Vec<&str> = task_columns!("t")
+            .split(", ")
+            .map(|column| match column.rsplit_once(" AS ") {
+                Some((_, alias)) => alias,
+                None => column.strip_prefix("t.").unwrap(),
+            })
+            .collect();
+        assert_eq!(selected, TASK_COLUMNS);
+    }
 
     #[test]
     fn the_sql_literal_of_the_largest_position_is_right() {
