@@ -119,19 +119,80 @@ pub struct SyncChanges {
     pub truncated: bool,
 }
 
+/// Where a page of a list's calendar objects ends: the next page starts
+/// after this task (the list's order is position, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectCursor {
+    position: i64,
+    id: i64,
+}
+
+/// At most this many names are looked up in one statement.
+const NAMES_PER_STATEMENT: usize = 200;
+
 impl Store {
-    /// The tasks of `list` as calendar objects, in the list's order.
-    pub async fn calendar_objects(&self, list: ListId) -> StoreResult<Vec<CalendarObject>> {
+    /// Up to `limit` tasks of `list` as calendar objects, in the list's
+    /// order, after `after` (from the start without). A short page is the
+    /// last. Answers over a whole list read it page by page, so a request's
+    /// memory does not grow with the list.
+    pub async fn calendar_objects_page(
+        &self,
+        list: ListId,
+        after: Option<ObjectCursor>,
+        limit: usize,
+    ) -> StoreResult<(Vec<CalendarObject>, Option<ObjectCursor>)> {
+        let (position, id) = after.map_or((i64::MIN, i64::MIN), |c| (c.position, c.id));
         let rows: Vec<ObjectRow> = run!(self, "failed to read calendar objects", |pool| {
             sqlx::query_as(concat!(
                 "SELECT ",
                 object_columns!(),
-                " FROM tasks t WHERE t.list_id = $1 ORDER BY t.position, t.id"
+                " FROM tasks t WHERE t.list_id = $1 \
+                   AND (t.position > $2 OR (t.position = $2 AND t.id > $3)) \
+                 ORDER BY t.position, t.id LIMIT $4"
             ))
             .bind(list.0)
+            .bind(position)
+            .bind(id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(pool)
         })?;
-        Ok(rows.into_iter().map(CalendarObject::from).collect())
+        let objects: Vec<CalendarObject> = rows.into_iter().map(CalendarObject::from).collect();
+        let next = (objects.len() == limit).then(|| {
+            let last = &objects[objects.len() - 1].task;
+            ObjectCursor {
+                position: last.order,
+                id: last.id,
+            }
+        });
+        Ok((objects, next))
+    }
+
+    /// The tasks of `list` at `names` (a multiget), in no set order; a
+    /// name with no task is left out.
+    pub async fn calendar_objects_named(
+        &self,
+        list: ListId,
+        names: &[&str],
+    ) -> StoreResult<Vec<CalendarObject>> {
+        let mut objects = Vec::with_capacity(names.len());
+        for chunk in names.chunks(NAMES_PER_STATEMENT) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {} FROM tasks t WHERE t.list_id = $1 AND t.caldav_name IN ({})",
+                object_columns!(),
+                placeholders.join(", ")
+            );
+            let rows: Vec<ObjectRow> = run!(self, "failed to read calendar objects", |pool| {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(list.0);
+                for name in chunk {
+                    query = query.bind(*name);
+                }
+                query.fetch_all(pool)
+            })?;
+            objects.extend(rows.into_iter().map(CalendarObject::from));
+        }
+        Ok(objects)
     }
 
     /// The task of `list` whose resource is `name`, if there is one.

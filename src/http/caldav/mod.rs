@@ -10,6 +10,7 @@
 //! - `props`: PROPFIND and PROPPATCH, the properties of each kind of
 //!   resource;
 //! - `report`: REPORT: calendar-query, calendar-multiget, sync-collection;
+//! - `stream`: answers over a calendar's tasks, written page by page;
 //! - `filter`: calendar-query's filters, matched against a task's VTODO;
 //! - `xml`: reading request bodies and writing answers with `quick-xml`.
 //!
@@ -21,6 +22,7 @@
 mod filter;
 mod props;
 mod report;
+mod stream;
 pub mod xml;
 
 use axum::Router;

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::xml::{self, APPLE, CALDAV, CALENDARSERVER, DAV, Element, Name, Value};
-use super::{DavError, Request, Target};
+use super::{DavError, Request, Target, stream};
 use crate::caldav::{SyncPoint, sync_token, vtodo};
 use crate::db::{CalendarObject, Collection};
 use crate::domain::{ListName, Role};
@@ -327,13 +327,14 @@ pub(super) async fn propfind(request: &Request<'_>) -> Result<Response, DavError
                 .response(request, &wanted),
             );
             if depth > 0 {
-                for object in store.calendar_objects(collection.list.id).await? {
-                    let resource = Resource::Object {
-                        collection: &collection,
-                        object: &object,
-                    };
-                    responses.push(resource.response(request, &wanted));
-                }
+                // Every task: written as the client reads it.
+                return Ok(stream::multistatus(
+                    request,
+                    collection,
+                    responses,
+                    stream::Members::All(None),
+                    wanted,
+                ));
             }
         }
         Target::Object(_, segment, name) => {

@@ -8,6 +8,7 @@ use percent_encoding::percent_decode_str;
 
 use super::filter::Filter;
 use super::props::{Resource, Wanted, multistatus};
+use super::stream::{self, Members};
 use super::xml::{self, CALDAV, DAV};
 use super::{DavError, Request, Target};
 use crate::caldav::{parse_sync_token, sync_token};
@@ -33,34 +34,30 @@ pub(super) async fn report(request: &Request<'_>) -> Result<Response, DavError> 
     let wanted = Wanted::of(Some(&body));
     if body.is(CALDAV, "calendar-multiget") {
         let base = request.dav.collection(&collection);
-        let mut responses = Vec::new();
-        for href in body.children_named(DAV, "href") {
-            let href = href.text.trim();
-            let path = percent_decode_str(href).decode_utf8_lossy();
-            let path = path
-                .split_once("://")
-                .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
-                .unwrap_or_else(|| path.into_owned());
-            let decoded_base = percent_decode_str(&base).decode_utf8_lossy().into_owned();
-            let object = match path.strip_prefix(&decoded_base) {
-                Some(name) if !name.is_empty() && !name.contains('/') => {
-                    store.calendar_object(collection.list.id, name).await?
-                }
-                _ => None,
-            };
-            responses.push(match &object {
-                Some(object) => Resource::Object {
-                    collection: &collection,
-                    object,
-                }
-                .response(request, &wanted),
-                None => xml::Response {
-                    href: href.to_owned(),
-                    outcome: xml::Outcome::Status(StatusCode::NOT_FOUND),
-                },
-            });
-        }
-        return Ok(multistatus(&responses, None));
+        let decoded_base = percent_decode_str(&base).decode_utf8_lossy().into_owned();
+        let hrefs = body
+            .children_named(DAV, "href")
+            .map(|href| {
+                let href = href.text.trim();
+                let path = percent_decode_str(href).decode_utf8_lossy();
+                let path = path
+                    .split_once("://")
+                    .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+                    .unwrap_or_else(|| path.into_owned());
+                let name = path
+                    .strip_prefix(&decoded_base)
+                    .filter(|name| !name.is_empty() && !name.contains('/'))
+                    .map(str::to_owned);
+                (href.to_owned(), name)
+            })
+            .collect();
+        return Ok(stream::multistatus(
+            request,
+            collection,
+            Vec::new(),
+            Members::Named(hrefs),
+            wanted,
+        ));
     }
     if body.is(CALDAV, "calendar-query") {
         let filter = body
@@ -72,19 +69,13 @@ pub(super) async fn report(request: &Request<'_>) -> Result<Response, DavError> 
             name: "valid-filter",
             message,
         })?;
-        let mut responses = Vec::new();
-        for object in store.calendar_objects(collection.list.id).await? {
-            if filter.matches(&object.vtodo()) {
-                responses.push(
-                    Resource::Object {
-                        collection: &collection,
-                        object: &object,
-                    }
-                    .response(request, &wanted),
-                );
-            }
-        }
-        return Ok(multistatus(&responses, None));
+        return Ok(stream::multistatus(
+            request,
+            collection,
+            Vec::new(),
+            Members::All(Some(filter)),
+            wanted,
+        ));
     }
     if body.is(DAV, "sync-collection") {
         let token = body

@@ -267,34 +267,66 @@ pub fn multistatus(responses: &[Response], sync_token: Option<&str>) -> Vec<u8> 
     document(|w| {
         root(w, DAV, "multistatus", |w| {
             for response in responses {
-                element(w, DAV, "response", |w| {
-                    text_element(w, DAV, "href", &response.href)?;
-                    match &response.outcome {
-                        Outcome::Status(status) => {
-                            text_element(w, DAV, "status", &status_line(*status))
-                        }
-                        Outcome::Props(propstats) => {
-                            for propstat in propstats {
-                                element(w, DAV, "propstat", |w| {
-                                    element(w, DAV, "prop", |w| {
-                                        for (name, value) in &propstat.props {
-                                            write_value(w, name, value)?;
-                                        }
-                                        Ok(())
-                                    })?;
-                                    text_element(w, DAV, "status", &status_line(propstat.status))
-                                })?;
-                            }
-                            Ok(())
-                        }
-                    }
-                })?;
+                write_response(w, response)?;
             }
             if let Some(token) = sync_token {
                 text_element(w, DAV, "sync-token", token)?;
             }
             Ok(())
         })
+    })
+}
+
+/// A 207 Multi-Status body in parts, for an answer written as it is made:
+/// what comes before the responses (the declaration and the root's start,
+/// declaring every prefix), and what comes after them.
+pub fn multistatus_frame(sync_token: Option<&str>) -> (Vec<u8>, Vec<u8>) {
+    let mut whole = multistatus(&[], sync_token);
+    let close = whole
+        .windows(b"<d:multistatus".len())
+        .position(|w| w == b"<d:multistatus")
+        .and_then(|start| {
+            whole[start..]
+                .iter()
+                .position(|b| *b == b'>')
+                .map(|end| start + end + 1)
+        })
+        .expect("a multistatus document has a root");
+    let after = whole.split_off(close);
+    (whole, after)
+}
+
+/// `<response>` elements, to go between the parts of [`multistatus_frame`].
+pub fn responses(responses: &[Response]) -> Vec<u8> {
+    let mut writer = Writer::new(Cursor::new(Vec::new()));
+    let written = responses
+        .iter()
+        .try_for_each(|response| write_response(&mut writer, response));
+    // Writing to memory cannot fail.
+    debug_assert!(written.is_ok());
+    writer.into_inner().into_inner()
+}
+
+fn write_response(w: &mut W, response: &Response) -> std::io::Result<()> {
+    element(w, DAV, "response", |w| {
+        text_element(w, DAV, "href", &response.href)?;
+        match &response.outcome {
+            Outcome::Status(status) => text_element(w, DAV, "status", &status_line(*status)),
+            Outcome::Props(propstats) => {
+                for propstat in propstats {
+                    element(w, DAV, "propstat", |w| {
+                        element(w, DAV, "prop", |w| {
+                            for (name, value) in &propstat.props {
+                                write_value(w, name, value)?;
+                            }
+                            Ok(())
+                        })?;
+                        text_element(w, DAV, "status", &status_line(propstat.status))
+                    })?;
+                }
+                Ok(())
+            }
+        }
     })
 }
 
@@ -429,6 +461,32 @@ fn status_line(status: StatusCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multistatus_in_parts_is_the_same_document() {
+        let answers = vec![
+            Response {
+                href: "/dav/a.ics".to_owned(),
+                outcome: Outcome::Status(StatusCode::NOT_FOUND),
+            },
+            Response::with_props(
+                "/dav/b.ics".to_owned(),
+                vec![(Name::new(DAV, "getetag"), Value::Text("\"3\"".to_owned()))],
+                vec![Name::new("urn:mine", "other")],
+            ),
+        ];
+        for token in [None, Some("urn:x:1")] {
+            let (head, tail) = multistatus_frame(token);
+            let mut parts = head;
+            parts.extend(responses(&answers[..1]));
+            parts.extend(responses(&answers[1..]));
+            parts.extend(tail);
+            assert_eq!(
+                String::from_utf8(parts).unwrap(),
+                String::from_utf8(multistatus(&answers, token)).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn namespaces_are_resolved_whatever_the_prefix() {
