@@ -26,6 +26,7 @@ per_backend_tests!(
     without_accounts_the_shared_list_is_served_as_the_pages_are,
     a_change_that_commits_late_is_neither_skipped_nor_repeated,
     one_name_holds_one_task_whatever_races_or_arrives,
+    hostile_requests_get_nothing,
 );
 
 const APPLE: &str = include_str!("../fixtures/caldav/apple-reminders.ics");
@@ -1324,4 +1325,87 @@ async fn one_name_holds_one_task_whatever_races_or_arrives(backend: Backend) {
     assert_eq!(status, 200, "the restored task is reachable: {body}");
     assert!(body.contains("SUMMARY:First\r\n"), "{body}");
     assert_eq!(resources_of(&app, &ada, home).await.len(), 6);
+}
+
+/// What an attacker might try over CalDAV: a web page's cross-origin
+/// request, a body built to exhaust the parser, and a multiget naming
+/// another person's task. Each gets nothing.
+async fn hostile_requests_get_nothing(backend: Backend) {
+    let app = TestApp::spawn_with(backend, accounts_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let ada = person(&app, "ada").await;
+    let bob = person(&app, "bob").await;
+    let secret = format!("{}secret.ics", calendar(&bob, bob.default_list));
+    let object = TASKS_ORG.replace("Call the dentist", "Bob's secret");
+    let (status, _, _) = dav(&app, &bob, "PUT", &secret, &[], &object).await;
+    assert_eq!(status, 201);
+
+    // A hostile page's preflight for a write is not granted.
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url(&calendar(&ada, ada.default_list)))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "{:?}",
+        preflight.headers()
+    );
+
+    // Nesting past the parser's depth is refused, not followed.
+    let deep = format!(
+        r#"<d:propfind xmlns:d="DAV:">{}{}</d:propfind>"#,
+        "<d:prop>".repeat(2000),
+        "</d:prop>".repeat(2000)
+    );
+    let (status, _, body) = dav(
+        &app,
+        &ada,
+        "PROPFIND",
+        &calendar(&ada, ada.default_list),
+        &[("depth", "1")],
+        &deep,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("too deeply nested"), "{body}");
+
+    // Ada's multiget of Bob's task, by his path or as if it were hers.
+    let mine = format!("{}secret.ics", calendar(&ada, ada.default_list));
+    let multiget = format!(
+        r#"<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{secret}</d:href><d:href>{mine}</d:href><d:href>{}</d:href></c:calendar-multiget>"#,
+        app.url(&secret)
+    );
+    let (status, _, body) = dav(
+        &app,
+        &ada,
+        "REPORT",
+        &calendar(&ada, ada.default_list),
+        &[],
+        &multiget,
+    )
+    .await;
+    assert_eq!(status, 207, "{body}");
+    assert!(!body.contains("Bob's secret"), "{body}");
+    assert_eq!(hrefs_with_status(&body, "404 Not Found").len(), 3, "{body}");
+    // And his calendar is not hers to ask.
+    let (status, _, body) = dav(
+        &app,
+        &ada,
+        "REPORT",
+        &calendar(&bob, bob.default_list),
+        &[],
+        &multiget,
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("Bob's secret"), "{body}");
 }
