@@ -7,13 +7,14 @@
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, accounts_config, token_client};
+use crate::helpers::{Backend, TestApp, accounts_config, server_config, token_client};
 use crate::per_backend_tests;
 
 per_backend_tests!(
     every_role_gets_exactly_its_rights,
     a_removed_member_loses_access_on_every_instance_at_once,
     moving_a_task_out_of_a_shared_list_hides_it_from_members,
+    without_accounts_there_is_no_sharing,
 );
 
 struct People {
@@ -498,4 +499,80 @@ async fn moving_a_task_out_of_a_shared_list_hides_it_from_members(backend: Backe
     // The owner's plain /api/todos is the default list, and has it.
     let (_, mine) = send(&base, &people.owner, Method::GET, "/api/todos", None).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
+}
+
+/// `AUTH_MODE=none`: every list is everyone's, so there is no one to share
+/// with. The pages offer no sharing, and the API's member routes say why
+/// they are not there; nothing is stored.
+async fn without_accounts_there_is_no_sharing(backend: Backend) {
+    let app = TestApp::spawn_with(backend, server_config())
+        .await
+        .expect(crate::helpers::NO_POSTGRES);
+    let client = Client::new();
+    let lists: Value = client
+        .get(app.url("/api/lists"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = lists[0]["id"].as_i64().unwrap();
+    for page in [
+        "/".to_owned(),
+        format!("/lists/{list}"),
+        "/today".to_owned(),
+    ] {
+        let html = client.get(app.url(&page)).send().await.unwrap();
+        assert_eq!(html.status(), 200, "{page}");
+        let html = html.text().await.unwrap().to_lowercase();
+        assert!(
+            !html.contains("share") && !html.contains("/members"),
+            "{page} offers sharing"
+        );
+    }
+    let sharing_page = client
+        .get(app.url(&format!("/lists/{list}/sharing")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sharing_page.status(), 404);
+    for (method, path, body) in [
+        (Method::GET, format!("/api/lists/{list}/members"), None),
+        (
+            Method::POST,
+            format!("/api/lists/{list}/members"),
+            Some(json!({"username": "bobby", "role": "editor"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/lists/{list}/members/bobby"),
+            None,
+        ),
+    ] {
+        let mut request = client.request(method.clone(), app.url(&path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+        let error: Value = response.json().await.unwrap();
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("sharing needs accounts"),
+            "{error}"
+        );
+    }
+    let after: Value = client
+        .get(app.url("/api/lists"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after[0]["members"], 0);
+    assert_eq!(after[0]["shared"], false);
 }
