@@ -627,7 +627,7 @@ type AppearanceRow = (i64, Option<String>, Option<String>, Option<i64>);
 impl Store {
     /// Every list `actor` can see, as collections, in the lists' order.
     pub async fn calendar_collections(&self, actor: Owner) -> StoreResult<Vec<Collection>> {
-        let lists = self.lists(actor).await?;
+        let lists = self.lists_uncounted(actor).await?;
         let ids: Vec<i64> = lists.iter().map(|l| l.id.0).collect();
         let mut appearance = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
@@ -686,7 +686,7 @@ impl Store {
         })?;
         candidates.extend(named);
         for id in candidates {
-            let list = match self.list(actor, ListId(id)).await {
+            let list = match self.list_uncounted(actor, ListId(id)).await {
                 Ok(list) => list,
                 Err(StoreError::ListNotFound(_)) => continue,
                 Err(err) => return Err(err),

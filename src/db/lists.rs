@@ -22,13 +22,19 @@ const ROLE_OF_ACTOR: &str = "CASE WHEN l.owner = $1 THEN 'owner' \
 
 /// The lists `$1` can see, with the actor's role and the counts; `filter`
 /// narrows both halves (own lists, shared ones) by `l`.
-fn select_lists(filter: &str) -> String {
+fn select_lists(filter: &str, counts: Counts) -> String {
+    let counts = match counts {
+        Counts::Tasks => {
+            "(SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id) AS total, \
+             (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id AND NOT t.completed) AS active"
+        }
+        Counts::Skipped => "CAST(0 AS BIGINT) AS total, CAST(0 AS BIGINT) AS active",
+    };
     format!(
         "SELECT l.id, l.name, l.owner, l.is_default, l.position, l.created_at, l.updated_at, \
                 l.role, o.username AS owner_name, \
                 (SELECT COUNT(*) FROM list_members x WHERE x.list_id = l.id) AS members, \
-                (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id) AS total, \
-                (SELECT COUNT(*) FROM tasks t WHERE t.list_id = l.id AND NOT t.completed) AS active \
+                {counts} \
          FROM (SELECT l.*, 'owner' AS role, 0 AS shared, l.created_at AS since \
                  FROM lists l WHERE l.owner = $1 AND l.deleted_at IS NULL {filter} \
                UNION ALL \
@@ -38,6 +44,15 @@ fn select_lists(filter: &str) -> String {
          LEFT JOIN users o ON o.id = l.owner \
          ORDER BY l.shared, CASE WHEN l.shared = 0 THEN l.position ELSE 0 END, l.since, l.id"
     )
+}
+
+/// Whether a read of lists counts their tasks: a scan of each list, which
+/// the pages show and CalDAV, asked for a list on every request, does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counts {
+    Tasks,
+    /// `total` and `active` read as 0.
+    Skipped,
 }
 
 #[derive(FromRow)]
@@ -134,8 +149,18 @@ impl Store {
     /// Every list `actor` can see: its own in its order, then those shared
     /// with it.
     pub async fn lists(&self, actor: Owner) -> StoreResult<Vec<List>> {
+        self.lists_counted(actor, Counts::Tasks).await
+    }
+
+    /// [`Store::lists`] without counting each list's tasks: `total` and
+    /// `active` are 0. For front ends that do not show them (CalDAV).
+    pub async fn lists_uncounted(&self, actor: Owner) -> StoreResult<Vec<List>> {
+        self.lists_counted(actor, Counts::Skipped).await
+    }
+
+    async fn lists_counted(&self, actor: Owner, counts: Counts) -> StoreResult<Vec<List>> {
         let rows: Vec<ListRow> = run!(self, "failed to read lists", |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("")))
+            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("", counts)))
                 .bind(actor.value())
                 .fetch_all(pool)
         })?;
@@ -144,8 +169,19 @@ impl Store {
 
     /// One list as `actor` sees it; `ListNotFound` if it cannot.
     pub async fn list(&self, actor: Owner, id: ListId) -> StoreResult<List> {
+        self.list_counted(actor, id, Counts::Tasks).await
+    }
+
+    /// [`Store::list`] without counting its tasks: `total` and `active`
+    /// are 0. For front ends that do not show them (CalDAV), where a count
+    /// would scan the list on every request.
+    pub async fn list_uncounted(&self, actor: Owner, id: ListId) -> StoreResult<List> {
+        self.list_counted(actor, id, Counts::Skipped).await
+    }
+
+    async fn list_counted(&self, actor: Owner, id: ListId, counts: Counts) -> StoreResult<List> {
         let row: Option<ListRow> = run!(self, "failed to read a list", |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("AND l.id = $2")))
+            sqlx::query_as(sqlx::AssertSqlSafe(select_lists("AND l.id = $2", counts)))
                 .bind(actor.value())
                 .bind(id.0)
                 .fetch_optional(pool)
