@@ -37,21 +37,21 @@ APPLE = open(os.path.join(HERE, "..", "tests", "fixtures", "caldav", "apple-remi
 USER, PASSWORD = "bench", "bench passphrase for caldav"
 
 
-def peak_kib(pid):
-    """The server's peak resident memory so far (VmHWM), in KiB."""
+def memory_kib(pid, field):
+    """A line of the server's /proc status in KiB: VmHWM (peak resident) or VmRSS."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field}")
+
+
+def peak_kib(pid):
+    return memory_kib(pid, "VmHWM")
 
 
 def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    return memory_kib(pid, "VmRSS")
 
 
 class Client:
