@@ -176,12 +176,10 @@ impl Store {
     ) -> StoreResult<Vec<CalendarObject>> {
         let mut objects = Vec::with_capacity(names.len());
         for chunk in names.chunks(NAMES_PER_STATEMENT) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT {} FROM tasks t WHERE t.list_id = $1 AND t.caldav_name IN ({})",
                 object_columns!(),
-                placeholders.join(", ")
+                super::parameters(2, chunk.len())
             );
             let rows: Vec<ObjectRow> = run!(self, "failed to read calendar objects", |pool| {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(list.0);
@@ -228,20 +226,22 @@ impl Store {
         todo: &ParsedTodo,
         condition: PutCondition,
     ) -> StoreResult<(CalendarObject, bool)> {
-        match self.put_once(actor, list, name, todo, condition).await {
+        let first = self.put_once(actor, list, name, todo, condition).await;
+        let raced = match &first {
             // Another PUT made a task at this name since this one looked
             // (the unique index refused ours): this one is then a replace
-            // of it, or refused if it asked for a new resource. A second
-            // race in a row is answered as it falls.
-            Err(StoreError::ResourceNameTaken) => {
-                self.put_once(actor, list, name, todo, condition).await
-            }
-            // The task went (deleted, moved) between the look and the
-            // write: with no condition, this PUT makes it anew.
-            Err(StoreError::VersionMismatch { .. }) if condition == PutCondition::Any => {
-                self.put_once(actor, list, name, todo, condition).await
-            }
-            done => done,
+            // of it, or refused if it asked for a new resource.
+            Err(StoreError::ResourceNameTaken) => true,
+            // The task changed or went (deleted, moved) between the look
+            // and the write: with no condition, this PUT wins anyway.
+            Err(StoreError::VersionMismatch { .. }) => condition == PutCondition::Any,
+            _ => false,
+        };
+        // A second race in a row is answered as it falls.
+        if raced {
+            self.put_once(actor, list, name, todo, condition).await
+        } else {
+            first
         }
     }
 
@@ -450,13 +450,13 @@ impl Store {
         let from = since.unwrap_or(&everything);
         // `change_seq >= $2`, or one of those still running then ($4…).
         let since_sql = |column: &str| {
-            let running: Vec<String> = (0..from.running.len())
-                .map(|i| format!("${}", i + 4))
-                .collect();
-            if running.is_empty() {
+            if from.running.is_empty() {
                 format!("{column} >= $2")
             } else {
-                format!("({column} >= $2 OR {column} IN ({}))", running.join(", "))
+                format!(
+                    "({column} >= $2 OR {column} IN ({}))",
+                    super::parameters(4, from.running.len())
+                )
             }
         };
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);

@@ -130,7 +130,6 @@ pub(super) use keep_deleted;
 /// now (`$2` is the earliest deletion still kept, `$now` the restore's
 /// time, bound after the ids). A task whose id is taken again is left.
 fn restore_sql(ids: usize) -> String {
-    let id_params: Vec<String> = (0..ids).map(|i| format!("${}", i + 3)).collect();
     let now = ids + 3;
     format!(
         "INSERT INTO tasks ({STORED_COLUMNS}) \
@@ -141,7 +140,7 @@ fn restore_sql(ids: usize) -> String {
           WHERE d.id IN ({ids}) AND d.deleted_at >= $2 AND d.list_id IN {writable} \
          ON CONFLICT (id) DO NOTHING \
          RETURNING {columns}",
-        ids = id_params.join(", "),
+        ids = super::parameters(3, ids),
         writable = super::tasks::writable_lists!("$1"),
         columns = super::tasks::task_columns!("tasks"),
         // Two deleted tasks of a list can hold one name (the first one's

@@ -287,6 +287,15 @@ pub async fn tracking_writes<F: Future>(
     WRITE_STARTED.scope(started, work).await
 }
 
+/// `count` numbered parameters from `$first` on, for an `IN (…)` list:
+/// `"$3, $4, $5"`.
+pub(crate) fn parameters(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Marks the current task as changing data (see [`tracking_writes`]); a
 /// no-op outside one. Writes handed to another task (the create queue,
 /// spawned work) are noted before they are handed over.

@@ -277,11 +277,10 @@ fn among_sql(sort: SortOrder, ids: usize) -> String {
         SortOrder::Due => due_order!(),
         SortOrder::Created => "created_at DESC, id DESC",
     };
-    let placeholders: Vec<String> = (0..ids).map(|i| format!("${}", i + 6)).collect();
     format!(
         "{} AND t.id IN ({}) ORDER BY {order_by} LIMIT $3 OFFSET $4",
         list_where!(),
-        placeholders.join(", ")
+        super::parameters(6, ids)
     )
 }
 
